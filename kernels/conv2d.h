@@ -1,0 +1,55 @@
+#pragma once
+// 2-D convolution, no bias: dense (groups = 1), depthwise (groups = c_in = c_out) and
+// pointwise (1x1). All buffers are dense f32 in NCHW order:
+//   x [n, c_in, h, w], w [c_out, c_in / groups, kh, kw], y [n, c_out, oh, ow].
+// Backends implement the three functions below; kernels are pure: outputs first, then inputs,
+// then the descriptor; the output is overwritten (never accumulated into).
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+
+#include "core/device.h"
+
+namespace ar1::kernels {
+
+struct ConvDesc {
+  int64_t n = 0, c_in = 0, h = 0, w = 0;
+  int64_t c_out = 0, kh = 0, kw = 0;
+  int64_t stride = 1, pad = 0, groups = 1;
+
+  int64_t oh() const { return (h + 2 * pad - kh) / stride + 1; }
+  int64_t ow() const { return (w + 2 * pad - kw) / stride + 1; }
+  friend bool operator==(const ConvDesc&, const ConvDesc&) = default;
+};
+
+struct ConvDescHash {
+  size_t operator()(const ConvDesc& d) const {
+    size_t h = 0;
+    for (int64_t v : {d.n, d.c_in, d.h, d.w, d.c_out, d.kh, d.kw, d.stride, d.pad, d.groups}) {
+      h = h * 1000003u ^ std::hash<int64_t>{}(v);
+    }
+    return h;
+  }
+};
+
+// Dispatch: runs the backend of `device`.
+void conv2d_forward(Device device, float* y, const float* x, const float* w, const ConvDesc& d);
+void conv2d_backward_data(Device device, float* dx, const float* dy, const float* w,
+                          const ConvDesc& d);
+void conv2d_backward_weights(Device device, float* dw, const float* dy, const float* x,
+                             const ConvDesc& d);
+
+namespace cpu {
+void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& d);
+void conv2d_backward_data(float* dx, const float* dy, const float* w, const ConvDesc& d);
+void conv2d_backward_weights(float* dw, const float* dy, const float* x, const ConvDesc& d);
+}  // namespace cpu
+
+// Naive loops, test oracles only (kernels/cpu/reference/, linked into tests, not the product).
+namespace reference {
+void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& d);
+void conv2d_backward_data(float* dx, const float* dy, const float* w, const ConvDesc& d);
+void conv2d_backward_weights(float* dw, const float* dy, const float* x, const ConvDesc& d);
+}  // namespace reference
+
+}  // namespace ar1::kernels

@@ -1,0 +1,96 @@
+#pragma once
+// The CPU backend context: one oneDNN cpu engine, one stream, and a cache of convolution
+// primitives keyed by a POD ConvKey, so a primitive (with its reorders and scratch memory) is
+// built once per shape and reused by every later call of that shape.
+//
+// To cache another op: add a value to CpuOp for it, and either reuse ConvEntry's shape (a list
+// of steps over a few user memories) or add an entry struct, a key and a map beside conv_cache_
+// with a lookup like conv(); the builder lives next to the op's kernel, as in conv2d.cpp.
+//
+// Thread safety: the map is guarded by a mutex; each entry has its own mutex that a caller holds
+// while it executes the entry (the entry's scratch buffers and cached user-memory handles are
+// shared state). Different shapes may run concurrently.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "kernels/conv2d.h"
+
+namespace ar1::kernels::cpu {
+
+enum class CpuOp : uint8_t { conv_forward, conv_backward_data, conv_backward_weights };
+
+// The cache key. `threads` is part of it because a oneDNN primitive descriptor records the
+// OpenMP thread count at creation and keeps using it: after set_num_threads(k) a shape gets
+// a fresh primitive built for k threads instead of silently running with the old count.
+struct ConvKey {
+  CpuOp op = CpuOp::conv_forward;
+  int threads = 0;
+  ConvDesc desc;
+  friend bool operator==(const ConvKey&, const ConvKey&) = default;
+};
+
+struct ConvKeyHash {
+  size_t operator()(const ConvKey& k) const {
+    size_t h = ConvDescHash{}(k.desc);
+    h = h * 1000003u ^ static_cast<size_t>(k.op);
+    h = h * 1000003u ^ static_cast<size_t>(k.threads);
+    return h;
+  }
+};
+
+// One step of a cached call: a primitive and its arguments. The memory objects in `args` are
+// handles whose data pointers are swapped per call, so the map is built once.
+struct ConvStep {
+  dnnl::primitive prim;
+  std::unordered_map<int, dnnl::memory> args;
+};
+
+// Everything one cached convolution call needs; filled once by the builder in conv2d.cpp.
+// The two inputs and the output per op:
+//   forward:          in0 = x,  in1 = w,  out = y
+//   backward data:    in0 = dy, in1 = w,  out = dx
+//   backward weights: in0 = dy, in1 = x,  out = dw
+struct ConvEntry {
+  std::mutex mutex;  // held while executing: the buffers below are shared per entry
+  // Plain (NCHW / OIHW / goihw) memories with no buffer of their own: each call points them
+  // at the caller's buffers with set_data_handle.
+  dnnl::memory user_in0, user_in1, user_out;
+  // Reorders into the primitive's layout (only for arguments whose layout differs), the
+  // convolution (with its user-mode scratchpad), then the reorder out if needed. Blocked
+  // buffers and the scratchpad are allocated once here and owned through `args`.
+  std::vector<ConvStep> steps;
+};
+
+class OneDnnContext {
+ public:
+  // The process-wide CPU backend context (created on first use).
+  static OneDnnContext& instance();
+
+  const dnnl::engine& engine() const { return engine_; }
+  dnnl::stream& stream() { return stream_; }
+
+  // The entry for `key`, built by `build(entry, key.desc, engine)` on the first call for that
+  // key. A plain function pointer, not std::function: a lookup must not allocate. The
+  // reference stays valid for the life of the context (entries are never evicted).
+  using ConvBuilder = void (*)(ConvEntry&, const ConvDesc&, const dnnl::engine&);
+  ConvEntry& conv(const ConvKey& key, ConvBuilder build);
+
+  // Number of cached entries (all ops), for tests.
+  size_t cache_size() const;
+
+ private:
+  OneDnnContext();
+
+  dnnl::engine engine_;
+  dnnl::stream stream_;
+  mutable std::mutex mutex_;
+  std::unordered_map<ConvKey, std::unique_ptr<ConvEntry>, ConvKeyHash> conv_cache_;
+};
+
+}  // namespace ar1::kernels::cpu

@@ -1,0 +1,24 @@
+#pragma once
+// Reductions on dense f32 buffers. Sums run in a fixed order with double accumulators, so the
+// result does not depend on the thread count (bit-identical runs).
+#include <cstdint>
+
+#include "core/device.h"
+
+namespace ar1::kernels {
+
+// x is [outer, channels, inner]; y[c] = sum over outer and inner of x.
+struct ChannelSumDesc {
+  int64_t outer = 1, channels = 1, inner = 1;
+};
+
+// *y = sum of x[0..n)
+void sum_all(Device device, float* y, const float* x, int64_t n);
+void channel_sum(Device device, float* y, const float* x, const ChannelSumDesc& d);
+
+namespace cpu {
+void sum_all(float* y, const float* x, int64_t n);
+void channel_sum(float* y, const float* x, const ChannelSumDesc& d);
+}  // namespace cpu
+
+}  // namespace ar1::kernels

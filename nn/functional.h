@@ -1,0 +1,55 @@
+#pragma once
+// Differentiable tensor ops. Each checks its inputs (device, dtype, shapes; errors name the op
+// and the shapes), allocates its output on the inputs' device (or writes into `out` when one
+// is given and no gradient is needed), calls its kernel through kernels/ dispatch, and records
+// its backward node when grad mode is on and an input requires a gradient.
+// Implementations: nn/functional/<op>.cpp, one op (forward + backward node) per file.
+#include "core/tensor.h"
+
+namespace ar1::nn {
+
+struct ConvParams {
+  int64_t stride = 1;
+  int64_t padding = 0;
+  int64_t groups = 1;
+};
+
+// x [N, C_in, H, W], weight [C_out, C_in / groups, KH, KW] -> [N, C_out, OH, OW]; no bias.
+Tensor conv2d(const Tensor& x, const Tensor& weight, const ConvParams& params,
+              const Tensor& out = {});
+
+// x [N, in], weight [out, in], bias [out] or undefined -> [N, out] (y = x W^T + b).
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
+              const Tensor& out = {});
+// a [M, K] @ b [K, N] -> [M, N].
+Tensor matmul(const Tensor& a, const Tensor& b, const Tensor& out = {});
+
+Tensor relu(const Tensor& x, const Tensor& out = {});
+
+struct PoolParams {
+  int64_t kernel = 2;
+  int64_t stride = 2;
+};
+// x [N, C, H, W] -> [N, C, OH, OW], no padding.
+Tensor avg_pool2d(const Tensor& x, const PoolParams& params, const Tensor& out = {});
+// x [N, C, H, W] -> [N, C, 1, 1].
+Tensor global_avg_pool2d(const Tensor& x, const Tensor& out = {});
+
+// a op b, where b has a's shape, is a single value, or holds one value per channel (dim 1 of
+// a): shapes [C], [1, C, 1, 1] or [C, 1, 1].
+Tensor add(const Tensor& a, const Tensor& b, const Tensor& out = {});
+Tensor sub(const Tensor& a, const Tensor& b, const Tensor& out = {});
+Tensor mul(const Tensor& a, const Tensor& b, const Tensor& out = {});
+
+// Sum or mean of every element -> 0-d tensor.
+Tensor sum(const Tensor& x);
+Tensor mean(const Tensor& x);
+
+// Fused log-softmax + negative log-likelihood, mean over the batch: logits [N, C] f32,
+// labels [N] i64 in [0, C) -> 0-d tensor.
+Tensor cross_entropy(const Tensor& logits, const Tensor& labels);
+
+// A copy of `t` on `device` (itself when already there); not differentiable.
+Tensor to_device(const Tensor& t, Device device);
+
+}  // namespace ar1::nn

@@ -1,0 +1,75 @@
+#include "core/autograd/node.h"
+#include "kernels/conv2d.h"
+#include "nn/functional.h"
+#include "nn/functional/output.h"
+
+namespace ar1::nn {
+
+namespace {
+
+class Conv2dBackward final : public autograd::Node {
+ public:
+  // x for the weight gradient, w for the input gradient.
+  Conv2dBackward(Tensor x, Tensor w, const kernels::ConvDesc& desc)
+      : x_(std::move(x)), w_(std::move(w)), desc_(desc) {}
+  std::string name() const override { return "Conv2dBackward"; }
+
+  std::vector<Tensor> backward(const Tensor& grad_output) override {
+    const Tensor g = grad_output.contiguous();
+    Tensor dx, dw;
+    if (next[0]) {
+      dx = detail::empty_on(x_.shape(), g.device());
+      kernels::conv2d_backward_data(g.device(), detail::f32(dx), detail::f32(g),
+                                    detail::f32(w_), desc_);
+    }
+    if (next[1]) {
+      dw = detail::empty_on(w_.shape(), g.device());
+      kernels::conv2d_backward_weights(g.device(), detail::f32(dw), detail::f32(g),
+                                       detail::f32(x_), desc_);
+    }
+    return {dx, dw};
+  }
+  void release() override {
+    x_ = {};
+    w_ = {};
+  }
+
+ private:
+  Tensor x_, w_;
+  kernels::ConvDesc desc_;
+};
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const ConvParams& p, const Tensor& out) {
+  constexpr const char* op = "conv2d";
+  const Tensor x = detail::dense_f32(x_in, op, "input");
+  const Tensor w = detail::dense_f32(w_in, op, "weight");
+  detail::check_rank(x, 4, op, "input [N, C, H, W]");
+  detail::check_rank(w, 4, op, "weight [C_out, C_in/groups, KH, KW]");
+  check_same_device(x, w, op);
+  AR1_CHECK(p.stride >= 1 && p.padding >= 0 && p.groups >= 1, "[conv2d] stride ", p.stride,
+            ", padding ", p.padding, ", groups ", p.groups,
+            ": need stride >= 1, padding >= 0, groups >= 1");
+  kernels::ConvDesc d;
+  d.n = x.size(0), d.c_in = x.size(1), d.h = x.size(2), d.w = x.size(3);
+  d.c_out = w.size(0), d.kh = w.size(2), d.kw = w.size(3);
+  d.stride = p.stride, d.pad = p.padding, d.groups = p.groups;
+  AR1_CHECK(d.c_in % p.groups == 0 && d.c_out % p.groups == 0, "[conv2d] groups ", p.groups,
+            " must divide input channels ", d.c_in, " and output channels ", d.c_out);
+  AR1_CHECK(w.size(1) * p.groups == d.c_in, "[conv2d] weight ", w.describe(), " expects ",
+            w.size(1) * p.groups, " input channels (", w.size(1), " x groups ", p.groups,
+            "), input ", x.describe(), " has ", d.c_in);
+  AR1_CHECK(d.h + 2 * d.pad >= d.kh && d.w + 2 * d.pad >= d.kw, "[conv2d] kernel ", d.kh, "x",
+            d.kw, " larger than the padded input ", x.describe(), " (padding ", d.pad, ")");
+
+  const bool grad = autograd::needs_graph({&x, &w});
+  Tensor y = detail::make_output(out, {d.n, d.c_out, d.oh(), d.ow()}, x.device(), grad, op);
+  kernels::conv2d_forward(x.device(), detail::f32(y), detail::f32(x), detail::f32(w), d);
+  if (grad) {
+    autograd::record(std::make_shared<Conv2dBackward>(x.detach(), w.detach(), d), {&x, &w}, y);
+  }
+  return y;
+}
+
+}  // namespace ar1::nn

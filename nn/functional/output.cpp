@@ -1,0 +1,38 @@
+#include "nn/functional/output.h"
+
+#include "kernels/device.h"
+
+namespace ar1::nn::detail {
+
+Tensor empty_on(const Shape& shape, Device device, DType dtype) {
+  if (device.is_cpu()) return Tensor::empty(shape, dtype);
+  const size_t bytes = static_cast<size_t>(numel_of(shape)) * dtype_size(dtype);
+  auto storage = Storage::wrap(kernels::device_allocate(device, bytes), bytes, device,
+                               kernels::device_deleter(device));
+  return Tensor::from_storage(std::move(storage), shape, dtype);
+}
+
+Tensor make_output(const Tensor& out, const Shape& shape, Device device, bool needs_grad,
+                   const char* op) {
+  if (!out.defined()) return empty_on(shape, device);
+  AR1_CHECK(!needs_grad, "[", op, "] an out= buffer cannot be used while a gradient is "
+            "recorded; run under NoGradGuard or drop out=");
+  AR1_CHECK(out.shape() == shape && out.dtype() == DType::f32 && out.device() == device &&
+                out.is_contiguous(),
+            "[", op, "] out= is ", out.describe(), ", expected a contiguous f32",
+            shape_str(shape), " on ", device.str());
+  return out;
+}
+
+Tensor dense_f32(const Tensor& t, const char* op, const char* what) {
+  check_dtype(t, DType::f32, op, what);
+  AR1_CHECK(t.numel() > 0, "[", op, "] ", what, " is empty: ", t.describe());
+  return t.contiguous();
+}
+
+void check_rank(const Tensor& t, int64_t rank, const char* op, const char* what) {
+  AR1_CHECK(t.dim() == rank, "[", op, "] ", what, " must have ", rank, " dims, got ",
+            t.describe());
+}
+
+}  // namespace ar1::nn::detail

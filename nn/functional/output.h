@@ -1,0 +1,29 @@
+#pragma once
+// Helpers shared by the functional ops: output allocation on a device, and the checks every op
+// repeats.
+#include <initializer_list>
+
+#include "core/tensor.h"
+
+namespace ar1::nn::detail {
+
+// Uninitialised dense tensor on `device`.
+Tensor empty_on(const Shape& shape, Device device, DType dtype = DType::f32);
+
+// The op's result buffer: `out` when given (checked: shape, dtype, device, contiguous; refused
+// when a gradient is needed, since the graph would save a buffer the caller may overwrite),
+// else a fresh tensor.
+Tensor make_output(const Tensor& out, const Shape& shape, Device device, bool needs_grad,
+                   const char* op);
+
+// Defined, f32, plain; contiguous copy when strided. Throws naming op and what.
+Tensor dense_f32(const Tensor& t, const char* op, const char* what);
+
+void check_rank(const Tensor& t, int64_t rank, const char* op, const char* what);
+
+}  // namespace ar1::nn::detail
+
+namespace ar1::nn::detail {
+// Element pointer of a dense f32 tensor on any device (kernels take raw pointers).
+inline float* f32(const Tensor& t) { return static_cast<float*>(t.raw_data()); }
+}  // namespace ar1::nn::detail

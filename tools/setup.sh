@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what the project needs (Debian packages, only those missing), then configures and
+# builds ar1 in Release with -j2. Idempotent: a second run installs nothing and rebuilds only
+# what changed. Run as root (or with sudo available) from anywhere in the repository.
+#
+#   tools/setup.sh            install + build into ./build
+#   BUILD_DIR=out tools/setup.sh
+#   AR1_CUDA=OFF tools/setup.sh   (AUTO by default: the CUDA backend is built where nvcc exists)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build_dir="${BUILD_DIR:-$root/build}"
+jobs="${JOBS:-2}"
+
+packages=(
+  cmake g++ make                 # toolchain
+  libeigen3-dev                  # matmul
+  libdnnl-dev                    # oneDNN: convolutions
+  doctest-dev                    # tests
+  libbenchmark-dev               # bench/
+  zlib1g-dev                     # gzip'd IDX files
+  libpng-dev libjpeg-dev         # image decoding (CORe50, image folders)
+  dataset-fashion-mnist          # the main job's data
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "[setup] installing: ${missing[*]}"
+  sudo_cmd=()
+  if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}"
+else
+  echo "[setup] all packages present"
+fi
+
+# nvcc is not on PATH on every machine; the CUDA toolkit's usual home is enough for AUTO.
+if ! command -v nvcc >/dev/null && [[ -x /usr/local/cuda/bin/nvcc ]]; then
+  export PATH="/usr/local/cuda/bin:$PATH"
+fi
+
+cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DAR1_CUDA="${AR1_CUDA:-AUTO}"
+cmake --build "$build_dir" -j "$jobs"

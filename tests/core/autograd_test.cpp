@@ -85,7 +85,7 @@ TEST_CASE("autograd no-grad guard records nothing and restores the mode") {
   CHECK(grad_enabled());
 }
 
-TEST_CASE("autograd frees the graph after backward; a second backward is a clear error") {
+TEST_CASE("autograd frees the graph after backward and a second backward is a clear error") {
   Tensor x = Tensor::ones({2});
   x.set_requires_grad(true);
   const Tensor y = twice(twice(x));

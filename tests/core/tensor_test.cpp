@@ -34,7 +34,7 @@ TEST_CASE("tensor reshape and flatten are views of contiguous tensors") {
   CHECK(Tensor::zeros({2, 3, 4, 5}).flatten().shape() == Shape{2, 60});
 }
 
-TEST_CASE("tensor slice along dim 0 is a view with an offset; contiguous copies") {
+TEST_CASE("tensor slice along dim 0 is a view with an offset and contiguous copies") {
   const Tensor t = Tensor::from_vector({0, 1, 2, 3, 4, 5, 6, 7}, {4, 2});
   const Tensor s = t.slice(1, 3);
   CHECK(s.shape() == Shape{2, 2});

@@ -1,0 +1,263 @@
+#include "strategy/latent_replay_memory.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/half.h"
+
+namespace ar1::strategy {
+
+ReplayDType parse_replay_dtype(const std::string& name) {
+  if (name == "f32") return ReplayDType::f32;
+  if (name == "f16") return ReplayDType::f16;
+  if (name == "bf16") return ReplayDType::bf16;
+  if (name == "u8") return ReplayDType::u8;
+  AR1_FAIL("[replay] unknown replay_dtype '", name, "'; use f32, f16, bf16 or u8");
+}
+
+std::string replay_dtype_name(ReplayDType t) {
+  switch (t) {
+    case ReplayDType::f32: return "f32";
+    case ReplayDType::f16: return "f16";
+    case ReplayDType::bf16: return "bf16";
+    case ReplayDType::u8: return "u8";
+  }
+  return "?";
+}
+
+namespace {
+DType storage_dtype(ReplayDType t) {
+  switch (t) {
+    case ReplayDType::f32: return DType::f32;
+    case ReplayDType::f16: return DType::f16;
+    case ReplayDType::bf16: return DType::bf16;
+    case ReplayDType::u8: return DType::u8;
+  }
+  return DType::f32;
+}
+}  // namespace
+
+LatentReplayMemory::LatentReplayMemory(int64_t capacity, ReplayDType dtype)
+    : capacity_(capacity), dtype_(dtype) {
+  AR1_CHECK(capacity >= 0, "[replay] rm_sz must be >= 0, got ", capacity);
+}
+
+size_t LatentReplayMemory::bytes() const {
+  size_t total = 0;
+  for (const Tensor* t : {&activations_, &labels_, &scale_, &offset_}) {
+    if (t->defined()) total += static_cast<size_t>(t->numel()) * dtype_size(t->dtype());
+  }
+  return total;
+}
+
+void LatentReplayMemory::allocate(const Shape& row_shape) {
+  row_shape_ = row_shape;
+  Shape full{capacity_};
+  full.insert(full.end(), row_shape.begin(), row_shape.end());
+  activations_ = Tensor::zeros(full, storage_dtype(dtype_));
+  labels_ = Tensor::zeros({capacity_}, DType::i64);
+  if (dtype_ == ReplayDType::u8) {
+    const int64_t channels = row_shape.empty() ? 1 : row_shape[0];
+    scale_ = Tensor::zeros({channels});
+    offset_ = Tensor::zeros({channels});
+  }
+}
+
+void LatentReplayMemory::write_row(int64_t slot, const float* v) {
+  const int64_t row = numel_of(row_shape_);
+  const int64_t base = slot * row;
+  switch (dtype_) {
+    case ReplayDType::f32:
+      std::memcpy(activations_.data<float>() + base, v, static_cast<size_t>(row) * 4);
+      break;
+    case ReplayDType::f16: {
+      auto* p = static_cast<uint16_t*>(activations_.raw_data()) + base;
+      for (int64_t i = 0; i < row; ++i) p[i] = float_to_half(v[i]);
+      break;
+    }
+    case ReplayDType::bf16: {
+      auto* p = static_cast<uint16_t*>(activations_.raw_data()) + base;
+      for (int64_t i = 0; i < row; ++i) p[i] = float_to_bfloat16(v[i]);
+      break;
+    }
+    case ReplayDType::u8: {
+      const int64_t channels = scale_.numel();
+      const int64_t inner = row / channels;
+      uint8_t* p = activations_.data<uint8_t>() + base;
+      for (int64_t c = 0; c < channels; ++c) {
+        const float s = scale_.data<float>()[c], o = offset_.data<float>()[c];
+        for (int64_t i = 0; i < inner; ++i) {
+          const float q = s > 0.f ? std::nearbyint((v[c * inner + i] - o) / s) : 0.f;
+          p[c * inner + i] = static_cast<uint8_t>(std::clamp(q, 0.f, 255.f));
+        }
+      }
+      break;
+    }
+  }
+}
+
+// Makes every channel's [offset, offset + 255 scale] cover the incoming rows' range,
+// re-quantising stored rows of channels whose range grows.
+void LatentReplayMemory::widen_u8_range(const Tensor& incoming) {
+  const int64_t channels = scale_.numel();
+  const int64_t row = numel_of(row_shape_);
+  const int64_t inner = row / channels;
+  const float* x = incoming.data<float>();
+  float* scale = scale_.data<float>();
+  float* offset = offset_.data<float>();
+  uint8_t* q = activations_.data<uint8_t>();
+  for (int64_t c = 0; c < channels; ++c) {
+    const bool empty = size_ == 0;
+    float lo = empty ? INFINITY : offset[c];
+    float hi = empty ? -INFINITY : offset[c] + 255.f * scale[c];
+    const float old_lo = lo, old_hi = hi;
+    for (int64_t r = 0; r < incoming.size(0); ++r) {
+      for (int64_t i = 0; i < inner; ++i) {
+        const float v = x[r * row + c * inner + i];
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      }
+    }
+    if (!empty && lo == old_lo && hi == old_hi) continue;
+    const float new_scale = (hi - lo) / 255.f;
+    for (int64_t r = 0; r < size_; ++r) {  // re-quantise what is stored
+      uint8_t* p = q + r * row + c * inner;
+      for (int64_t i = 0; i < inner; ++i) {
+        const float v = offset[c] + scale[c] * p[i];
+        const float nq = new_scale > 0.f ? std::nearbyint((v - lo) / new_scale) : 0.f;
+        p[i] = static_cast<uint8_t>(std::clamp(nq, 0.f, 255.f));
+      }
+    }
+    scale[c] = new_scale;
+    offset[c] = lo;
+  }
+}
+
+void LatentReplayMemory::update(const Tensor& kept_activations, const Tensor& kept_labels,
+                                int64_t experience, Generator& gen) {
+  check_dtype(kept_activations, DType::f32, "replay", "kept activations");
+  check_dtype(kept_labels, DType::i64, "replay", "kept labels");
+  AR1_CHECK(kept_activations.dim() >= 2 && kept_labels.dim() == 1 &&
+                kept_labels.size(0) == kept_activations.size(0),
+            "[replay] activations ", kept_activations.describe(), " and labels ",
+            kept_labels.describe(), " must pair up row by row");
+  AR1_CHECK(experience >= 0, "[replay] experience index must be >= 0, got ", experience);
+  const Shape row_shape(kept_activations.shape().begin() + 1, kept_activations.shape().end());
+  if (!activations_.defined()) allocate(row_shape);
+  AR1_CHECK(row_shape == row_shape_, "[replay] activations of shape ", shape_str(row_shape),
+            " per row, but the memory holds ", shape_str(row_shape_),
+            " (was the latent layer changed mid-run?)");
+  const int64_t kept = kept_activations.size(0);
+  const int64_t h = std::min(capacity_ / (experience + 1), kept);
+  if (h == 0) return;
+
+  // Which kept pairs enter, and which memory rows they go to.
+  std::vector<int64_t> chosen = randperm(kept, gen);
+  chosen.resize(static_cast<size_t>(h));
+  const int64_t appended = std::min(h, capacity_ - size_);
+  std::vector<int64_t> slots;
+  for (int64_t i = 0; i < appended; ++i) slots.push_back(size_ + i);
+  if (h > appended) {
+    std::vector<int64_t> replaced = randperm(size_, gen);
+    slots.insert(slots.end(), replaced.begin(), replaced.begin() + (h - appended));
+  }
+
+  const Tensor acts = kept_activations.contiguous();
+  const Tensor labels = kept_labels.contiguous();
+  if (dtype_ == ReplayDType::u8) {
+    std::vector<Tensor> rows;
+    for (int64_t k : chosen) rows.push_back(acts.slice(k, k + 1));
+    widen_u8_range(Tensor::concat(rows));
+  }
+  const int64_t row = numel_of(row_shape_);
+  for (int64_t i = 0; i < h; ++i) {
+    const int64_t k = chosen[static_cast<size_t>(i)];
+    const int64_t slot = slots[static_cast<size_t>(i)];
+    write_row(slot, acts.data<float>() + k * row);
+    labels_.data<int64_t>()[slot] = labels.data<int64_t>()[k];
+  }
+  size_ += appended;
+}
+
+std::pair<Tensor, Tensor> LatentReplayMemory::rows(int64_t begin, int64_t end) const {
+  AR1_CHECK(0 <= begin && begin <= end && end <= size_, "[replay] rows [", begin, ", ", end,
+            ") out of range for a memory of ", size_, " rows");
+  Shape shape{end - begin};
+  shape.insert(shape.end(), row_shape_.begin(), row_shape_.end());
+  if (begin == end) return {Tensor::zeros(shape), Tensor::zeros({0}, DType::i64)};
+  const Tensor labels = labels_.slice(begin, end).clone();
+  if (dtype_ != ReplayDType::u8) {
+    return {activations_.slice(begin, end).to(DType::f32).contiguous(), labels};
+  }
+  Tensor out = Tensor::empty(shape);
+  const int64_t row = numel_of(row_shape_);
+  const int64_t channels = scale_.numel();
+  const int64_t inner = row / channels;
+  const uint8_t* q = activations_.data<uint8_t>() + begin * row;
+  float* o = out.data<float>();
+  for (int64_t r = 0; r < end - begin; ++r) {
+    for (int64_t c = 0; c < channels; ++c) {
+      const float s = scale_.data<float>()[c], off = offset_.data<float>()[c];
+      for (int64_t i = 0; i < inner; ++i) {
+        o[r * row + c * inner + i] = off + s * q[r * row + c * inner + i];
+      }
+    }
+  }
+  return {out, labels};
+}
+
+std::vector<int64_t> LatentReplayMemory::labels() const {
+  if (size_ == 0) return {};
+  return labels_.slice(0, size_).to_vector<int64_t>();
+}
+
+std::vector<std::pair<std::string, Tensor>> LatentReplayMemory::state() const {
+  std::vector<std::pair<std::string, Tensor>> s;
+  if (size_ == 0) return s;
+  s.emplace_back("replay.activations", activations_.slice(0, size_));
+  s.emplace_back("replay.labels", labels_.slice(0, size_));
+  if (dtype_ == ReplayDType::u8) {
+    s.emplace_back("replay.scale", scale_);
+    s.emplace_back("replay.offset", offset_);
+  }
+  return s;
+}
+
+void LatentReplayMemory::load_state(const std::vector<std::pair<std::string, Tensor>>& state) {
+  auto find = [&](const std::string& name) -> Tensor {
+    for (const auto& [n, t] : state) {
+      if (n == name) return t;
+    }
+    return {};
+  };
+  const Tensor acts = find("replay.activations");
+  const Tensor labels = find("replay.labels");
+  if (!acts.defined()) {
+    size_ = 0;
+    activations_ = labels_ = scale_ = offset_ = {};
+    return;
+  }
+  AR1_CHECK(labels.defined() && labels.dtype() == DType::i64 && labels.dim() == 1 &&
+                labels.size(0) == acts.size(0) && acts.size(0) <= capacity_,
+            "[replay] checkpoint memory is inconsistent: activations ", acts.describe(),
+            ", labels ", labels.describe(), ", capacity ", capacity_);
+  AR1_CHECK(acts.dtype() == storage_dtype(dtype_), "[replay] checkpoint memory is stored as ",
+            dtype_name(acts.dtype()), " but replay_dtype is ", replay_dtype_name(dtype_));
+  allocate(Shape(acts.shape().begin() + 1, acts.shape().end()));
+  size_ = acts.size(0);
+  const size_t bytes = static_cast<size_t>(acts.numel()) * dtype_size(acts.dtype());
+  std::memcpy(activations_.raw_data(), acts.contiguous().raw_data(), bytes);
+  std::memcpy(labels_.raw_data(), labels.contiguous().raw_data(),
+              static_cast<size_t>(size_) * sizeof(int64_t));
+  if (dtype_ == ReplayDType::u8) {
+    const Tensor s = find("replay.scale"), o = find("replay.offset");
+    AR1_CHECK(s.defined() && o.defined() && s.numel() == scale_.numel() &&
+                  o.numel() == offset_.numel(),
+              "[replay] checkpoint u8 memory lacks its scale/offset");
+    scale_ = s.clone();
+    offset_ = o.clone();
+  }
+}
+
+}  // namespace ar1::strategy

@@ -1,0 +1,65 @@
+#pragma once
+// AR1's replay memory: latent activations (the output of lat_features) stored with their own
+// labels, at most `capacity` (rm_sz) rows, in a storage dtype of choice (SPEC.md 3 and 3b).
+//
+// After experience e, update() draws h = min(capacity // (e + 1), kept) of that experience's
+// kept (activation, label) pairs without replacement. While the memory has free rows they are
+// appended; once it is full they overwrite h distinct random rows (SPEC.md's rule, which
+// assumes the first experience filled the memory; appending first keeps a small first
+// experience from capping the memory forever).
+//
+// Storage: f32, f16 and bf16 convert per element. u8 quantises per channel (dim 1) with a
+// scale and offset per channel shared by all rows: x ~ offset + scale * q. When new rows widen
+// a channel's range, the stored rows of that channel are re-quantised to the new range.
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/rng.h"
+#include "core/tensor.h"
+
+namespace ar1::strategy {
+
+enum class ReplayDType { f32, f16, bf16, u8 };
+ReplayDType parse_replay_dtype(const std::string& name);  // "f32", "f16", "bf16", "u8"
+std::string replay_dtype_name(ReplayDType t);
+
+class LatentReplayMemory {
+ public:
+  LatentReplayMemory(int64_t capacity, ReplayDType dtype);
+
+  int64_t capacity() const { return capacity_; }
+  int64_t size() const { return size_; }
+  ReplayDType dtype() const { return dtype_; }
+  // Bytes held by activations, labels and quantisation parameters.
+  size_t bytes() const;
+
+  // kept_activations [K, C, ...] f32 and kept_labels [K] i64 of experience `experience`.
+  void update(const Tensor& kept_activations, const Tensor& kept_labels, int64_t experience,
+              Generator& gen);
+
+  // Rows [begin, end) as f32 activations and i64 labels.
+  std::pair<Tensor, Tensor> rows(int64_t begin, int64_t end) const;
+  // Every stored label, in row order.
+  std::vector<int64_t> labels() const;
+
+  // Everything needed to restore the memory (checkpoints): names -> tensors.
+  std::vector<std::pair<std::string, Tensor>> state() const;
+  void load_state(const std::vector<std::pair<std::string, Tensor>>& state);
+
+ private:
+  void allocate(const Shape& row_shape);
+  void write_row(int64_t slot, const float* values);
+  void widen_u8_range(const Tensor& incoming);
+
+  int64_t capacity_;
+  ReplayDType dtype_;
+  int64_t size_ = 0;
+  Shape row_shape_;      // activation shape without the batch dim
+  Tensor activations_;   // [capacity, row_shape...] in the storage dtype
+  Tensor labels_;        // [capacity] i64
+  Tensor scale_, offset_;  // u8 only: [channels] f32
+};
+
+}  // namespace ar1::strategy

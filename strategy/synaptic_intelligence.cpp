@@ -1,0 +1,109 @@
+#include "strategy/synaptic_intelligence.h"
+
+#include <algorithm>
+
+#include "core/grad_mode.h"
+#include "nn/functional.h"
+
+namespace ar1::strategy {
+
+SynapticIntelligence::SynapticIntelligence(float lambda, Params params, double eps,
+                                           double max_importance)
+    : lambda_(lambda), eps_(eps), max_importance_(max_importance), params_(std::move(params)) {
+  for (const auto& [name, p] : params_) {
+    check_dtype(p, DType::f32, "synaptic intelligence", name.c_str());
+    AR1_CHECK(p.is_contiguous(), "[synaptic intelligence] parameter ", name,
+              " must be contiguous");
+    theta_star_.push_back(p.detach().clone());
+    trajectory_.push_back(Tensor::zeros(p.shape()));
+    cumulative_.push_back(Tensor::zeros(p.shape()));
+    importance_.push_back(Tensor::zeros(p.shape()));
+    before_.push_back(Tensor::zeros(p.shape()));
+  }
+}
+
+void SynapticIntelligence::before_experience() {
+  for (size_t i = 0; i < params_.size(); ++i) {
+    theta_star_[i] = params_[i].second.detach().clone();
+    trajectory_[i] = Tensor::zeros(params_[i].second.shape());
+  }
+}
+
+void SynapticIntelligence::before_update() {
+  for (size_t i = 0; i < params_.size(); ++i) before_[i] = params_[i].second.detach().clone();
+}
+
+void SynapticIntelligence::after_update() {
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const Tensor& p = params_[i].second;
+    const Tensor g = p.grad();
+    if (!g.defined()) continue;  // frozen or unused this step
+    const Tensor gc = g.contiguous();
+    const float* grad = gc.data<float>();
+    const float* now = p.data<float>();
+    const float* was = before_[i].data<float>();
+    float* traj = trajectory_[i].data<float>();
+    for (int64_t j = 0; j < p.numel(); ++j) traj[j] += grad[j] * (now[j] - was[j]);
+  }
+}
+
+void SynapticIntelligence::after_experience() {
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const Tensor& p = params_[i].second;
+    const float* theta = p.data<float>();
+    const float* star = theta_star_[i].data<float>();
+    const float* traj = trajectory_[i].data<float>();
+    float* cum = cumulative_[i].data<float>();
+    float* imp = importance_[i].data<float>();
+    for (int64_t j = 0; j < p.numel(); ++j) {
+      const double d = static_cast<double>(theta[j]) - star[j];
+      cum[j] = static_cast<float>(cum[j] + traj[j] / (d * d + eps_));
+      imp[j] = static_cast<float>(std::min(-static_cast<double>(cum[j]), max_importance_));
+    }
+    theta_star_[i] = p.detach().clone();
+  }
+}
+
+Tensor SynapticIntelligence::penalty() const {
+  Tensor total;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const Tensor d = nn::sub(params_[i].second, theta_star_[i]);
+    const Tensor term = nn::sum(nn::mul(nn::mul(d, d), importance_[i]));
+    total = total.defined() ? nn::add(total, term) : term;
+  }
+  if (!total.defined()) return Tensor::scalar(0.f);
+  return nn::mul(total, Tensor::scalar(lambda_ / 2.f));
+}
+
+std::vector<std::pair<std::string, Tensor>> SynapticIntelligence::state() const {
+  std::vector<std::pair<std::string, Tensor>> s;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const std::string& n = params_[i].first;
+    s.emplace_back("si.theta_star." + n, theta_star_[i]);
+    s.emplace_back("si.trajectory." + n, trajectory_[i]);
+    s.emplace_back("si.cumulative." + n, cumulative_[i]);
+    s.emplace_back("si.importance." + n, importance_[i]);
+  }
+  return s;
+}
+
+void SynapticIntelligence::load_state(const std::vector<std::pair<std::string, Tensor>>& state) {
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const std::string& n = params_[i].first;
+    for (auto [prefix, target] :
+         {std::pair{"si.theta_star.", &theta_star_[i]}, std::pair{"si.trajectory.", &trajectory_[i]},
+          std::pair{"si.cumulative.", &cumulative_[i]}, std::pair{"si.importance.", &importance_[i]}}) {
+      bool found = false;
+      for (const auto& [name, t] : state) {
+        if (name != prefix + n) continue;
+        AR1_CHECK(t.shape() == params_[i].second.shape(), "[synaptic intelligence] checkpoint ",
+                  name, " is ", t.describe(), ", parameter is ", params_[i].second.describe());
+        *target = t.to(DType::f32).clone();
+        found = true;
+      }
+      AR1_CHECK(found, "[synaptic intelligence] checkpoint lacks ", prefix, n);
+    }
+  }
+}
+
+}  // namespace ar1::strategy

@@ -1,0 +1,52 @@
+#include "data/file_list.h"
+
+#include <charconv>
+#include <fstream>
+#include <string>
+
+#include "core/error.h"
+
+namespace ar1::data {
+
+FileList read_file_list(const std::filesystem::path& list, const std::filesystem::path& image_root,
+                        int64_t num_classes, bool check_paths) {
+  std::ifstream in(list);
+  AR1_CHECK(in.good(), "[file_list] cannot open ", list.string(),
+            ": expected a file list (\"path label\" per line); check the dataset root");
+  FileList out;
+  std::string line;
+  int64_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const auto first = line.find_first_not_of(" \t");
+    if (first == std::string::npos) continue;
+    const auto last = line.find_last_not_of(" \t");
+    const std::string body = line.substr(first, last - first + 1);
+    const auto split = body.find_last_of(" \t");
+    AR1_CHECK(split != std::string::npos, "[file_list] ", list.string(), ":", line_no,
+              ": expected \"relative/path label\", found \"", body, "\"");
+    const std::string rel = body.substr(0, body.find_last_not_of(" \t", split) + 1);
+    const std::string label_text = body.substr(split + 1);
+    int64_t label = -1;
+    const auto [ptr, ec] =
+        std::from_chars(label_text.data(), label_text.data() + label_text.size(), label);
+    AR1_CHECK(ec == std::errc() && ptr == label_text.data() + label_text.size(), "[file_list] ",
+              list.string(), ":", line_no, ": expected an integer label after the path, found \"",
+              label_text, "\"");
+    AR1_CHECK(label >= 0 && label < num_classes, "[file_list] ", list.string(), ":", line_no,
+              ": label ", label, " out of range, expected [0, ", num_classes,
+              "); the list is corrupt or belongs to another dataset");
+    std::filesystem::path path = image_root / rel;
+    if (check_paths) {
+      AR1_CHECK(std::filesystem::is_regular_file(path), "[file_list] ", list.string(), ":",
+                line_no, ": image ", path.string(), " does not exist; expected the images "
+                "under ", image_root.string(), " (extract the image archive there)");
+    }
+    out.paths.push_back(std::move(path));
+    out.labels.push_back(label);
+  }
+  return out;
+}
+
+}  // namespace ar1::data

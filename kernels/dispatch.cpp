@@ -184,3 +184,35 @@ void cross_entropy_backward(Device device, float* dlogits, const float* log_prob
 }
 
 }  // namespace ar1::kernels
+
+// ---------------------------------------------------------------- batch renormalization
+// (appended with its own include so the sections above stay untouched)
+
+#include "kernels/batch_renorm.h"
+
+namespace ar1::kernels {
+
+void batch_renorm_train_forward(Device device, float* y, const BatchReNormSaved& saved,
+                                float* running_mean, float* running_std, const float* x,
+                                const float* gamma, const float* beta,
+                                const BatchReNormDesc& desc) {
+  if (device.is_cuda()) no_cuda("batch_renorm");
+  cpu::batch_renorm_train_forward(y, saved, running_mean, running_std, x, gamma, beta, desc);
+}
+
+void batch_renorm_eval_forward(Device device, float* y, const float* x, const float* gamma,
+                               const float* beta, const float* running_mean,
+                               const float* running_std, const BatchReNormDesc& desc) {
+  if (device.is_cuda()) no_cuda("batch_renorm");
+  cpu::batch_renorm_eval_forward(y, x, gamma, beta, running_mean, running_std, desc);
+}
+
+void batch_renorm_backward(Device device, float* dx, float* dgamma, float* dbeta, const float* dy,
+                           const float* x, const float* y, const float* gamma, const float* mean,
+                           const float* inv_std, const float* r, const float* d,
+                           const BatchReNormDesc& desc) {
+  if (device.is_cuda()) no_cuda("batch_renorm backward");
+  cpu::batch_renorm_backward(dx, dgamma, dbeta, dy, x, y, gamma, mean, inv_std, r, d, desc);
+}
+
+}  // namespace ar1::kernels

@@ -52,4 +52,22 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& labels);
 // A copy of `t` on `device` (itself when already there); not differentiable.
 Tensor to_device(const Tensor& t, Device device);
 
+// Batch Renormalization (SPEC.md section 2) of x [N, C, H, W] with gamma, beta [C] and the
+// running statistics running_mean, running_std [C] (f32, contiguous). In training it normalises
+// with the batch statistics, corrected by r and d (constants for autograd) clipped to r_max /
+// d_max, and updates the running statistics in place (mu += momentum (mu_B - mu), likewise
+// sigma with s_B), also under NoGradGuard. In evaluation it uses the running statistics.
+// relu fuses a following ReLU. Gradients flow to x, gamma and beta.
+struct BatchReNormParams {
+  bool training = true;
+  float momentum = 0.01f;
+  float r_max = 1.f;
+  float d_max = 0.f;
+  float eps = 1e-5f;
+  bool relu = false;
+};
+Tensor batch_renorm(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                    const Tensor& running_mean, const Tensor& running_std,
+                    const BatchReNormParams& params);
+
 }  // namespace ar1::nn

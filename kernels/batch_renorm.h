@@ -1,0 +1,71 @@
+#pragma once
+// Batch Renormalization (Ioffe 2017) over dense f32 NCHW, per channel over N, H, W
+// (SPEC.md section 2). x, y, dy, dx are [n, c, hw]; every per-channel array is [c].
+//
+// Training:  mu_B = mean x, s_B = sqrt(biased var + eps),
+//            r = clip(s_B / sigma, 1 / r_max, r_max), d = clip((mu_B - mu) / sigma, -d_max, d_max),
+//            y = gamma * ((x - mu_B) / s_B * r + d) + beta, then max(y, 0) when relu;
+//            afterwards mu += momentum (mu_B - mu), sigma += momentum (s_B - sigma).
+// Eval:      y = gamma * (x - mu) / sigma + beta (then max(y, 0) when relu).
+// Backward:  xh = (x - mean) * inv_std, g = dy masked by y > 0 when relu,
+//            dbeta = sum g, dgamma = sum g (r xh + d), gx = gamma r g,
+//            dx = (gx - mean(gx) - xh mean(gx xh)) * inv_std in training,
+//            dx = gx * inv_std in eval (pass mean = mu, inv_std = 1 / sigma, r = 1, d = 0).
+//
+// Channel sums use double accumulators in a fixed order, one thread per channel, so results
+// are bit-identical whatever the thread count.
+#include <cstdint>
+
+#include "core/device.h"
+
+namespace ar1::kernels {
+
+struct BatchReNormDesc {
+  int64_t n = 0, c = 0, hw = 0;  // x is [n, c, hw]
+  float eps = 1e-5f;
+  float r_max = 1.f, d_max = 0.f;
+  float momentum = 0.f;  // running-statistics update rate; 0 leaves them unchanged
+  bool training = true;  // backward: centre the gradient with the batch statistics
+  bool relu = false;     // fused ReLU on the output
+  int64_t per_channel() const { return n * hw; }
+};
+
+// What the training forward saves for backward (and for the running-statistics update): the
+// batch mean mu_B, s_B, 1 / s_B and the clipped r and d, each [c].
+struct BatchReNormSaved {
+  float* mean = nullptr;
+  float* std = nullptr;
+  float* inv_std = nullptr;
+  float* r = nullptr;
+  float* d = nullptr;
+};
+
+// y [n, c, hw]; saved as above; running_mean / running_std [c] are read, then updated in place
+// with desc.momentum.
+void batch_renorm_train_forward(Device device, float* y, const BatchReNormSaved& saved,
+                                float* running_mean, float* running_std, const float* x,
+                                const float* gamma, const float* beta,
+                                const BatchReNormDesc& desc);
+void batch_renorm_eval_forward(Device device, float* y, const float* x, const float* gamma,
+                               const float* beta, const float* running_mean,
+                               const float* running_std, const BatchReNormDesc& desc);
+// Any of dx, dgamma, dbeta may be null (not computed). y is read only when desc.relu.
+void batch_renorm_backward(Device device, float* dx, float* dgamma, float* dbeta, const float* dy,
+                           const float* x, const float* y, const float* gamma, const float* mean,
+                           const float* inv_std, const float* r, const float* d,
+                           const BatchReNormDesc& desc);
+
+namespace cpu {
+void batch_renorm_train_forward(float* y, const BatchReNormSaved& saved, float* running_mean,
+                                float* running_std, const float* x, const float* gamma,
+                                const float* beta, const BatchReNormDesc& desc);
+void batch_renorm_eval_forward(float* y, const float* x, const float* gamma, const float* beta,
+                               const float* running_mean, const float* running_std,
+                               const BatchReNormDesc& desc);
+void batch_renorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
+                           const float* y, const float* gamma, const float* mean,
+                           const float* inv_std, const float* r, const float* d,
+                           const BatchReNormDesc& desc);
+}  // namespace cpu
+
+}  // namespace ar1::kernels

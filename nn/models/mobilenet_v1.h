@@ -1,0 +1,75 @@
+#pragma once
+// MobileNetV1 with Batch Renormalization (SPEC.md section 1), split for latent replay.
+//
+// Layers 0..26 are blocks "conv -> BatchReNorm2d -> ReLU" (children "conv" and "bn"; the ReLU
+// is fused into the BatchReNorm2d op and has no parameters), layer 27 the global average pool.
+// Layers 0..latent_layer_num form lat_features, the rest end_features (renumbered from 0);
+// then Flatten and output (Linear, no bias). Parameter names therefore read
+// lat_features.{i}.conv.weight, lat_features.{i}.bn.{gamma,beta,running_mean,running_std},
+// end_features.{i - latent_layer_num - 1}...., output.weight.
+#include <memory>
+
+#include "nn/modules/all.h"
+
+namespace ar1::nn {
+
+struct MobileNetConfig {
+  double alpha = 1.0;           // width multiplier: channels int(c * alpha)
+  int64_t num_classes = 50;
+  int64_t latent_layer_num = 19;  // last layer of lat_features, 0..26
+  int64_t input_size = 128;      // H = W of the inputs, for latent_shape() (forward takes any)
+  BatchReNormOptions bn = {};    // options of every BatchReNorm2d (fuse_relu is forced on)
+};
+
+// One conv layer of the table: conv (no bias) -> BatchReNorm2d -> ReLU (fused).
+class ConvBnRelu : public Module {
+ public:
+  ConvBnRelu(const Conv2dOptions& conv, const BatchReNormOptions& bn, Generator& gen,
+             WeightInit init);
+  std::string type_name() const override { return "ConvBnRelu"; }
+  Tensor forward(const Tensor& x) override { return bn_->forward(conv_->forward(x)); }
+  const std::shared_ptr<Conv2d>& conv() const { return conv_; }
+  const std::shared_ptr<BatchReNorm2d>& bn() const { return bn_; }
+
+ private:
+  std::shared_ptr<Conv2d> conv_;
+  std::shared_ptr<BatchReNorm2d> bn_;
+};
+
+struct MobileNetOutput {
+  Tensor logits;  // [N_x + N_latent, classes]
+  Tensor latent;  // lat_features(x) [N_x, C, h, w], only when asked for
+};
+
+class MobileNetV1 : public Module {
+ public:
+  static constexpr int64_t kNumLayers = 28;  // 27 conv blocks + the global pool
+
+  MobileNetV1(const MobileNetConfig& config, Generator& gen,
+              WeightInit init = WeightInit::pytorch_default);
+  std::string type_name() const override { return "MobileNetV1"; }
+
+  // logits of x.
+  Tensor forward(const Tensor& x) override;
+  // logits of concat(lat_features(x), latent_input) along the batch; latent_input may be
+  // undefined (nothing replayed). With return_lat_acts, also lat_features(x) alone.
+  MobileNetOutput forward(const Tensor& x, const Tensor& latent_input,
+                          bool return_lat_acts = false);
+
+  const std::shared_ptr<Sequential>& lat_features() const { return lat_features_; }
+  const std::shared_ptr<Sequential>& end_features() const { return end_features_; }
+  const std::shared_ptr<Linear>& output() const { return output_; }
+  const MobileNetConfig& config() const { return config_; }
+  // Shape of one image's latent activation [C, h, w] for the configured input size.
+  Shape latent_shape() const;
+
+ private:
+  MobileNetConfig config_;
+  std::shared_ptr<Sequential> lat_features_, end_features_;
+  std::shared_ptr<Linear> output_;
+};
+
+// Every BatchReNorm2d in `m` (depth first), with its dotted name.
+std::vector<std::pair<std::string, BatchReNorm2d*>> batch_renorm_layers(Module& m);
+
+}  // namespace ar1::nn

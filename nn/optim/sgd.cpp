@@ -1,0 +1,84 @@
+#include "nn/optim/sgd.h"
+
+#include <map>
+
+namespace ar1::nn {
+
+SGD::SGD(StateDict named_parameters, const SGDOptions& options)
+    : params_(std::move(named_parameters)), velocity_(params_.size()), options_(options) {
+  for (const auto& [name, p] : params_) {
+    check_defined(p, "SGD", name.c_str());
+    AR1_CHECK(p.dtype() == DType::f32 && p.device().is_cpu() && p.is_contiguous() &&
+                  p.is_plain(),
+              "[SGD] parameter ", name, " is ", p.describe(),
+              "; only contiguous f32 cpu parameters are supported");
+  }
+}
+
+void SGD::step() {
+  const float lr = static_cast<float>(options_.lr);
+  const float mu = static_cast<float>(options_.momentum);
+  const float l2 = static_cast<float>(options_.weight_decay);
+  for (size_t i = 0; i < params_.size(); ++i) {
+    Tensor w = params_[i].second;
+    const Tensor g_t = w.grad();
+    if (!g_t.defined()) continue;
+    const Tensor g = g_t.contiguous();
+    float* pw = w.data<float>();
+    const float* pg = g.data<float>();
+    const int64_t n = w.numel();
+    Tensor& v = velocity_[i];
+    const bool first = !v.defined();
+    if (mu != 0.f && first) v = Tensor::empty(w.shape());
+    float* pv = mu != 0.f ? v.data<float>() : nullptr;
+    for (int64_t k = 0; k < n; ++k) {
+      float d = pg[k];
+      if (l2 != 0.f) d += l2 * pw[k];
+      if (pv != nullptr) {
+        pv[k] = first ? d : mu * pv[k] + d;
+        d = pv[k];
+      }
+      pw[k] -= lr * d;
+    }
+  }
+}
+
+void SGD::zero_grad() {
+  for (auto& [name, p] : params_) {
+    Tensor handle = p;
+    handle.zero_grad();
+  }
+}
+
+void SGD::reset_momentum() {
+  for (Tensor& v : velocity_) v = Tensor();
+}
+
+StateDict SGD::state() const {
+  StateDict out;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    if (velocity_[i].defined()) out.emplace_back(params_[i].first, velocity_[i].clone());
+  }
+  return out;
+}
+
+void SGD::load_state(const StateDict& state) {
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < params_.size(); ++i) index.emplace(params_[i].first, i);
+  std::vector<std::pair<size_t, Tensor>> loaded;
+  for (const auto& [name, t] : state) {
+    auto it = index.find(name);
+    AR1_CHECK(it != index.end(), "[SGD] load_state: '", name,
+              "' is not a parameter of this optimiser");
+    const Tensor& p = params_[it->second].second;
+    AR1_CHECK(t.defined() && t.shape() == p.shape() && t.dtype() == DType::f32,
+              "[SGD] load_state: momentum of '", name, "' is ",
+              t.defined() ? t.describe() : std::string("undefined"), ", expected f32",
+              shape_str(p.shape()));
+    loaded.emplace_back(it->second, t.contiguous().clone());
+  }
+  reset_momentum();
+  for (auto& [i, t] : loaded) velocity_[i] = t.detach();
+}
+
+}  // namespace ar1::nn

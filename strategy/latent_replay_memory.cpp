@@ -137,24 +137,43 @@ void LatentReplayMemory::widen_u8_range(const Tensor& incoming) {
 void LatentReplayMemory::update(const Tensor& kept_activations, const Tensor& kept_labels,
                                 int64_t experience, Generator& gen) {
   check_dtype(kept_activations, DType::f32, "replay", "kept activations");
+  AR1_CHECK(kept_activations.dim() >= 2, "[replay] kept activations ",
+            kept_activations.describe(), " need a batch dim and a channel dim");
+  const std::vector<int64_t> chosen = select(kept_activations.size(0), experience, gen);
+  if (chosen.empty()) return;
   check_dtype(kept_labels, DType::i64, "replay", "kept labels");
-  AR1_CHECK(kept_activations.dim() >= 2 && kept_labels.dim() == 1 &&
-                kept_labels.size(0) == kept_activations.size(0),
+  std::vector<Tensor> rows;
+  std::vector<int64_t> labels;
+  const Tensor all_labels = kept_labels.contiguous();
+  AR1_CHECK(all_labels.dim() == 1 && all_labels.size(0) == kept_activations.size(0),
             "[replay] activations ", kept_activations.describe(), " and labels ",
             kept_labels.describe(), " must pair up row by row");
-  AR1_CHECK(experience >= 0, "[replay] experience index must be >= 0, got ", experience);
-  const Shape row_shape(kept_activations.shape().begin() + 1, kept_activations.shape().end());
-  if (!activations_.defined()) allocate(row_shape);
-  AR1_CHECK(row_shape == row_shape_, "[replay] activations of shape ", shape_str(row_shape),
-            " per row, but the memory holds ", shape_str(row_shape_),
-            " (was the latent layer changed mid-run?)");
-  const int64_t kept = kept_activations.size(0);
-  const int64_t h = std::min(capacity_ / (experience + 1), kept);
-  if (h == 0) return;
+  for (int64_t k : chosen) {
+    rows.push_back(kept_activations.slice(k, k + 1));
+    labels.push_back(all_labels.data<int64_t>()[k]);
+  }
+  store(Tensor::concat(rows),
+        Tensor::from_i64(labels, {static_cast<int64_t>(labels.size())}), gen);
+}
 
-  // Which kept pairs enter, and which memory rows they go to.
+std::vector<int64_t> LatentReplayMemory::select(int64_t kept, int64_t experience,
+                                                Generator& gen) const {
+  AR1_CHECK(experience >= 0, "[replay] experience index must be >= 0, got ", experience);
+  const int64_t h = std::min(capacity_ / (experience + 1), kept);
+  if (h <= 0) return {};
   std::vector<int64_t> chosen = randperm(kept, gen);
   chosen.resize(static_cast<size_t>(h));
+  return chosen;
+}
+
+void LatentReplayMemory::store(const Tensor& activations, const Tensor& labels,
+                               Generator& gen) {
+  check_defined(activations, "replay", "activations");
+  store_at(activations, labels, slots_for(std::min(activations.size(0), capacity_), gen));
+}
+
+std::vector<int64_t> LatentReplayMemory::slots_for(int64_t count, Generator& gen) const {
+  const int64_t h = std::min(count, capacity_);
   const int64_t appended = std::min(h, capacity_ - size_);
   std::vector<int64_t> slots;
   for (int64_t i = 0; i < appended; ++i) slots.push_back(size_ + i);
@@ -162,22 +181,44 @@ void LatentReplayMemory::update(const Tensor& kept_activations, const Tensor& ke
     std::vector<int64_t> replaced = randperm(size_, gen);
     slots.insert(slots.end(), replaced.begin(), replaced.begin() + (h - appended));
   }
+  return slots;
+}
 
-  const Tensor acts = kept_activations.contiguous();
-  const Tensor labels = kept_labels.contiguous();
-  if (dtype_ == ReplayDType::u8) {
-    std::vector<Tensor> rows;
-    for (int64_t k : chosen) rows.push_back(acts.slice(k, k + 1));
-    widen_u8_range(Tensor::concat(rows));
+void LatentReplayMemory::store_at(const Tensor& activations, const Tensor& labels_in,
+                                  const std::vector<int64_t>& slots) {
+  check_dtype(activations, DType::f32, "replay", "activations");
+  check_dtype(labels_in, DType::i64, "replay", "labels");
+  const auto h = static_cast<int64_t>(slots.size());
+  AR1_CHECK(activations.dim() >= 2 && labels_in.dim() == 1 &&
+                labels_in.size(0) == activations.size(0) && activations.size(0) >= h,
+            "[replay] activations ", activations.describe(), " and labels ",
+            labels_in.describe(), " must pair up row by row, one row per slot (", h, ")");
+  const Shape row_shape(activations.shape().begin() + 1, activations.shape().end());
+  if (!activations_.defined()) allocate(row_shape);
+  AR1_CHECK(row_shape == row_shape_, "[replay] activations of shape ", shape_str(row_shape),
+            " per row, but the memory holds ", shape_str(row_shape_),
+            " (was the latent layer changed mid-run?)");
+  if (h == 0) return;
+  // Slots: distinct, existing rows or the next free ones in order.
+  int64_t grown = size_;
+  std::vector<bool> used(static_cast<size_t>(capacity_), false);
+  for (int64_t slot : slots) {
+    AR1_CHECK(slot >= 0 && slot < capacity_ && slot <= grown && !used[static_cast<size_t>(slot)],
+              "[replay] slot ", slot, " is not a free or stored row of a memory of ", size_,
+              " rows (capacity ", capacity_, ")");
+    used[static_cast<size_t>(slot)] = true;
+    if (slot == grown) ++grown;
   }
+  const Tensor acts = activations.contiguous();
+  const Tensor labels = labels_in.contiguous();
+  if (dtype_ == ReplayDType::u8) widen_u8_range(acts.slice(0, h));
   const int64_t row = numel_of(row_shape_);
   for (int64_t i = 0; i < h; ++i) {
-    const int64_t k = chosen[static_cast<size_t>(i)];
     const int64_t slot = slots[static_cast<size_t>(i)];
-    write_row(slot, acts.data<float>() + k * row);
-    labels_.data<int64_t>()[slot] = labels.data<int64_t>()[k];
+    write_row(slot, acts.data<float>() + i * row);
+    labels_.data<int64_t>()[slot] = labels.data<int64_t>()[i];
   }
-  size_ += appended;
+  size_ = grown;
 }
 
 std::pair<Tensor, Tensor> LatentReplayMemory::rows(int64_t begin, int64_t end) const {

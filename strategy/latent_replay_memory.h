@@ -35,9 +35,22 @@ class LatentReplayMemory {
   // Bytes held by activations, labels and quantisation parameters.
   size_t bytes() const;
 
-  // kept_activations [K, C, ...] f32 and kept_labels [K] i64 of experience `experience`.
+  // kept_activations [K, C, ...] f32 and kept_labels [K] i64 of experience `experience`:
+  // store(select(K) rows).
   void update(const Tensor& kept_activations, const Tensor& kept_labels, int64_t experience,
               Generator& gen);
+  // Which of `kept` candidates enter after experience `experience`: h = min(capacity //
+  // (experience + 1), kept) distinct positions, drawn without replacement, in draw order.
+  // Lets a caller keep only those activations instead of all of them.
+  std::vector<int64_t> select(int64_t kept, int64_t experience, Generator& gen) const;
+  // Stores rows already selected: appended while there is room, then over distinct random
+  // rows (store_at(rows, slots_for(rows, gen))).
+  void store(const Tensor& activations, const Tensor& labels, Generator& gen);
+  // The memory rows `count` new rows go to: the free rows first, then distinct random ones.
+  std::vector<int64_t> slots_for(int64_t count, Generator& gen) const;
+  // Writes row i of activations/labels to memory row slots[i] (a slot == size() appends).
+  void store_at(const Tensor& activations, const Tensor& labels,
+                const std::vector<int64_t>& slots);
 
   // Rows [begin, end) as f32 activations and i64 labels.
   std::pair<Tensor, Tensor> rows(int64_t begin, int64_t end) const;

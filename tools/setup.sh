@@ -20,6 +20,7 @@ packages=(
   libbenchmark-dev               # bench/
   zlib1g-dev                     # gzip'd IDX files
   libpng-dev libjpeg-dev         # image decoding (CORe50, image folders)
+  nlohmann-json3-dev             # config files and config.json of a run
   dataset-fashion-mnist          # the main job's data
 )
 

@@ -66,14 +66,11 @@ MobileNetV1::MobileNetV1(const MobileNetConfig& config, Generator& gen, WeightIn
     in = c.out_channels;
   }
   all.push_back(std::make_shared<GlobalAvgPool2d>());
-  auto [lower, upper] = split_sequential(all, config.latent_layer_num + 1);
-  lat_features_ = register_module("lat_features", lower);
-  end_features_ = register_module("end_features", upper);
   LinearOptions lo;
   lo.in_features = in;
   lo.out_features = config.num_classes;
   lo.bias = false;
-  output_ = register_module("output", std::make_shared<Linear>(lo, gen));
+  build(all, config.latent_layer_num, std::make_shared<Linear>(lo, gen));
 }
 
 Shape MobileNetV1::latent_shape() const {
@@ -82,30 +79,6 @@ Shape MobileNetV1::latent_shape() const {
   int64_t h = config_.input_size;
   for (int64_t i = 0; i <= config_.latent_layer_num; ++i) h = (h - 1) / table[i].stride + 1;
   return {scaled(table[config_.latent_layer_num].out, config_.alpha), h, h};
-}
-
-Tensor MobileNetV1::forward(const Tensor& x) { return forward(x, Tensor(), false).logits; }
-
-MobileNetOutput MobileNetV1::forward(const Tensor& x, const Tensor& latent_input,
-                                     bool return_lat_acts) {
-  check_defined(x, "MobileNetV1", "input");
-  AR1_CHECK(x.dim() == 4 && x.size(1) == 3, "[MobileNetV1] input must be [N, 3, H, W], got ",
-            x.describe());
-  MobileNetOutput out;
-  Tensor lat = lat_features_->forward(x);
-  Tensor z = lat;
-  if (latent_input.defined() && latent_input.size(0) > 0) {
-    AR1_CHECK(latent_input.dim() == 4 &&
-                  std::equal(lat.shape().begin() + 1, lat.shape().end(),
-                             latent_input.shape().begin() + 1),
-              "[MobileNetV1] latent_input ", latent_input.describe(),
-              " must match the latent activations ", lat.describe(), " after the batch dim");
-    z = Tensor::concat({lat, latent_input});
-  }
-  if (return_lat_acts) out.latent = lat;
-  Tensor h = end_features_->forward(z);
-  out.logits = output_->forward(h.flatten(1));
-  return out;
 }
 
 std::vector<std::pair<std::string, BatchReNorm2d*>> batch_renorm_layers(Module& m) {

@@ -9,6 +9,7 @@
 // end_features.{i - latent_layer_num - 1}...., output.weight.
 #include <memory>
 
+#include "nn/models/latent_split_model.h"
 #include "nn/modules/all.h"
 
 namespace ar1::nn {
@@ -36,12 +37,9 @@ class ConvBnRelu : public Module {
   std::shared_ptr<BatchReNorm2d> bn_;
 };
 
-struct MobileNetOutput {
-  Tensor logits;  // [N_x + N_latent, classes]
-  Tensor latent;  // lat_features(x) [N_x, C, h, w], only when asked for
-};
+using MobileNetOutput = LatentOutput;
 
-class MobileNetV1 : public Module {
+class MobileNetV1 : public LatentSplitModel {
  public:
   static constexpr int64_t kNumLayers = 28;  // 27 conv blocks + the global pool
 
@@ -49,24 +47,14 @@ class MobileNetV1 : public Module {
               WeightInit init = WeightInit::pytorch_default);
   std::string type_name() const override { return "MobileNetV1"; }
 
-  // logits of x.
-  Tensor forward(const Tensor& x) override;
-  // logits of concat(lat_features(x), latent_input) along the batch; latent_input may be
-  // undefined (nothing replayed). With return_lat_acts, also lat_features(x) alone.
-  MobileNetOutput forward(const Tensor& x, const Tensor& latent_input,
-                          bool return_lat_acts = false);
+  using LatentSplitModel::forward;  // forward(x) and forward(x, latent_input, return_lat_acts)
 
-  const std::shared_ptr<Sequential>& lat_features() const { return lat_features_; }
-  const std::shared_ptr<Sequential>& end_features() const { return end_features_; }
-  const std::shared_ptr<Linear>& output() const { return output_; }
   const MobileNetConfig& config() const { return config_; }
   // Shape of one image's latent activation [C, h, w] for the configured input size.
   Shape latent_shape() const;
 
  private:
   MobileNetConfig config_;
-  std::shared_ptr<Sequential> lat_features_, end_features_;
-  std::shared_ptr<Linear> output_;
 };
 
 // Every BatchReNorm2d in `m` (depth first), with its dotted name.

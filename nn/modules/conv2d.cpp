@@ -11,7 +11,7 @@ Conv2d::Conv2d(const Conv2dOptions& o, Generator& gen, WeightInit init) : option
   weight_ = register_parameter(
       "weight", init_weight({o.out_channels, o.in_channels / o.groups, o.kernel_size,
                              o.kernel_size},
-                            gen, init));
+                            gen, init, o.groups));
 }
 
 }  // namespace ar1::nn

@@ -1,0 +1,300 @@
+#include "strategy/ar1.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "core/grad_mode.h"
+#include "nn/functional.h"
+#include "nn/models/mobilenet_v1.h"
+
+namespace ar1::strategy {
+
+namespace {
+
+TemplateOptions template_options(const AR1Options& o) {
+  TemplateOptions t;
+  t.train_mb_size = o.train_mb_size;
+  t.train_epochs = o.train_epochs;
+  t.eval_mb_size = o.eval_mb_size;
+  t.eval_every = o.eval_every;
+  t.device = o.device;
+  t.seed = o.seed;
+  t.num_workers = o.num_workers;
+  t.train_pipeline = o.train_pipeline;
+  t.eval_pipeline = o.eval_pipeline;
+  t.sgd = {o.lr, o.momentum, o.l2};
+  return t;
+}
+
+// The layer a parameter belongs to: its name without the last component.
+std::string layer_of(const std::string& param) {
+  const auto dot = param.rfind('.');
+  return dot == std::string::npos ? std::string() : param.substr(0, dot);
+}
+
+// True when `layer` is `point` or lies inside it ("lat_features.19" holds
+// "lat_features.19.conv").
+bool within(const std::string& layer, const std::string& point) {
+  return layer == point || layer.rfind(point + ".", 0) == 0;
+}
+
+}  // namespace
+
+AR1::AR1(std::shared_ptr<nn::LatentSplitModel> model, AR1Options options,
+         std::vector<std::shared_ptr<Plugin>> plugins, std::shared_ptr<EvaluationPlugin> evaluator)
+    : SupervisedTemplate(model, template_options(options), {}, std::move(evaluator)),
+      model_(std::move(model)),
+      ar1_(std::move(options)),
+      memory_(ar1_.rm_sz, ar1_.replay_dtype) {
+  AR1_CHECK(ar1_.latent_layer_num == model_->latent_layer_num(), "[ar1] latent_layer_num ",
+            ar1_.latent_layer_num, " but the model is split after layer ",
+            model_->latent_layer_num(), "; build the model with the same split");
+  AR1_CHECK(ar1_.lr > 0 && ar1_.inc_lr > 0, "[ar1] lr and inc_lr must be > 0, got ", ar1_.lr,
+            " and ", ar1_.inc_lr);
+  AR1_CHECK(ar1_.first_epochs >= 0, "[ar1] first_epochs must be >= 0");
+  frozen_parameter_names();  // validates freeze_below_layer now, not after experience 0
+
+  // Set-up: every BatchReNorm takes AR1's rates and caps.
+  for (auto& [name, bn] : nn::batch_renorm_layers(*model_)) {
+    bn->set_momentum(ar1_.init_update_rate);
+    bn->set_r_d_inc(ar1_.inc_step);
+    bn->set_max_r_max(ar1_.max_r_max);
+    bn->set_max_d_max(ar1_.max_d_max);
+  }
+  // AR1's own plugins run first, so user plugins see their effect: CWR* counts the replayed
+  // labels too; SI only when asked for.
+  cwr_ = std::make_shared<CwrStarPlugin>(
+      model_->output()->weight().size(0), "output.weight", [this](SupervisedTemplate& s) {
+        std::vector<int64_t> counts(static_cast<size_t>(model_->output()->weight().size(0)), 0);
+        if (s.clock().train_exp_counter == 0) return counts;
+        for (int64_t y : memory_.labels()) ++counts[static_cast<size_t>(y)];
+        return counts;
+      });
+  std::vector<std::shared_ptr<Plugin>> all{cwr_};
+  if (ar1_.ewc_lambda != 0) {
+    si_ = std::make_shared<SynapticIntelligencePlugin>(static_cast<float>(ar1_.ewc_lambda));
+    all.push_back(si_);
+  }
+  all.insert(all.end(), plugins.begin(), plugins.end());
+  set_plugins(std::move(all));
+}
+
+std::vector<std::string> AR1::frozen_parameter_names() const {
+  std::vector<std::string> names;
+  std::vector<std::string> layers;
+  for (auto& [name, p] : model_->named_parameters()) {
+    const std::string layer = layer_of(name);
+    if (within(layer, ar1_.freeze_below_layer) || name == ar1_.freeze_below_layer) return names;
+    names.push_back(name);
+    if (layers.empty() || layers.back() != layer) layers.push_back(layer);
+  }
+  std::string known;
+  for (const auto& l : layers) known += (known.empty() ? "" : ", ") + l;
+  AR1_FAIL("[ar1] freeze_below_layer '", ar1_.freeze_below_layer,
+           "' names no layer of the model (it names the first layer that stays trainable); "
+           "layers are: ", known);
+}
+
+// ---------------------------------------------------------------- before an experience
+
+void AR1::make_train_dataloader() {
+  const bool first = clock().train_exp_counter == 0;
+  plan_ = plan_replay(experience()->size(), ar1_.rm_sz, ar1_.train_mb_size, first);
+  data::LoaderOptions o;
+  o.batch_size = plan_.new_per_batch;
+  o.shuffle = ar1_.shuffle;
+  o.seed = rng_.next_u64();
+  o.num_workers = options_.num_workers;
+  dataloader_ = std::make_unique<data::DataLoader>(experience()->dataset, options_.train_pipeline, o);
+}
+
+std::vector<int64_t> AR1::choose_kept_positions(int64_t candidates) {
+  return memory_.select(candidates, clock().train_exp_counter, rng_);
+}
+
+std::vector<int64_t> AR1::choose_memory_slots(int64_t count) {
+  return memory_.slots_for(count, rng_);
+}
+
+void AR1::model_adaptation() {
+  const bool first = clock().train_exp_counter == 0;
+  // 1. lat_features in eval mode (its BatchReNorm layers use and keep their statistics),
+  //    end_features and output in train mode.
+  model_->train();
+  model_->lat_features()->eval();
+  if (!first) {
+    freeze_lower_layers();
+    apply_batch_renorm_schedule(false);
+  }
+  split_lower_network();
+  mutable_options().train_epochs =
+      first && ar1_.first_epochs > 0 ? ar1_.first_epochs : ar1_.train_epochs;
+  // Pick now which of this experience's images will enter the memory (by position in the
+  // first epoch), so only those latents are kept.
+  keep_positions_ = choose_kept_positions(experience()->size());
+  kept_indices_.assign(keep_positions_.size(), -1);
+  kept_latents_.assign(keep_positions_.size(), Tensor());
+  kept_labels_.assign(keep_positions_.size(), -1);
+}
+
+void AR1::freeze_lower_layers() {
+  const std::vector<std::string> frozen = frozen_parameter_names();
+  std::vector<std::string> norm_prefixes;
+  for (auto& [name, bn] : nn::batch_renorm_layers(*model_)) norm_prefixes.push_back(name + ".");
+  for (auto& [name, p] : model_->named_parameters()) {
+    if (std::find(frozen.begin(), frozen.end(), name) == frozen.end()) continue;
+    bool norm = false;
+    for (const auto& prefix : norm_prefixes) norm = norm || name.rfind(prefix, 0) == 0;
+    // Avalanche's filter_bn_and_brn keeps normalisation parameters trainable.
+    if (norm && !ar1_.freeze_norm) continue;
+    p.set_requires_grad(false);
+    p.zero_grad();
+  }
+}
+
+void AR1::apply_batch_renorm_schedule(bool first) {
+  for (auto& [name, bn] : nn::batch_renorm_layers(*model_)) {
+    if (first) continue;
+    bn->set_momentum(ar1_.inc_update_rate);
+    bn->set_r_max(ar1_.max_r_max);
+    bn->set_d_max(ar1_.max_d_max);
+    bn->set_r_d_inc(0.0);
+  }
+}
+
+void AR1::split_lower_network() {
+  // The first layer of lat_features with a trainable parameter: below it no graph is needed.
+  const auto& layers = model_->lat_features()->layers();
+  int64_t k = 0;
+  while (k < static_cast<int64_t>(layers.size())) {
+    bool trainable = false;
+    for (const Tensor& p : layers[static_cast<size_t>(k)]->parameters()) {
+      trainable = trainable || p.requires_grad();
+    }
+    if (trainable) break;
+    ++k;
+  }
+  frozen_part_ = model_->lat_features()->slice(0, k);
+  trainable_part_ = model_->lat_features()->slice(k, static_cast<int64_t>(layers.size()));
+}
+
+void AR1::make_optimizer() {
+  const bool first = clock().train_exp_counter == 0;
+  nn::SGDOptions o{first ? (ar1_.first_lr > 0 ? ar1_.first_lr : ar1_.lr) : ar1_.inc_lr,
+                   ar1_.momentum, ar1_.l2};
+  // A fresh optimiser per experience (momentum buffers start at zero).
+  optimizer_ = std::make_unique<nn::SGD>(model_->named_parameters(), o);
+}
+
+// ---------------------------------------------------------------- training
+
+Tensor AR1::latent_of(const Tensor& x) {
+  Tensor h = x;
+  if (!frozen_part_->empty()) {
+    NoGradGuard no_grad;
+    h = frozen_part_->forward(h);
+  }
+  return trainable_part_->empty() ? h : trainable_part_->forward(h);
+}
+
+void AR1::training_epoch() {
+  const bool first_epoch = clock().train_exp_epochs == 0;
+  std::unordered_map<int64_t, size_t> rank;  // position in the epoch -> slot in kept_*
+  if (first_epoch) {
+    for (size_t i = 0; i < keep_positions_.size(); ++i) rank[keep_positions_[i]] = i;
+  }
+  dataloader_->start_epoch(clock().train_exp_epochs);
+  data::Batch batch;
+  int64_t it = 0;
+  int64_t position = 0;
+  while (!stop_requested() && dataloader_->next(batch)) {
+    // New images and the replayed latents of this iteration, each with its own label.
+    const Tensor x = nn::to_device(batch.images, options_.device);
+    const Tensor y = nn::to_device(batch.labels, options_.device);
+    Tensor replay_x, replay_y;
+    if (plan_.replay_per_batch > 0 && memory_.size() > 0) {
+      const auto [begin, end] = replay_rows(plan_, it, memory_.size());
+      std::tie(replay_x, replay_y) = memory_.rows(begin, end);
+      replay_x = nn::to_device(replay_x, options_.device);
+      replay_y = nn::to_device(replay_y, options_.device);
+    }
+    mb_x = x;
+    mb_y = replay_y.defined() && replay_y.numel() > 0 ? Tensor::concat({y, replay_y}) : y;
+    mb_task_id = Tensor::zeros({mb_y.numel()}, DType::i64);
+
+    notify(&Plugin::before_training_iteration);
+    optimizer_->zero_grad();
+    notify(&Plugin::before_forward);
+    const Tensor lat = latent_of(x);
+    const Tensor z =
+        replay_x.defined() && replay_x.numel() > 0 ? Tensor::concat({lat, replay_x}) : lat;
+    mb_output = model_->head(z);
+    if (first_epoch) {  // keep the chosen images' latents, each with its own label
+      const Tensor lat_cpu = nn::to_device(lat.detach(), Device::cpu());
+      const Tensor y_cpu = batch.labels;
+      for (int64_t r = 0; r < lat_cpu.size(0); ++r) {
+        const auto found = rank.find(position + r);
+        if (found == rank.end()) continue;
+        kept_latents_[found->second] = lat_cpu.slice(r, r + 1).clone();
+        kept_labels_[found->second] = y_cpu.data<int64_t>()[r];
+        kept_indices_[found->second] = batch.indices[static_cast<size_t>(r)];
+      }
+    }
+    notify(&Plugin::after_forward);
+    criterion();
+    notify(&Plugin::before_backward);
+    backward();
+    notify(&Plugin::after_backward);
+    notify(&Plugin::before_update);
+    optimizer_step();
+    notify(&Plugin::after_update);
+    position += x.size(0);
+    ++it;
+    advance_training_clock();
+    notify(&Plugin::after_training_iteration);
+  }
+}
+
+// ---------------------------------------------------------------- after an experience
+
+void AR1::refresh_kept_latents() {
+  // Same images, final weights; lat_features is in eval mode, so no statistic changes.
+  NoGradGuard no_grad;
+  auto subset = data::make_subset(experience()->dataset, kept_indices_);
+  data::LoaderOptions o;
+  o.batch_size = ar1_.eval_mb_size;
+  o.shuffle = false;
+  o.num_workers = options_.num_workers;
+  o.seed = rng_.next_u64();
+  data::DataLoader loader(subset, options_.train_pipeline, o);
+  loader.start_epoch(0);
+  data::Batch batch;
+  int64_t row = 0;
+  while (loader.next(batch)) {
+    const Tensor lat = nn::to_device(model_->lat_features()->forward(
+                                         nn::to_device(batch.images, options_.device)),
+                                     Device::cpu());
+    for (int64_t r = 0; r < lat.size(0); ++r, ++row) {
+      kept_latents_[static_cast<size_t>(row)] = lat.slice(r, r + 1).clone();
+    }
+  }
+}
+
+void AR1::finish_experience() {
+  // 1. Replay memory: the kept (latent, label) pairs chosen before the first epoch.
+  const bool complete = std::all_of(kept_latents_.begin(), kept_latents_.end(),
+                                    [](const Tensor& t) { return t.defined(); });
+  AR1_CHECK(complete || stop_requested(), "[ar1] internal: a chosen latent was never seen");
+  if (!kept_latents_.empty() && complete) {
+    if (ar1_.refresh_latents) refresh_kept_latents();
+    const auto count = static_cast<int64_t>(kept_labels_.size());
+    memory_.store_at(Tensor::concat(kept_latents_), Tensor::from_i64(kept_labels_, {count}),
+                     choose_memory_slots(count));
+  }
+  kept_latents_.clear();
+  kept_labels_.clear();
+  kept_indices_.clear();
+  // 2. CWR* consolidation and 3. SI run next, as plugins' after_training_exp.
+}
+
+}  // namespace ar1::strategy

@@ -1,0 +1,110 @@
+#pragma once
+// AR1 with latent replay (SPEC.md section 3; Avalanche's avalanche.training.AR1): CWR* on the
+// output layer, optional Synaptic Intelligence, a replay memory of latent activations joined
+// to each minibatch above the latent layer, a Batch Renormalization schedule, and freezing of
+// the lower network after the first experience.
+//
+// The model is any LatentSplitModel (MobileNetV1 or a Sequential cut anywhere, SPEC.md 3b).
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nn/models/latent_split_model.h"
+#include "strategy/cwr_star_plugin.h"
+#include "strategy/latent_replay_memory.h"
+#include "strategy/metrics/evaluation_plugin.h"
+#include "strategy/replay_plan.h"
+#include "strategy/synaptic_intelligence_plugin.h"
+#include "strategy/template.h"
+
+namespace ar1::strategy {
+
+// The seed's constructor arguments (same names and defaults), then SPEC.md 3b / 3c options
+// whose defaults reproduce section 3.
+struct AR1Options {
+  double lr = 0.001;
+  double momentum = 0.9;
+  double l2 = 0.0005;
+  int64_t train_epochs = 4;
+  double init_update_rate = 0.01;
+  double inc_update_rate = 5e-5;
+  double max_r_max = 1.25;
+  double max_d_max = 0.5;
+  double inc_step = 4.1e-5;
+  int64_t rm_sz = 1500;
+  std::string freeze_below_layer = "lat_features.19.bn";
+  int64_t latent_layer_num = 19;  // must match the model's split (checked)
+  double ewc_lambda = 0;
+  int64_t train_mb_size = 128;
+  int64_t eval_mb_size = 128;
+  Device device = Device::cpu();
+  int eval_every = -1;
+
+  double inc_lr = 5e-5;          // SGD learning rate for e > 0 (the seed's inc_lr)
+  int64_t first_epochs = 0;      // epochs of experience 0 (0: train_epochs)
+  double first_lr = 0;           // learning rate of experience 0 (0: lr)
+  bool freeze_norm = false;      // also freeze BatchReNorm gamma/beta below the freeze point
+  bool refresh_latents = false;  // recompute kept latents with the final weights
+  bool shuffle = true;           // false: new images in dataset order (reference runs)
+  ReplayDType replay_dtype = ReplayDType::f32;
+
+  uint64_t seed = 0;
+  int num_workers = 0;
+  data::Pipeline train_pipeline = data::standard_pipeline(0);
+  data::Pipeline eval_pipeline = data::standard_pipeline(0);
+};
+
+class AR1 : public SupervisedTemplate {
+ public:
+  AR1(std::shared_ptr<nn::LatentSplitModel> model, AR1Options options,
+      std::vector<std::shared_ptr<Plugin>> plugins = {},
+      std::shared_ptr<EvaluationPlugin> evaluator = nullptr);
+
+  const AR1Options& ar1_options() const { return ar1_; }
+  LatentReplayMemory& replay_memory() { return memory_; }
+  CwrStarPlugin& cwr_plugin() { return *cwr_; }
+  SynapticIntelligencePlugin* si_plugin() { return si_.get(); }
+  nn::LatentSplitModel& split_model() { return *model_; }
+  const ReplayPlan& replay_plan() const { return plan_; }
+
+  // Names of the parameters frozen for experiences after the first, in order.
+  std::vector<std::string> frozen_parameter_names() const;
+
+ protected:
+  void make_train_dataloader() override;
+  void model_adaptation() override;
+  void make_optimizer() override;
+  void training_epoch() override;
+  void finish_experience() override;
+
+  // Random choices, overridable so a test can replay another implementation's draws:
+  // which of `candidates` first-epoch positions enter the memory, and the memory rows they go
+  // to.
+  virtual std::vector<int64_t> choose_kept_positions(int64_t candidates);
+  virtual std::vector<int64_t> choose_memory_slots(int64_t count);
+
+ private:
+  void freeze_lower_layers();
+  void apply_batch_renorm_schedule(bool first);
+  void split_lower_network();
+  Tensor latent_of(const Tensor& x);
+  void refresh_kept_latents();
+
+  std::shared_ptr<nn::LatentSplitModel> model_;
+  AR1Options ar1_;
+  LatentReplayMemory memory_;
+  std::shared_ptr<CwrStarPlugin> cwr_;
+  std::shared_ptr<SynapticIntelligencePlugin> si_;
+
+  ReplayPlan plan_;
+  // lat_features cut where the first trainable parameter sits: no graph below it.
+  std::shared_ptr<nn::Sequential> frozen_part_, trainable_part_;
+  // Positions (in the first epoch's order) whose latents enter the memory, and what was kept.
+  std::vector<int64_t> keep_positions_;
+  std::vector<int64_t> kept_indices_;  // dataset indices of the kept images
+  std::vector<Tensor> kept_latents_;
+  std::vector<int64_t> kept_labels_;
+};
+
+}  // namespace ar1::strategy

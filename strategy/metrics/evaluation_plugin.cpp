@@ -1,0 +1,91 @@
+#include "strategy/metrics/evaluation_plugin.h"
+
+#include <cstdio>
+
+#include "strategy/metrics/standard_metrics.h"
+#include "strategy/template.h"
+
+namespace ar1::strategy {
+
+void Metric::emit(SupervisedTemplate& s, const std::string& name, double value,
+                  std::vector<std::vector<double>> matrix) {
+  if (sink_ == nullptr) return;
+  sink_->record({name, value, s.clock().train_iterations, std::move(matrix)});
+}
+
+EvaluationPlugin::EvaluationPlugin(std::vector<std::shared_ptr<Metric>> metrics,
+                                   std::vector<std::shared_ptr<Logger>> loggers)
+    : metrics_(std::move(metrics)), loggers_(std::move(loggers)) {
+  for (auto& m : metrics_) m->attach(this);
+}
+
+void EvaluationPlugin::record(MetricValue value) {
+  for (auto& l : loggers_) l->log(value);
+  last_index_[value.name] = history_.size();
+  history_.push_back(std::move(value));
+}
+
+std::map<std::string, double> EvaluationPlugin::last_metrics() const {
+  std::map<std::string, double> out;
+  for (const auto& [name, i] : last_index_) {
+    if (history_[i].matrix.empty()) out[name] = history_[i].value;
+  }
+  return out;
+}
+
+const MetricValue* EvaluationPlugin::last(const std::string& name) const {
+  const auto it = last_index_.find(name);
+  return it == last_index_.end() ? nullptr : &history_[it->second];
+}
+
+void EvaluationPlugin::forward_event(void (Plugin::*event)(SupervisedTemplate&),
+                                     SupervisedTemplate& s) {
+  for (auto& m : metrics_) ((*m).*event)(s);
+  for (auto& l : loggers_) ((*l).*event)(s);
+}
+
+#define AR1_FORWARD_EVENT(event) \
+  void EvaluationPlugin::event(SupervisedTemplate& s) { forward_event(&Plugin::event, s); }
+AR1_FORWARD_EVENT(before_training)
+AR1_FORWARD_EVENT(before_training_exp)
+AR1_FORWARD_EVENT(before_training_epoch)
+AR1_FORWARD_EVENT(before_training_iteration)
+AR1_FORWARD_EVENT(before_forward)
+AR1_FORWARD_EVENT(after_forward)
+AR1_FORWARD_EVENT(before_backward)
+AR1_FORWARD_EVENT(after_backward)
+AR1_FORWARD_EVENT(before_update)
+AR1_FORWARD_EVENT(after_update)
+AR1_FORWARD_EVENT(after_training_iteration)
+AR1_FORWARD_EVENT(after_training_epoch)
+AR1_FORWARD_EVENT(after_training_exp)
+AR1_FORWARD_EVENT(after_training)
+AR1_FORWARD_EVENT(before_eval)
+AR1_FORWARD_EVENT(before_eval_exp)
+AR1_FORWARD_EVENT(before_eval_iteration)
+AR1_FORWARD_EVENT(before_eval_forward)
+AR1_FORWARD_EVENT(after_eval_forward)
+AR1_FORWARD_EVENT(after_eval_iteration)
+AR1_FORWARD_EVENT(after_eval_exp)
+AR1_FORWARD_EVENT(after_eval)
+#undef AR1_FORWARD_EVENT
+
+std::shared_ptr<EvaluationPlugin> default_evaluator() {
+  return std::make_shared<EvaluationPlugin>(std::vector<std::shared_ptr<Metric>>{
+      std::make_shared<AccuracyLossMetrics>(), std::make_shared<ForgettingMetrics>(),
+      std::make_shared<StreamConfusionMatrix>(), std::make_shared<TimingMetrics>(),
+      std::make_shared<PeakMemoryMetric>()});
+}
+
+std::string metric_name(const std::string& base, bool eval_phase, const std::string& stream,
+                        int64_t experience) {
+  std::string name = base + (eval_phase ? "/eval_phase/" : "/train_phase/") + stream + "/Task000";
+  if (experience >= 0) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "/Exp%03lld", static_cast<long long>(experience));
+    name += buf;
+  }
+  return name;
+}
+
+}  // namespace ar1::strategy

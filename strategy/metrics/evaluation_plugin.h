@@ -1,0 +1,102 @@
+#pragma once
+// Metrics and loggers (Avalanche's EvaluationPlugin). Metrics are plugins that compute values
+// from the strategy's state and emit them here; the evaluator keeps every value and passes it
+// to each logger. Names follow Avalanche, e.g.
+//   Top1_Acc_Epoch/train_phase/train_stream/Task000
+//   Top1_Acc_Exp/eval_phase/test_stream/Task000/Exp003
+//   StreamForgetting/eval_phase/test_stream
+// so dashboards written for Avalanche read ours.
+//
+// To add a metric: derive from Metric, override the events it needs, and call emit().
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "strategy/plugin.h"
+
+namespace ar1::strategy {
+
+struct MetricValue {
+  std::string name;
+  double value = 0;
+  int64_t x = 0;  // the strategy's training iteration when emitted
+  // Matrix-valued metrics (the confusion matrix) fill this; value is then its total.
+  std::vector<std::vector<double>> matrix;
+};
+
+class EvaluationPlugin;
+
+class Metric : public Plugin {
+ public:
+  void attach(EvaluationPlugin* sink) { sink_ = sink; }
+
+ protected:
+  void emit(SupervisedTemplate& s, const std::string& name, double value,
+            std::vector<std::vector<double>> matrix = {});
+
+ private:
+  EvaluationPlugin* sink_ = nullptr;
+};
+
+class Logger : public Plugin {
+ public:
+  virtual void log(const MetricValue& value) = 0;
+};
+
+class EvaluationPlugin final : public Plugin {
+ public:
+  EvaluationPlugin(std::vector<std::shared_ptr<Metric>> metrics,
+                   std::vector<std::shared_ptr<Logger>> loggers = {});
+
+  void record(MetricValue value);
+  const std::vector<MetricValue>& history() const { return history_; }
+  // The last value of every metric name (matrices excluded).
+  std::map<std::string, double> last_metrics() const;
+  const MetricValue* last(const std::string& name) const;
+  void add_logger(std::shared_ptr<Logger> logger) { loggers_.push_back(std::move(logger)); }
+
+  // Plugin events go to every metric first, then to every logger.
+#define AR1_FORWARD_EVENT(event) void event(SupervisedTemplate& s) override;
+  AR1_FORWARD_EVENT(before_training)
+  AR1_FORWARD_EVENT(before_training_exp)
+  AR1_FORWARD_EVENT(before_training_epoch)
+  AR1_FORWARD_EVENT(before_training_iteration)
+  AR1_FORWARD_EVENT(before_forward)
+  AR1_FORWARD_EVENT(after_forward)
+  AR1_FORWARD_EVENT(before_backward)
+  AR1_FORWARD_EVENT(after_backward)
+  AR1_FORWARD_EVENT(before_update)
+  AR1_FORWARD_EVENT(after_update)
+  AR1_FORWARD_EVENT(after_training_iteration)
+  AR1_FORWARD_EVENT(after_training_epoch)
+  AR1_FORWARD_EVENT(after_training_exp)
+  AR1_FORWARD_EVENT(after_training)
+  AR1_FORWARD_EVENT(before_eval)
+  AR1_FORWARD_EVENT(before_eval_exp)
+  AR1_FORWARD_EVENT(before_eval_iteration)
+  AR1_FORWARD_EVENT(before_eval_forward)
+  AR1_FORWARD_EVENT(after_eval_forward)
+  AR1_FORWARD_EVENT(after_eval_iteration)
+  AR1_FORWARD_EVENT(after_eval_exp)
+  AR1_FORWARD_EVENT(after_eval)
+#undef AR1_FORWARD_EVENT
+
+ private:
+  void forward_event(void (Plugin::*event)(SupervisedTemplate&), SupervisedTemplate& s);
+
+  std::vector<std::shared_ptr<Metric>> metrics_;
+  std::vector<std::shared_ptr<Logger>> loggers_;
+  std::vector<MetricValue> history_;
+  std::map<std::string, size_t> last_index_;
+};
+
+// Accuracy and loss (epoch in training; experience and stream in evaluation), forgetting,
+// the stream confusion matrix, timing and peak memory, with no logger.
+std::shared_ptr<EvaluationPlugin> default_evaluator();
+
+// "Top1_Acc_Exp/eval_phase/test_stream/Task000/Exp003" (experience < 0: no Exp part).
+std::string metric_name(const std::string& base, bool eval_phase, const std::string& stream,
+                        int64_t experience = -1);
+
+}  // namespace ar1::strategy

@@ -1,0 +1,87 @@
+#include "tools/cli/ar1_options.h"
+
+namespace ar1::cli {
+
+OptionTable train_options() {
+  OptionTable t("train", "Train AR1 (CWR* + latent replay + optional Synaptic Intelligence) "
+                         "on a continual-learning scenario and write a run directory.");
+  constexpr auto A = OptionGroup::Ar1;
+  constexpr auto R = OptionGroup::Run;
+
+  // Avalanche's AR1 constructor, in its order (SPEC section 3).
+  t.add_double("lr", 0.001, "SGD learning rate for the first experience", A).min = 0;
+  t.add_double("inc-lr", 5e-5, "SGD learning rate for every later experience", A).min = 0;
+  auto& momentum = t.add_double("momentum", 0.9, "SGD momentum", A);
+  momentum.min = 0, momentum.max = 1;
+  t.add_double("l2", 5e-4, "weight decay (L2 penalty) added to the gradient", A).min = 0;
+  t.add_int("train-epochs", 4, "epochs per experience", A).min = 1;
+  auto& iur = t.add_double("init-update-rate", 0.01,
+                           "BatchReNorm running-statistics momentum in the first experience", A);
+  iur.min = 0, iur.max = 1;
+  auto& incur = t.add_double("inc-update-rate", 5e-5,
+                             "BatchReNorm running-statistics momentum in later experiences", A);
+  incur.min = 0, incur.max = 1;
+  t.add_double("max-r-max", 1.25, "cap of the BatchReNorm r clip", A).min = 1;
+  t.add_double("max-d-max", 0.5, "cap of the BatchReNorm d clip", A).min = 0;
+  t.add_double("inc-step", 4.1e-5, "growth of r_max and d_max per training iteration", A)
+      .min = 0;
+  t.add_int("rm-sz", 1500, "latent replay memory size (patterns, shared by all classes)", A)
+      .min = 0;
+  t.add_string("freeze-below-layer", "lat_features.19.bn",
+               "first layer left trainable after the first experience (layers before it are "
+               "frozen)", A, "LAYER");
+  t.add_int("latent-layer-num", 19, "layer whose output is stored in the replay memory", A)
+      .min = 0;
+  t.add_double("ewc-lambda", 0.0, "Synaptic Intelligence strength; 0 turns it off", A).min = 0;
+  t.add_int("train-mb-size", 128, "training minibatch size (new plus replayed patterns)", A)
+      .min = 1;
+  t.add_int("eval-mb-size", 128, "evaluation minibatch size", A).min = 1;
+  t.add_int("eval-every", -1,
+            "evaluate every N epochs during training; -1: only after each experience", A)
+      .min = -1;
+
+  // SPEC 3b and 3c: not in Avalanche; the defaults reproduce it.
+  t.add_int("first-epochs", 0, "epochs of the first experience; 0: same as --train-epochs", A)
+      .min = 0;
+  t.add_double("first-lr", 0.0, "learning rate of the first experience; 0: same as --lr", A)
+      .min = 0;
+  t.add_bool("freeze-norm", false,
+             "also freeze the BatchReNorm gamma and beta below --freeze-below-layer (as in "
+             "the original paper)", A);
+  t.add_bool("refresh-latents", false,
+             "recompute the kept latents with the final weights before they enter the memory",
+             A);
+  t.add_enum("replay-dtype", {"f32", "f16", "bf16", "u8"}, "f32",
+             "storage type of the replay memory (u8: per-channel quantised)", A);
+  t.add_enum("init", {"pytorch", "kaiming"}, "pytorch",
+             "initialisation of conv weights without --weights (kaiming: normal, fan_out)", A);
+
+  // Run settings.
+  t.add_enum("dataset", {"fashion-mnist", "mnist", "cifar10", "cifar100", "core50", "folder"},
+             "fashion-mnist", "dataset", R);
+  t.add_string("data-root", "", "dataset directory; empty: the dataset's usual place", R,
+               "DIR");
+  t.add_enum("scenario",
+             {"nic", "nc", "ni", "nicv2_391", "nicv2_196", "nicv2_79", "ni_inc", "nc_inc",
+              "nic_inc"},
+             "nic", "continual-learning scenario (nicv2_*, ni_inc, nc_inc, nic_inc: CORe50 only)",
+             R);
+  t.add_int("run", 0, "scenario run (class order / CORe50 file-list run)", R).min = 0;
+  t.add_int("seed", 0, "seed of every random choice (shuffling, replay, initialisation)", R);
+  t.add_enum("device", {"cpu", "cuda"}, "cpu", "where to train", R);
+  t.add_int("threads", 0, "CPU threads; 0: all cores", R).min = 0;
+  t.add_string("weights", "", "initial weights (safetensors from the converter); empty: "
+                              "random initialisation (see --init)", R, "PATH");
+  t.add_string("out", "", "run directory; empty: runs/<date>-<time>", R, "DIR");
+  t.add_string("resume", "", "continue the run in this run directory from its last checkpoint",
+               R, "DIR");
+  t.add_enum("baseline", {"none", "naive"}, "none",
+             "also train a baseline on the same scenario for the report", R);
+  t.add_int("limit", 0, "at most this many training images per experience; 0: all", R).min = 0;
+  t.add_double("alpha", 1.0, "MobileNetV1 width multiplier", R).min = 0;
+  t.add_int("image-size", 0, "input side in pixels; 0: the dataset's default", R).min = 0;
+  t.add_int("n-experiences", 0, "training experiences; 0: the scenario's default", R).min = 0;
+  return t;
+}
+
+}  // namespace ar1::cli

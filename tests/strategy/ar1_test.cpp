@@ -1,0 +1,175 @@
+// AR1 mechanics on tiny models and data: the replay memory keeps each latent with its own
+// label, minibatches split between new images and replay as SPEC.md says, freezing and the
+// BatchReNorm schedule after the first experience.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "data/scenario.h"
+#include "nn/models/mobilenet_v1.h"
+#include "strategy/ar1.h"
+
+using namespace ar1;
+using namespace ar1::strategy;
+
+namespace {
+
+// 1-channel 2x2 images whose every pixel is 10 * label: a latent that averages the image
+// encodes its own label.
+data::DatasetPtr label_images(const std::vector<int64_t>& labels, int64_t classes) {
+  std::vector<uint8_t> pixels;
+  for (int64_t y : labels) {
+    for (int k = 0; k < 4; ++k) pixels.push_back(static_cast<uint8_t>(10 * y));
+  }
+  return std::make_shared<data::InMemoryDataset>(pixels, 2, 2, 1, labels, classes, "labels");
+}
+
+// lat_features = global average pool (the latent is 10 * label / 255), end_features = a 1x1
+// conv, then the output layer.
+std::shared_ptr<nn::LatentSplitModel> pooling_model(int64_t classes, Generator& gen) {
+  nn::Sequential body;
+  body.push_back(std::make_shared<nn::GlobalAvgPool2d>());
+  body.push_back(std::make_shared<nn::Conv2d>(nn::Conv2dOptions{1, 4, 1, 1, 0, 1}, gen));
+  return std::make_shared<nn::LatentSplitModel>(
+      body, 0, std::make_shared<nn::Linear>(nn::LinearOptions{4, classes, false}, gen));
+}
+
+AR1Options tiny_options() {
+  AR1Options o;
+  o.train_mb_size = 4;
+  o.rm_sz = 10;
+  o.train_epochs = 2;
+  o.latent_layer_num = 0;
+  o.freeze_below_layer = "end_features.0";
+  o.lr = 0.01;
+  o.inc_lr = 0.01;
+  o.train_pipeline = o.eval_pipeline = data::Pipeline{data::scale_to_unit()};
+  return o;
+}
+
+// Records the batch sizes of every training iteration.
+struct BatchSizes : Plugin {
+  std::vector<std::pair<int64_t, int64_t>> sizes;  // (new images, labels incl. replay)
+  void after_forward(SupervisedTemplate& s) override {
+    sizes.emplace_back(s.mb_x.size(0), s.mb_y.size(0));
+  }
+};
+
+std::vector<int64_t> range(int64_t begin, int64_t end) {
+  std::vector<int64_t> v;
+  for (int64_t i = begin; i < end; ++i) v.push_back(i);
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("ar1 replay memory keeps each latent with its own label across experiences") {
+  // Experience 0: 12 images of classes 0-2; 1: 10 images of 3-4; 2: 6 images of 1 and 5.
+  std::vector<int64_t> labels;
+  for (int64_t i = 0; i < 12; ++i) labels.push_back(i % 3);
+  for (int64_t i = 0; i < 10; ++i) labels.push_back(3 + i % 2);
+  for (int64_t i = 0; i < 6; ++i) labels.push_back(i % 2 ? 5 : 1);
+  const auto ds = label_images(labels, 6);
+  Generator gen(0);
+  AR1 strategy(pooling_model(6, gen), tiny_options());
+  const int64_t expected_sizes[] = {10, 10, 10};
+  const std::pair<int64_t, int64_t> spans[] = {{0, 12}, {12, 22}, {22, 28}};
+  for (int64_t e = 0; e < 3; ++e) {
+    strategy.train(data::make_experience(e, ds, range(spans[e].first, spans[e].second)));
+    LatentReplayMemory& m = strategy.replay_memory();
+    CHECK(m.size() == expected_sizes[e]);
+    auto [acts, ys] = m.rows(0, m.size());
+    for (int64_t r = 0; r < m.size(); ++r) {
+      const float label = static_cast<float>(ys.data<int64_t>()[r]);
+      CHECK(acts.data<float>()[r] == doctest::Approx(10.f * label / 255.f).epsilon(1e-6));
+    }
+  }
+  // After experience 1, h = 10 // 2 = 5 rows came from classes 3-4; after 2, 10 // 3 = 3 rows
+  // from experience 2 overwrote others (some may have replaced experience 1's).
+  int64_t from_last = 0;
+  for (int64_t y : strategy.replay_memory().labels()) from_last += y == 5 || y == 1;
+  CHECK(from_last >= 3);
+}
+
+TEST_CASE("ar1 minibatches join new images and replayed latents as the formula says") {
+  std::vector<int64_t> labels;
+  for (int64_t i = 0; i < 30; ++i) labels.push_back(i % 3);
+  const auto ds = label_images(labels, 3);
+  Generator gen(1);
+  auto sizes = std::make_shared<BatchSizes>();
+  AR1Options o = tiny_options();
+  o.train_epochs = 1;
+  AR1 strategy(pooling_model(3, gen), o, {sizes});
+
+  strategy.train(data::make_experience(0, ds, range(0, 10)));  // 10 images, batches of 4
+  CHECK(sizes->sizes == std::vector<std::pair<int64_t, int64_t>>{{4, 4}, {4, 4}, {2, 2}});
+  CHECK(strategy.replay_memory().size() == 10);
+
+  // N = 10, rm_sz = 10, mb = 4: (10 + 10) // 4 = 5, cur = 2, rep = 2: 5 iterations of 2 + 2.
+  sizes->sizes.clear();
+  strategy.train(data::make_experience(1, ds, range(10, 20)));
+  CHECK(sizes->sizes == std::vector<std::pair<int64_t, int64_t>>(5, {2, 4}));
+
+  // A tiny experience: N = 3, (3 + 10) // 4 = 3, cur = 1, rep = 3: rows [0,3) [3,6) [6,9).
+  sizes->sizes.clear();
+  strategy.train(data::make_experience(2, ds, range(20, 23)));
+  CHECK(sizes->sizes == std::vector<std::pair<int64_t, int64_t>>(3, {1, 4}));
+  CHECK(strategy.replay_plan().new_per_batch == 1);
+  CHECK(strategy.replay_plan().replay_per_batch == 3);
+}
+
+TEST_CASE("ar1 freezes the layers below freeze_below_layer and applies the BatchReNorm schedule") {
+  Generator gen(2);
+  nn::MobileNetConfig mc;
+  mc.alpha = 0.25;
+  mc.num_classes = 4;
+  mc.input_size = 32;
+  auto model = std::make_shared<nn::MobileNetV1>(mc, gen, nn::WeightInit::kaiming_normal_relu);
+  std::vector<uint8_t> pixels(16 * 32 * 32 * 3);
+  for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<uint8_t>(gen.next_below(256));
+  std::vector<int64_t> labels;
+  for (int64_t i = 0; i < 16; ++i) labels.push_back(i % 4);
+  const auto ds = std::make_shared<data::InMemoryDataset>(pixels, 32, 32, 3, labels, 4, "noise");
+
+  for (bool freeze_norm : {false, true}) {
+    CAPTURE(freeze_norm);
+    auto m = std::make_shared<nn::MobileNetV1>(mc, gen, nn::WeightInit::kaiming_normal_relu);
+    AR1Options o;
+    o.train_mb_size = 8;
+    o.rm_sz = 8;
+    o.train_epochs = 1;
+    o.freeze_norm = freeze_norm;
+    o.train_pipeline = o.eval_pipeline = data::standard_pipeline(32);
+    AR1 strategy(m, o);
+    strategy.train(data::make_experience(0, ds, range(0, 8)));
+    for (auto& [name, p] : m->named_parameters()) CHECK_MESSAGE(p.requires_grad(), name);
+    const Tensor conv0 = m->named_parameters()[0].second.clone();
+    strategy.train(data::make_experience(1, ds, range(8, 16)));
+    bool reached = false;
+    for (auto& [name, p] : m->named_parameters()) {
+      reached = reached || name.rfind("lat_features.19.bn.", 0) == 0;
+      const bool norm = name.find(".bn.") != std::string::npos;
+      const bool expect_trainable = reached || (norm && !freeze_norm);
+      CHECK_MESSAGE(p.requires_grad() == expect_trainable, name);
+    }
+    CHECK(m->named_parameters()[0].first == "lat_features.0.conv.weight");
+    CHECK(m->named_parameters()[0].second.to_vector<float>() == conv0.to_vector<float>());
+    for (auto& [name, bn] : nn::batch_renorm_layers(*m)) {
+      CHECK(bn->momentum() == o.inc_update_rate);
+      CHECK(bn->r_max() == o.max_r_max);
+      CHECK(bn->d_max() == o.max_d_max);
+      CHECK(bn->r_d_inc() == 0.0);
+    }
+  }
+  (void)model;
+}
+
+TEST_CASE("ar1 rejects a freeze_below_layer that names no layer and a mismatched split") {
+  Generator gen(3);
+  AR1Options o = tiny_options();
+  o.freeze_below_layer = "lat_features.99.bn";
+  CHECK_THROWS_WITH_AS(AR1(pooling_model(3, gen), o), doctest::Contains("names no layer"), Error);
+  o = tiny_options();
+  o.latent_layer_num = 5;
+  CHECK_THROWS_WITH_AS(AR1(pooling_model(3, gen), o), doctest::Contains("latent_layer_num"), Error);
+}

@@ -3,6 +3,7 @@
 // CUDA backend when this build has one.
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "core/device.h"
 
@@ -12,6 +13,10 @@ namespace ar1::kernels {
 int cuda_device_count();
 // Whether this build compiled the CUDA backend.
 bool built_with_cuda();
+// "name (compute capability, memory)" of every usable CUDA device.
+std::vector<std::string> cuda_device_names();
+// The instruction set oneDNN's CPU kernels use on this machine (e.g. "avx512_core_bf16").
+std::string cpu_isa_name();
 // Throws a clear error when `device` cannot be used here (no CUDA build, no GPU, bad index).
 void require_device(Device device);
 
@@ -23,6 +28,7 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
 
 namespace cuda {
 int device_count();
+std::vector<std::string> device_names();
 void* allocate(size_t bytes);
 void free(void* p);
 void copy_bytes(void* dst, bool dst_on_device, const void* src, bool src_on_device,

@@ -45,6 +45,14 @@ int cuda_device_count() {
 #endif
 }
 
+std::vector<std::string> cuda_device_names() {
+#ifdef AR1_WITH_CUDA
+  return cuda::device_names();
+#else
+  return {};
+#endif
+}
+
 void require_device(Device device) {
   if (device.is_cpu()) return;
   AR1_CHECK(built_with_cuda(), "[device] ", device.str(), " requested but this build has no CUDA "

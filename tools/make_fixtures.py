@@ -403,8 +403,320 @@ def mobilenet_case(out_dir):
     save(out_dir, "mobilenet_a025", tensors, meta)
 
 
+# ---------------------------------------------------------------- AR1 reference run (SPEC.md 3)
+
+FASHION_DIR = "/usr/share/datasets/fashion-mnist"
+PRETRAIN_PER_CLASS, PRETRAIN_EPOCHS = 100, 4
+
+
+def read_idx_gz(path):
+    """An IDX file (gzip) as a uint8 numpy array of its declared shape."""
+    import gzip
+    import numpy as np
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    dims = raw[3]
+    shape = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def fashion_pick(split, classes, counts, skip=0):
+    """The first counts[k] images of Fashion-MNIST class classes[k] after `skip` of each, in
+    file order, zero-padded from 28x28 to 32x32: {class: uint8 [n, 32, 32]}."""
+    import numpy as np
+    images = read_idx_gz(os.path.join(FASHION_DIR, f"{split}-images-idx3-ubyte.gz"))
+    labels = read_idx_gz(os.path.join(FASHION_DIR, f"{split}-labels-idx1-ubyte.gz"))
+    out = {}
+    for c, n in zip(classes, counts):
+        rows = np.nonzero(labels == c)[0][skip:skip + n]
+        out[c] = np.pad(images[rows], ((0, 0), (2, 2), (2, 2)))
+    return out
+
+
+def unit_rgb(pixels):
+    """uint8 [n, H, W] -> float32 [n, 3, H, W]: x / 255 per element (as ar1's scale_to_unit),
+    the grey plane repeated three times (grey_to_rgb)."""
+    import numpy as np
+    x = pixels.astype(np.float32) / np.float32(255)
+    return torch.from_numpy(np.ascontiguousarray(x)).unsqueeze(1).repeat(1, 3, 1, 1)
+
+
+class AR1Reference:
+    """AR1 written from SPEC.md section 3 (no Avalanche code), with a fixed data order and the
+    random draws (memory candidates and slots) made by torch's RNG and returned for the
+    fixture. CWR* and the replay memory are plain tensors; SI is off (ewc_lambda 0)."""
+
+    def __init__(self, model, opt, gen):
+        self.model, self.o, self.gen = model, opt, gen
+        classes = model.output.weight.shape[0]
+        self.saved = torch.zeros_like(model.output.weight)
+        self.past_j = torch.zeros(classes, dtype=torch.int64)
+        self.mem_x, self.mem_y = None, None
+        for b in model.brns():  # set-up
+            b.momentum, b.inc = opt["init_update_rate"], opt["inc_step"]
+            b.max_r_max, b.max_d_max = opt["max_r_max"], opt["max_d_max"]
+        self.param_names = [n for n, _ in model.named_parameters()]
+
+    def frozen_names(self):
+        """Parameters before the first one of layer freeze_below_layer (exclusive)."""
+        point, names = self.o["freeze_below_layer"], []
+        for n in self.param_names:
+            layer = n.rsplit(".", 1)[0]
+            if layer == point or layer.startswith(point + "."):
+                return names
+            names.append(n)
+        raise ValueError(f"freeze_below_layer {point} names no layer")
+
+    def train_experience(self, e, x, y):
+        o, m = self.o, self.model
+        n_new = x.shape[0]
+        rec = {}
+        # 1. Modes.
+        m.train()
+        m.lat_features.eval()
+        # 2. Freezing and the BatchReNorm schedule after the first experience.
+        if e > 0:
+            norm = {n for n, mod in m.named_modules() if isinstance(mod, BatchReNorm2d)}
+            for n, p in m.named_parameters():
+                if n in self.frozen_names():
+                    if n.rsplit(".", 1)[0] in norm and not o["freeze_norm"]:
+                        continue
+                    p.requires_grad_(False)
+                    p.grad = None
+            for b in m.brns():
+                b.momentum = o["inc_update_rate"]
+                b.r_max, b.d_max, b.inc = o["max_r_max"], o["max_d_max"], 0.0
+        lr = o["lr"] if e == 0 else o["inc_lr"]
+        sgd = torch.optim.SGD([p for p in m.parameters()], lr=lr, momentum=o["momentum"],
+                              weight_decay=o["l2"])
+        # 3. CWR*: class counts of the new data plus, after the first, the memory's labels.
+        classes = self.saved.shape[0]
+        cur_j = torch.bincount(y, minlength=classes)
+        if e > 0:
+            cur_j += torch.bincount(self.mem_y, minlength=classes)
+        cur_class = [c for c in range(classes) if cur_j[c] > 0]
+        with torch.no_grad():
+            m.output.weight.zero_()
+            for c in cur_class:
+                if self.past_j[c] > 0:
+                    m.output.weight[c] = self.saved[c]
+        # Which first-epoch positions enter the memory, drawn now.
+        h = min(o["rm_sz"] // (e + 1), n_new)
+        keep = torch.randperm(n_new, generator=self.gen)[:h]
+        rec["kept_positions"] = keep.clone()
+        # Minibatches.
+        mb = o["train_mb_size"]
+        if e == 0:
+            cur, rep = mb, 0
+        else:
+            div = (n_new + o["rm_sz"]) // mb
+            cur = max(n_new // div, 1) if div > 0 else n_new
+            rep = max(mb - cur, 0)
+        epochs = o["first_epochs"] if e == 0 and o["first_epochs"] > 0 else o["train_epochs"]
+        lat_kept = [None] * n_new
+        for epoch in range(epochs):
+            for it, start in enumerate(range(0, n_new, cur)):
+                xb, yb = x[start:start + cur], y[start:start + cur]
+                lat = m.lat_features(xb)
+                z, yz = lat, yb
+                if rep > 0 and self.mem_x is not None:
+                    lo = min(it * rep, self.mem_x.shape[0])
+                    hi = min((it + 1) * rep, self.mem_x.shape[0])
+                    z = torch.cat([lat, self.mem_x[lo:hi]])
+                    yz = torch.cat([yb, self.mem_y[lo:hi]])
+                logits = m.output(torch.flatten(m.end_features(z), 1))
+                loss = F.cross_entropy(logits, yz)
+                sgd.zero_grad(set_to_none=True)
+                loss.backward()
+                sgd.step()
+                if epoch == 0:  # each new image's latent, with its own label (below)
+                    for r in range(lat.shape[0]):
+                        lat_kept[start + r] = lat[r].detach().clone()
+        rec["output_trained"] = m.output.weight.detach().clone()
+        # After: 1. replay memory, each latent with its own label.
+        acts = torch.stack([lat_kept[int(i)] for i in keep])
+        labels = y[keep].clone()
+        if self.mem_x is None:  # empty memory: rows 0..h-1
+            slots = torch.arange(h)
+            self.mem_x = torch.zeros((o["rm_sz"],) + tuple(acts.shape[1:]))
+            self.mem_y = torch.zeros(o["rm_sz"], dtype=torch.int64)
+            assert h == o["rm_sz"], "the reference run fills the memory in experience 0"
+        else:
+            slots = torch.randperm(o["rm_sz"], generator=self.gen)[:h]
+        self.mem_x[slots] = acts
+        self.mem_y[slots] = labels
+        rec["memory_slots"] = slots.clone()
+        # 2. CWR* consolidation (float64 arithmetic, stored as float32).
+        with torch.no_grad():
+            w = m.output.weight.detach().double()
+            avg = w[cur_class].mean()
+            saved = self.saved.double()
+            for c in cur_class:
+                wc = w[c] - avg
+                if self.past_j[c] > 0:
+                    p = math.sqrt(int(self.past_j[c]) / int(cur_j[c]))
+                    saved[c] = (saved[c] * p + wc) / (p + 1)
+                    self.past_j[c] += cur_j[c]
+                else:
+                    saved[c] = wc
+                    self.past_j[c] = cur_j[c]
+                self.saved[c] = saved[c].float()
+            for c in range(classes):
+                if self.past_j[c] > 0:
+                    m.output.weight[c] = self.saved[c]
+        rec.update({"cur_j": cur_j, "cwr_saved": self.saved.clone(),
+                    "cwr_past_j": self.past_j.clone(), "memory_labels": self.mem_y.clone(),
+                    "new_per_batch": cur, "replay_per_batch": rep})
+        return rec
+
+    def evaluate(self, x, y):
+        self.model.eval()
+        with torch.no_grad():
+            logits = self.model(x)
+        pred = logits.argmax(1)
+        top2 = logits.topk(2, dim=1).values
+        margin = float(((top2[:, 0] - top2[:, 1]) / logits.abs().max()).min())
+        return logits, pred, float((pred == y).float().mean()), margin
+
+
+def weight_fingerprint(w):
+    """Per output channel sum of w^2 (float64 sums, as float32 [C])."""
+    flat = w.detach().double().reshape(w.shape[0], -1)
+    return (flat * flat).sum(1).float()
+
+
+def ar1_reference_case(out_dir):
+    """ar1_reference.safetensors: AR1 (SPEC.md 3) on three small Fashion-MNIST experiences
+    with a fixed data order, alpha 0.25 MobileNetV1 at 32x32, latent_layer_num 19, 5 classes.
+    Options are in the metadata; data order is the dataset's (shuffle off).
+
+    train_images u8 [40,32,32,1] (28x28 zero-padded, HWC), train_labels i64 [40]
+    exp_bounds i64 [4]            experience e holds train images [bounds[e], bounds[e+1])
+    test_images u8 [15,32,32,1], test_labels i64 [15]
+        images enter as x / 255 in float32, grey repeated to 3 channels
+    init.<name> f16               every parameter and running statistic before training
+                                  (f16-exact values: load as f32)
+    exp{e}.kept_positions i64     first-epoch positions whose latents enter the memory, in
+                                  draw order (torch.randperm)
+    exp{e}.memory_slots i64       the memory row each of them goes to
+    exp{e}.output_trained         output.weight after training, before consolidation
+    exp{e}.cur_j, exp{e}.cwr_past_j i64 [5], exp{e}.cwr_saved [5,256]   CWR* after e
+    exp{e}.memory_labels i64 [12] the memory's labels in row order after e
+    exp{e}.logits [15,5], exp{e}.predictions i64 [15]   test batch, eval mode, after e
+    exp{e}.state.<name>           state after e: every tensor after the last experience;
+                                  after the others every tensor but the conv weights and
+                                  lat_features' running statistics (lat_features runs in
+                                  eval mode: they never change)
+    exp{e}.fingerprint.<name>     for e < last, per output channel sum w^2 of each conv
+                                  weight (float64 sums, stored as f32 [C])
+    final.memory_latents [12,128,2,2]  the memory's activations after the last experience
+    metadata: options, exp{e}_accuracy, exp{e}_new_per_batch / _replay_per_batch,
+              exp{e}_min_margin (smallest top-1 minus top-2 logit / max|logit|)
+    """
+    import numpy as np
+    if not os.path.isdir(FASHION_DIR):
+        print(f"skipping ar1_reference: no Fashion-MNIST in {FASHION_DIR} "
+              "(apt-get install dataset-fashion-mnist)")
+        return
+    torch.manual_seed(800)
+    opt = {"alpha": 0.25, "num_classes": 5, "latent_layer_num": 19, "input_size": 32,
+           "train_mb_size": 8, "rm_sz": 12, "train_epochs": 2, "first_epochs": 2, "lr": 0.01,
+           "inc_lr": 0.005, "momentum": 0.9, "l2": 5e-4, "init_update_rate": 0.1,
+           "inc_update_rate": 0.01, "inc_step": 0.005, "max_r_max": 1.25, "max_d_max": 0.5,
+           "freeze_below_layer": "lat_features.19.bn", "freeze_norm": False,
+           "ewc_lambda": 0.0, "shuffle": False}
+    # Fashion-MNIST T-shirt, Trouser, Sneaker, Bag, Ankle boot as classes 0..4. Experience 0:
+    # classes 0, 1, 2; 1: classes 2 (again), 3; 2: classes 4, 0 (again). Classes interleave.
+    fm = [0, 1, 7, 8, 9]
+    train = fashion_pick("train", fm, [11, 5, 12, 6, 6])
+    taken = {c: 0 for c in fm}
+    plan = [[0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 2],  # 16 images
+            [2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 3, 2],              # 12
+            [4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 0, 4]]              # 12
+    pixels, labels, bounds = [], [], [0]
+    for exp in plan:
+        for c in exp:
+            pixels.append(train[fm[c]][taken[fm[c]]])
+            taken[fm[c]] += 1
+            labels.append(c)
+        bounds.append(len(labels))
+    assert all(taken[c] == len(train[c]) for c in fm), taken
+    train_px = np.stack(pixels)
+    train_y = torch.tensor(labels, dtype=torch.int64)
+    test = fashion_pick("t10k", fm, [3] * 5)
+    test_px = np.concatenate([test[c] for c in fm])
+    test_y = torch.arange(5).repeat_interleave(3)
+    x_train, x_test = unit_rgb(train_px), unit_rgb(test_px)
+
+    # "Pretrained" weights (AR1 starts from pretrained ones): Kaiming-normal convs trained as
+    # plain batch-norm nets (r_max 1, d_max 0) on the other five Fashion-MNIST classes; then
+    # every value rounded to f16 so that the fixture can hold it as f16 exactly.
+    hyper = {k: opt[k] for k in ("alpha", "num_classes", "latent_layer_num")}
+    model = MobileNetV1(**hyper)
+    for mod in model.modules():
+        if isinstance(mod, nn.Conv2d):
+            nn.init.kaiming_normal_(mod.weight, mode="fan_out", nonlinearity="relu")
+    other = [2, 3, 4, 5, 6]
+    pre = fashion_pick("train", other, [PRETRAIN_PER_CLASS] * 5)
+    pre_x = unit_rgb(np.concatenate([pre[c] for c in other]))
+    pre_y = torch.arange(5).repeat_interleave(PRETRAIN_PER_CLASS)
+    for b in model.brns():
+        b.r_max, b.d_max, b.momentum = 1.0, 0.0, 0.1
+    model.train()
+    pre_opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
+    for _ in range(PRETRAIN_EPOCHS):
+        order = torch.randperm(pre_x.shape[0])
+        for k in range(0, pre_x.shape[0], 32):
+            rows = order[k:k + 32]
+            pre_opt.zero_grad()
+            F.cross_entropy(model(pre_x[rows]), pre_y[rows]).backward()
+            pre_opt.step()
+    with torch.no_grad():
+        for b in model.brns():
+            b.r_max, b.d_max = 1.0, 0.0  # a fresh layer's clip limits
+        for t in model.state_dict().values():
+            t.copy_(t.half().float())
+    initial = {k: v.half() for k, v in model.state_dict().items()}
+    conv_names = {n for n in initial if n.endswith("conv.weight")}
+
+    tensors = {"train_images": torch.from_numpy(train_px).unsqueeze(-1).contiguous(),
+               "train_labels": train_y, "exp_bounds": torch.tensor(bounds),
+               "test_images": torch.from_numpy(test_px).unsqueeze(-1).contiguous(),
+               "test_labels": test_y}
+    tensors.update({"init." + k: v for k, v in initial.items()})
+    meta = {k: repr(v) if isinstance(v, float) else str(v) for k, v in opt.items()}
+
+    gen = torch.Generator().manual_seed(801)
+    ar1 = AR1Reference(model, opt, gen)
+    experiences = len(plan)
+    for e in range(experiences):
+        lo, hi = bounds[e], bounds[e + 1]
+        rec = ar1.train_experience(e, x_train[lo:hi], train_y[lo:hi])
+        logits, pred, acc, margin = ar1.evaluate(x_test, test_y)
+        assert margin > 1e-3, f"experience {e}: a test prediction is a near tie ({margin})"
+        p = f"exp{e}."
+        for k in ("kept_positions", "memory_slots", "output_trained", "cur_j", "cwr_saved",
+                  "cwr_past_j", "memory_labels"):
+            tensors[p + k] = rec[k]
+        tensors[p + "logits"], tensors[p + "predictions"] = logits, pred
+        for k, v in model.state_dict().items():
+            if e + 1 == experiences:
+                tensors[p + "state." + k] = v.clone()
+            elif k in conv_names:
+                tensors[p + "fingerprint." + k] = weight_fingerprint(v)
+            elif not (k.startswith("lat_features.") and ".running_" in k):
+                tensors[p + "state." + k] = v.clone()
+        meta.update({f"exp{e}_accuracy": repr(acc), f"exp{e}_min_margin": f"{margin:.4f}",
+                     f"exp{e}_new_per_batch": rec["new_per_batch"],
+                     f"exp{e}_replay_per_batch": rec["replay_per_batch"]})
+    tensors["final.memory_latents"] = ar1.mem_x.clone()
+    meta.update({"experiences": experiences, "model": "mobilenet_v1_brn",
+                 "pipeline": "scale_to_unit -> grey_to_rgb", "loss": "cross_entropy mean"})
+    save(out_dir, "ar1_reference", tensors, meta)
+
+
 CASES = [conv_cases, linear_cases, avgpool_case, relu_case, cross_entropy_case,
-         batchrenorm_case, mobilenet_case]
+         batchrenorm_case, mobilenet_case, ar1_reference_case]
 
 
 def list_fixtures(out_dir):

@@ -22,6 +22,18 @@ int device_count() {
   return count;
 }
 
+std::vector<std::string> device_names() {
+  std::vector<std::string> names;
+  for (int i = 0; i < device_count(); ++i) {
+    cudaDeviceProp p{};
+    if (cudaGetDeviceProperties(&p, i) != cudaSuccess) continue;
+    names.push_back(std::string(p.name) + " (sm_" + std::to_string(p.major) +
+                    std::to_string(p.minor) + ", " +
+                    std::to_string(p.totalGlobalMem >> 20) + " MiB)");
+  }
+  return names;
+}
+
 void* allocate(size_t bytes) {
   void* p = nullptr;
   check(cudaMalloc(&p, bytes == 0 ? 1 : bytes), "cudaMalloc");

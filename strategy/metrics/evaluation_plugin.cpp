@@ -10,7 +10,8 @@ namespace ar1::strategy {
 void Metric::emit(SupervisedTemplate& s, const std::string& name, double value,
                   std::vector<std::vector<double>> matrix) {
   if (sink_ == nullptr) return;
-  sink_->record({name, value, s.clock().train_iterations, std::move(matrix)});
+  sink_->record({name, value, s.clock().train_iterations, s.clock().train_exp_counter,
+                 std::move(matrix)});
 }
 
 EvaluationPlugin::EvaluationPlugin(std::vector<std::shared_ptr<Metric>> metrics,
@@ -23,6 +24,12 @@ void EvaluationPlugin::record(MetricValue value) {
   for (auto& l : loggers_) l->log(value);
   last_index_[value.name] = history_.size();
   history_.push_back(std::move(value));
+}
+
+void EvaluationPlugin::restore_history(std::vector<MetricValue> history) {
+  history_ = std::move(history);
+  last_index_.clear();
+  for (size_t i = 0; i < history_.size(); ++i) last_index_[history_[i].name] = i;
 }
 
 std::map<std::string, double> EvaluationPlugin::last_metrics() const {

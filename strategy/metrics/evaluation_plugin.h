@@ -20,7 +20,8 @@ namespace ar1::strategy {
 struct MetricValue {
   std::string name;
   double value = 0;
-  int64_t x = 0;  // the strategy's training iteration when emitted
+  int64_t x = 0;        // the strategy's training iteration when emitted
+  int64_t trained = 0;  // experiences trained so far when emitted
   // Matrix-valued metrics (the confusion matrix) fill this; value is then its total.
   std::vector<std::vector<double>> matrix;
 };
@@ -51,6 +52,8 @@ class EvaluationPlugin final : public Plugin {
 
   void record(MetricValue value);
   const std::vector<MetricValue>& history() const { return history_; }
+  // Replaces the history (a resumed run), without logging it again.
+  void restore_history(std::vector<MetricValue> history);
   // The last value of every metric name (matrices excluded).
   std::map<std::string, double> last_metrics() const;
   const MetricValue* last(const std::string& name) const;

@@ -100,16 +100,19 @@ void ForgettingMetrics::before_eval(SupervisedTemplate&) {
 
 void ForgettingMetrics::after_eval_exp(SupervisedTemplate& s) {
   const int64_t j = exp_index(s);
-  const auto* acc = s.evaluator()->last(metric_name("Top1_Acc_Exp", true, s.stream_name(), j));
-  if (acc == nullptr) return;
-  const int64_t trained = s.clock().train_exp_counter;
-  const auto it = first_.find(j);
-  if (it == first_.end()) {
-    if (trained > j) first_[j] = {acc->value, trained};  // first look after training j
-    return;
+  const std::string name = metric_name("Top1_Acc_Exp", true, s.stream_name(), j);
+  const MetricValue* now = s.evaluator()->last(name);
+  if (now == nullptr) return;
+  // The first accuracy measured after train experience j.
+  const MetricValue* first = nullptr;
+  for (const MetricValue& v : s.evaluator()->history()) {
+    if (v.name == name && v.trained > j) {
+      first = &v;
+      break;
+    }
   }
-  if (trained <= it->second.trained) return;  // nothing trained since the first look
-  const double forgetting = it->second.accuracy - acc->value;
+  if (first == nullptr || now->trained <= first->trained) return;
+  const double forgetting = first->value - now->value;
   emit(s, metric_name("ExperienceForgetting", true, s.stream_name(), j), forgetting);
   sum_ += forgetting;
   ++count_;

@@ -33,9 +33,10 @@ class AccuracyLossMetrics final : public Metric {
 };
 
 // Forgetting: for a test experience j, its accuracy the first time it was evaluated after
-// train experience j, minus its accuracy now (only once the first value exists and a later
-// training experience has happened). Stream forgetting: the mean over the experiences of this
-// evaluation that have one.
+// train experience j, minus its accuracy now (only once a later training experience has
+// happened). Stream forgetting: the mean over the experiences of this evaluation that have
+// one. Computed from the evaluator's history alone, so a resumed run (history restored from a
+// checkpoint) gives the same values.
 class ForgettingMetrics final : public Metric {
  public:
   void before_eval(SupervisedTemplate& s) override;
@@ -43,11 +44,6 @@ class ForgettingMetrics final : public Metric {
   void after_eval(SupervisedTemplate& s) override;
 
  private:
-  struct First {
-    double accuracy;
-    int64_t trained;  // train_exp_counter when it was measured
-  };
-  std::map<int64_t, First> first_;
   double sum_ = 0;
   int64_t count_ = 0;
 };

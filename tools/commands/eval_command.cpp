@@ -1,0 +1,50 @@
+// `ar1 eval --checkpoint PATH`: the model of a checkpoint on its dataset's test stream (the
+// data options come from the run's saved config; --data-root may point elsewhere).
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "kernels/threading.h"
+#include "strategy/checkpoint.h"
+#include "strategy/loggers/text_logger.h"
+#include "tools/cli/ar1_options.h"
+#include "tools/commands/commands.h"
+#include "tools/commands/run_setup.h"
+
+namespace ar1::cli {
+
+int eval_command(const std::vector<std::string>& args) {
+  OptionTable table("eval", "Evaluate a checkpoint on its dataset's test stream.");
+  table.add_string("checkpoint", "", "checkpoint.safetensors of a run directory", OptionGroup::Run,
+                   "PATH");
+  table.add_string("data-root", "", "dataset directory; empty: the run's", OptionGroup::Run, "DIR");
+  table.add_int("threads", 0, "CPU threads; 0: all cores", OptionGroup::Run).min = 0;
+  const ParsedArgs parsed = parse_args(table, args);
+  if (parsed.help) {
+    std::cout << help_text(table);
+    return 0;
+  }
+  const std::string path = parsed.options.str("checkpoint");
+  AR1_CHECK(!path.empty(), "[ar1] eval needs --checkpoint PATH (a run directory's "
+            "checkpoint.safetensors)");
+  kernels::set_num_threads(static_cast<int>(parsed.options.integer("threads")));
+  const strategy::CheckpointMetadata meta = strategy::read_checkpoint_metadata(path);
+  AR1_CHECK(meta.count("config"), "[ar1] ", path, " holds no run config");
+  ResolvedOptions o(train_options());
+  apply_config_text(o, meta.at("config"), path + " (config)");
+  if (!parsed.options.str("data-root").empty()) o.set("data-root", parsed.options.str("data-root"));
+  o.set("weights", std::string());
+  const data::Benchmark b = make_benchmark(o);
+  auto ev = strategy::default_evaluator();
+  ev->add_logger(std::make_shared<strategy::TextLogger>(std::cout, false));
+  strategy::AR1 ar1(make_model(o, b.num_classes), make_ar1_options(o), {}, ev);
+  strategy::load_checkpoint(path, ar1);
+  const auto metrics = ar1.eval(b.test_stream);
+  const auto acc = metrics.find(strategy::metric_name("Top1_Acc_Stream", true, "test_stream"));
+  std::printf("test stream accuracy %.4f (%s, after %s experiences)\n",
+              acc == metrics.end() ? 0.0 : acc->second, path.c_str(),
+              meta.at("next_experience").c_str());
+  return 0;
+}
+
+}  // namespace ar1::cli

@@ -1,0 +1,39 @@
+// `ar1 info`: version, build options, backends, the CPU features oneDNN uses, the GPUs found.
+#include <cstdio>
+#include <iostream>
+
+#include "kernels/device.h"
+#include "kernels/threading.h"
+#include "tools/cli/options.h"
+#include "tools/commands/commands.h"
+
+#ifndef AR1_VERSION
+#define AR1_VERSION "unknown"
+#endif
+
+namespace ar1::cli {
+
+int info_command(const std::vector<std::string>& args) {
+  OptionTable table("info", "Print the version, build options, backends and devices.");
+  if (parse_args(table, args).help) {
+    std::cout << help_text(table);
+    return 0;
+  }
+  std::printf("ar1 %s\n", AR1_VERSION);
+  std::printf("build: C++20, %s, CUDA backend %s\n",
+#ifdef NDEBUG
+              "Release",
+#else
+              "Debug",
+#endif
+              kernels::built_with_cuda() ? "compiled" : "not compiled");
+  std::printf("cpu backend: oneDNN (convolutions), Eigen (matmul), own kernels; ISA %s; %d "
+              "threads\n", kernels::cpu_isa_name().c_str(), kernels::num_threads());
+  const int gpus = kernels::cuda_device_count();
+  std::printf("cuda devices: %d", gpus);
+  for (const std::string& name : kernels::cuda_device_names()) std::printf("\n  %s", name.c_str());
+  std::printf("\n");
+  return 0;
+}
+
+}  // namespace ar1::cli

@@ -1,0 +1,185 @@
+#include "tools/commands/run_record.h"
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+
+namespace ar1::cli {
+
+using nlohmann::json;
+
+namespace {
+// NaN is not JSON: null stands for "not measured".
+json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+double number_of(const json& j) { return j.is_null() ? kNotEvaluated : j.get<double>(); }
+
+json value_json(const strategy::MetricValue& v) {
+  json j = {{"name", v.name}, {"value", number(v.value)}, {"x", v.x}, {"trained", v.trained}};
+  if (!v.matrix.empty()) j["matrix"] = v.matrix;
+  return j;
+}
+}  // namespace
+
+std::string history_to_json(const std::vector<strategy::MetricValue>& history) {
+  json a = json::array();
+  for (const auto& v : history) a.push_back(value_json(v));
+  return a.dump();
+}
+
+std::vector<strategy::MetricValue> history_from_json(const std::string& text) {
+  std::vector<strategy::MetricValue> out;
+  for (const json& j : json::parse(text)) {
+    strategy::MetricValue v;
+    v.name = j.at("name").get<std::string>();
+    v.value = number_of(j.at("value"));
+    v.x = j.at("x").get<int64_t>();
+    v.trained = j.at("trained").get<int64_t>();
+    if (j.contains("matrix")) v.matrix = j.at("matrix").get<std::vector<std::vector<double>>>();
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+std::string history_to_json_lines(const std::vector<strategy::MetricValue>& history) {
+  std::string out;
+  for (const auto& v : history) out += value_json(v).dump() + "\n";
+  return out;
+}
+
+std::string run_to_json(const StrategyRun& run) {
+  json e = json::array();
+  for (const auto& s : run.experiences) {
+    e.push_back({number(s.stream_accuracy), number(s.loss), number(s.seconds), number(s.peak_mib)});
+  }
+  json m = json::array();
+  for (const auto& row : run.accuracy) {
+    json r = json::array();
+    for (double v : row) r.push_back(number(v));
+    m.push_back(r);
+  }
+  return json{{"name", run.name}, {"experiences", e}, {"accuracy", m}}.dump();
+}
+
+StrategyRun run_from_json(const std::string& text) {
+  const json j = json::parse(text);
+  StrategyRun run;
+  run.name = j.at("name").get<std::string>();
+  for (const json& e : j.at("experiences")) {
+    run.experiences.push_back({number_of(e[0]), number_of(e[1]), number_of(e[2]), number_of(e[3])});
+  }
+  for (const json& r : j.at("accuracy")) {
+    std::vector<double> row;
+    for (const json& v : r) row.push_back(number_of(v));
+    run.accuracy.push_back(std::move(row));
+  }
+  return run;
+}
+
+void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
+  const std::filesystem::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    AR1_CHECK(out.good(), "[ar1] cannot write ", tmp.string(), ": check that the directory "
+              "exists and is writable");
+    out << text;
+    out.flush();
+    if (!out.good()) {
+      out.close();
+      std::filesystem::remove(tmp);
+      AR1_FAIL("[ar1] writing ", tmp.string(), " failed (disk full?)");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp);
+    AR1_FAIL("[ar1] cannot rename ", tmp.string(), " to ", path.string(), ": ", ec.message());
+  }
+}
+
+}  // namespace ar1::cli
+
+namespace ar1::cli {
+
+namespace {
+
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+// "…/Exp003" -> 3; -1 without an Exp part.
+int64_t experience_of(const std::string& name) {
+  const auto at = name.rfind("/Exp");
+  return at == std::string::npos ? -1 : std::stoll(name.substr(at + 4));
+}
+
+std::string cell(double v) {
+  if (!std::isfinite(v)) return "";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+}  // namespace
+
+std::string training_csv(const std::vector<strategy::MetricValue>& history) {
+  struct Row {
+    int64_t exp, epoch;
+    double acc = kNotEvaluated, loss = kNotEvaluated, seconds = kNotEvaluated;
+  };
+  std::vector<Row> rows;
+  for (const auto& v : history) {
+    if (starts_with(v.name, "Top1_Acc_Epoch/")) {
+      const int64_t epoch = !rows.empty() && rows.back().exp == v.trained ? rows.back().epoch + 1 : 0;
+      rows.push_back({v.trained, epoch});
+      rows.back().acc = v.value;
+    } else if (!rows.empty() && starts_with(v.name, "Loss_Epoch/")) {
+      rows.back().loss = v.value;
+    } else if (!rows.empty() && starts_with(v.name, "Time_Epoch/")) {
+      rows.back().seconds = v.value;
+    }
+  }
+  std::string out = "training_exp,epoch,accuracy,loss,seconds\n";
+  for (const Row& r : rows) {
+    out += std::to_string(r.exp) + "," + std::to_string(r.epoch) + "," + cell(r.acc) + "," +
+           cell(r.loss) + "," + cell(r.seconds) + "\n";
+  }
+  return out;
+}
+
+std::string eval_csv(const std::vector<strategy::MetricValue>& history) {
+  struct Row {
+    int64_t eval_exp, training_exp;
+    double acc = kNotEvaluated, loss = kNotEvaluated, forgetting = kNotEvaluated;
+  };
+  std::vector<Row> rows;
+  auto find = [&rows](int64_t j, int64_t k) -> Row* {
+    for (auto it = rows.rbegin(); it != rows.rend(); ++it) {
+      if (it->eval_exp == j && it->training_exp == k) return &*it;
+    }
+    return nullptr;
+  };
+  for (const auto& v : history) {
+    const int64_t j = experience_of(v.name);
+    const int64_t k = v.trained - 1;
+    if (starts_with(v.name, "Top1_Acc_Exp/eval_phase/")) {
+      rows.push_back({j, k});
+      rows.back().acc = v.value;
+    } else if (starts_with(v.name, "Loss_Exp/eval_phase/")) {
+      if (Row* r = find(j, k)) r->loss = v.value;
+    } else if (starts_with(v.name, "ExperienceForgetting/")) {
+      if (Row* r = find(j, k)) r->forgetting = v.value;
+    }
+  }
+  std::string out = "eval_exp,training_exp,accuracy,loss,forgetting\n";
+  for (const Row& r : rows) {
+    out += std::to_string(r.eval_exp) + "," + std::to_string(r.training_exp) + "," +
+           cell(r.acc) + "," + cell(r.loss) + "," + cell(r.forgetting) + "\n";
+  }
+  return out;
+}
+
+}  // namespace ar1::cli

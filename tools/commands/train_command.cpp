@@ -1,0 +1,226 @@
+// `ar1 train`: an AR1 run (and optionally a baseline) written to a run directory:
+//   config.json             the resolved options
+//   checkpoint.safetensors  everything needed to continue, rewritten after every experience
+//   metrics.jsonl           every metric value; training_results.csv, eval_results.csv
+//   report.html             plots of accuracy, the accuracy matrix, loss, time and memory
+// Every file is written to a temporary name and renamed into place.
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+
+#include "kernels/threading.h"
+#include "strategy/checkpoint.h"
+#include "strategy/loggers/text_logger.h"
+#include "strategy/metrics/standard_metrics.h"
+#include "strategy/naive.h"
+#include "tools/cli/ar1_options.h"
+#include "tools/commands/commands.h"
+#include "tools/commands/run_record.h"
+#include "tools/commands/run_setup.h"
+
+namespace ar1::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kStream = "test_stream";
+
+std::string now_text(const char* format) {
+  const std::time_t t = std::time(nullptr);
+  char buf[64];
+  std::strftime(buf, sizeof buf, format, std::localtime(&t));
+  return buf;
+}
+
+double metric_or_nan(const strategy::EvaluationPlugin& ev, const std::string& name) {
+  const strategy::MetricValue* v = ev.last(name);
+  return v != nullptr ? v->value : kNotEvaluated;
+}
+
+// Figures of training experience k, read from the evaluator after its evaluation.
+ExperienceStats stats_after(const strategy::EvaluationPlugin& ev, int64_t k) {
+  ExperienceStats s;
+  s.stream_accuracy = metric_or_nan(ev, strategy::metric_name("Top1_Acc_Stream", true, kStream));
+  s.loss = metric_or_nan(ev, strategy::metric_name("Loss_Stream", true, kStream));
+  s.seconds = metric_or_nan(ev, strategy::metric_name("Time_Exp", false, "train_stream", k));
+  s.peak_mib = metric_or_nan(ev, strategy::metric_name("MaxRAMUsage_Experience", false,
+                                                       "train_stream", k));
+  return s;
+}
+
+std::vector<double> accuracy_row(const strategy::EvaluationPlugin& ev, size_t test_exps) {
+  std::vector<double> row;
+  for (size_t j = 0; j < test_exps; ++j) {
+    row.push_back(metric_or_nan(
+        ev, strategy::metric_name("Top1_Acc_Exp", true, kStream, static_cast<int64_t>(j))));
+  }
+  return row;
+}
+
+std::shared_ptr<strategy::EvaluationPlugin> console_evaluator() {
+  auto ev = strategy::default_evaluator();
+  ev->add_logger(std::make_shared<strategy::TextLogger>(std::cout, strategy::stdout_is_terminal()));
+  return ev;
+}
+
+struct RunDirectory {
+  fs::path dir;
+  void write_outputs(const ResolvedOptions& o, const std::vector<StrategyRun>& runs,
+                     const strategy::EvaluationPlugin& ev) const {
+    write_file_atomically(dir / "metrics.jsonl", history_to_json_lines(ev.history()));
+    write_file_atomically(dir / "training_results.csv", training_csv(ev.history()));
+    write_file_atomically(dir / "eval_results.csv", eval_csv(ev.history()));
+    RunReport report;
+    report.title = "ar1 run " + dir.filename().string();
+    report.date = now_text("%Y-%m-%d %H:%M");
+    report.config = o.to_strings();
+    report.runs = runs;
+    write_report(dir / "report.html", report);
+  }
+};
+
+// Flags that may change on --resume: how the run uses this machine, not what it computes.
+bool allowed_on_resume(const std::string& name) {
+  return name == "resume" || name == "threads" || name == "workers";
+}
+
+ResolvedOptions resolve(const OptionTable& table, const ParsedArgs& parsed) {
+  const std::string resume = parsed.options.str("resume");
+  if (resume.empty()) return parsed.options;
+  AR1_CHECK(fs::exists(fs::path(resume) / "config.json"), "[ar1] --resume ", resume,
+            " is not a run directory (no config.json); pass the --out of an earlier run");
+  for (const auto& e : parsed.options.entries()) {
+    AR1_CHECK(parsed.options.origin(e.spec.name) != Origin::Flag || allowed_on_resume(e.spec.name),
+              "[ar1] --resume continues a run with its saved config; drop --", e.spec.name,
+              " (only --threads and --workers may change)");
+  }
+  ResolvedOptions o = read_config_file(table, fs::path(resume) / "config.json");
+  o.set("resume", resume);
+  o.set("threads", parsed.options.value("threads"));
+  o.set("workers", parsed.options.value("workers"));
+  return o;
+}
+
+void print_summary(const std::vector<StrategyRun>& runs) {
+  std::printf("\n%-8s", "exp");
+  for (const auto& r : runs) std::printf("  %10s acc", r.name.c_str());
+  std::printf("\n");
+  size_t n = 0;
+  for (const auto& r : runs) n = std::max(n, r.experiences.size());
+  for (size_t k = 0; k < n; ++k) {
+    std::printf("%-8zu", k);
+    for (const auto& r : runs) {
+      const double a = k < r.experiences.size() ? r.experiences[k].stream_accuracy : kNotEvaluated;
+      std::printf("  %14.4f", a);
+    }
+    std::printf("\n");
+  }
+}
+
+StrategyRun run_baseline(const ResolvedOptions& o, const data::Benchmark& b) {
+  std::printf("\n== baseline: naive fine-tuning on the same scenario\n");
+  strategy::TemplateOptions t;
+  t.train_mb_size = o.integer("train-mb-size");
+  t.eval_mb_size = o.integer("eval-mb-size");
+  t.train_epochs = o.integer("train-epochs");
+  t.seed = static_cast<uint64_t>(o.integer("seed"));
+  t.num_workers = static_cast<int>(o.integer("workers"));
+  t.train_pipeline = t.eval_pipeline = make_pipeline(o);
+  t.sgd = {o.number("lr"), o.number("momentum"), o.number("l2")};
+  auto ev = console_evaluator();
+  strategy::Naive naive(make_model(o, b.num_classes), t, {}, ev);
+  StrategyRun run{"Naive", {}, {}};
+  for (size_t k = 0; k < b.train_stream.size(); ++k) {
+    naive.train(b.train_stream[k]);
+    naive.eval(b.test_stream, kStream);
+    run.experiences.push_back(stats_after(*ev, static_cast<int64_t>(k)));
+    run.accuracy.push_back(accuracy_row(*ev, b.test_stream.size()));
+  }
+  return run;
+}
+
+}  // namespace
+
+int train_command(const std::vector<std::string>& args) {
+  const OptionTable table = train_options();
+  const ParsedArgs parsed = parse_args(table, args);
+  if (parsed.help) {
+    std::cout << help_text(table);
+    return 0;
+  }
+  const ResolvedOptions o = resolve(table, parsed);
+  const bool resuming = !o.str("resume").empty();
+  kernels::set_num_threads(static_cast<int>(o.integer("threads")));
+  strategy::AR1Options ar1_options = make_ar1_options(o);  // checks the device first
+
+  RunDirectory run_dir;
+  run_dir.dir = resuming ? fs::path(o.str("resume"))
+                         : fs::path(o.str("out").empty() ? "runs/" + now_text("%Y%m%d-%H%M%S")
+                                                         : o.str("out"));
+  const fs::path checkpoint = run_dir.dir / "checkpoint.safetensors";
+  if (!resuming) {
+    AR1_CHECK(!fs::exists(checkpoint), "[ar1] ", run_dir.dir.string(), " already holds a run; "
+              "continue it with --resume ", run_dir.dir.string(), " or pick another --out");
+  }
+  const data::Benchmark b = make_benchmark(o);
+  auto model = make_model(o, b.num_classes);
+  auto ev = console_evaluator();
+  strategy::AR1 ar1(model, ar1_options, {}, ev);
+
+  std::vector<StrategyRun> runs{{"AR1", {}, {}}};
+  size_t start = 0;
+  if (resuming) {
+    AR1_CHECK(fs::exists(checkpoint), "[ar1] ", run_dir.dir.string(), " has no checkpoint yet "
+              "(it stopped during the first experience); start it again without --resume");
+    const strategy::CheckpointMetadata meta = strategy::load_checkpoint(checkpoint, ar1);
+    start = static_cast<size_t>(std::stoll(meta.at("next_experience")));
+    ev->restore_history(history_from_json(meta.at("history")));
+    runs[0] = run_from_json(meta.at("run"));
+    std::printf("resuming %s at experience %zu of %zu\n", run_dir.dir.string().c_str(), start,
+                b.train_stream.size());
+  } else {
+    fs::create_directories(run_dir.dir);
+    write_file_atomically(run_dir.dir / "config.json", o.to_json() + "\n");
+  }
+  std::printf("ar1: %s, %s scenario, %zu training experiences, %zu test experiences, %lld "
+              "classes -> %s\n", o.str("dataset").c_str(), o.str("scenario").c_str(),
+              b.train_stream.size(), b.test_stream.size(), static_cast<long long>(b.num_classes),
+              run_dir.dir.string().c_str());
+
+  const int64_t stop_after = o.integer("stop-after");
+  for (size_t k = start; k < b.train_stream.size(); ++k) {
+    const data::Experience& exp = b.train_stream[k];
+    std::printf("\n== experience %zu: %lld images, classes", k, static_cast<long long>(exp.size()));
+    for (int64_t c : exp.classes_in_this_experience) std::printf(" %lld", static_cast<long long>(c));
+    std::printf("\n");
+    ar1.train(exp);
+    ar1.eval(b.test_stream, kStream);
+    runs[0].experiences.push_back(stats_after(*ev, static_cast<int64_t>(k)));
+    runs[0].accuracy.push_back(accuracy_row(*ev, b.test_stream.size()));
+    strategy::save_checkpoint(checkpoint, ar1,
+                              {{"config", o.to_json()},
+                               {"next_experience", std::to_string(k + 1)},
+                               {"history", history_to_json(ev->history())},
+                               {"run", run_to_json(runs[0])}});
+    run_dir.write_outputs(o, runs, *ev);
+    if (stop_after > 0 && static_cast<int64_t>(k + 1) >= stop_after && k + 1 < b.train_stream.size()) {
+      std::printf("stopping after experience %zu as asked (--stop-after); continue with "
+                  "--resume %s\n", k, run_dir.dir.string().c_str());
+      return 0;
+    }
+  }
+  if (o.str("baseline") == "naive") {
+    runs.push_back(run_baseline(o, b));
+    run_dir.write_outputs(o, runs, *ev);
+  }
+  print_summary(runs);
+  std::printf("\nfinal stream accuracy %.4f; run directory %s (report.html)\n",
+              runs[0].experiences.empty() ? 0.0 : runs[0].experiences.back().stream_accuracy,
+              run_dir.dir.string().c_str());
+  return 0;
+}
+
+}  // namespace ar1::cli

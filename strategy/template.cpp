@@ -88,7 +88,10 @@ void SupervisedTemplate::periodic_eval(const Streams& eval_streams) {
   std::vector<std::pair<nn::Module*, bool>> modes;
   for (auto& [name, m] : model_->named_modules()) modes.emplace_back(m, m->is_training());
   const data::Experience* current = experience_;
-  for (const auto& stream : eval_streams) eval(stream);
+  // Streams are named test_stream, test_stream_1, ... so their metrics stay apart.
+  for (size_t i = 0; i < eval_streams.size(); ++i) {
+    eval(eval_streams[i], i == 0 ? "test_stream" : "test_stream_" + std::to_string(i));
+  }
   for (auto& [m, training] : modes) m->train(training);  // parents first, children override
   experience_ = current;
   is_eval_ = false;
@@ -156,6 +159,8 @@ std::map<std::string, double> SupervisedTemplate::eval(
     const std::vector<data::Experience>& experiences, const std::string& stream_name) {
   const bool was_eval = is_eval_;
   eval_stream_ = stream_name;
+  // Evaluation may run between training epochs: the training loader must survive it.
+  std::unique_ptr<data::DataLoader> training_loader = std::move(dataloader_);
   is_eval_ = true;
   model_->eval();
   notify(&Plugin::before_eval);
@@ -170,6 +175,7 @@ std::map<std::string, double> SupervisedTemplate::eval(
   notify(&Plugin::after_eval);
   is_eval_ = was_eval;
   experience_ = nullptr;
+  dataloader_ = std::move(training_loader);
   return evaluator_->last_metrics();
 }
 

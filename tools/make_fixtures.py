@@ -407,6 +407,8 @@ def mobilenet_case(out_dir):
 
 FASHION_DIR = "/usr/share/datasets/fashion-mnist"
 PRETRAIN_PER_CLASS, PRETRAIN_EPOCHS = 100, 4
+DITHER, DITHER_SEED = 24, 6
+RELU_MARGIN = 2e-7  # see ReluMarginMonitor
 
 
 def read_idx_gz(path):
@@ -422,14 +424,22 @@ def read_idx_gz(path):
 
 def fashion_pick(split, classes, counts, skip=0):
     """The first counts[k] images of Fashion-MNIST class classes[k] after `skip` of each, in
-    file order, zero-padded from 28x28 to 32x32: {class: uint8 [n, 32, 32]}."""
+    file order, zero-padded from 28x28 to 32x32 and dithered: {class: uint8 [n, 32, 32]}.
+
+    The dither (a random 0..DITHER-1 added to every pixel) breaks up the exactly constant
+    background. Without it every background position of a channel holds the same value, so a
+    ReLU whose input there is near zero switches hundreds of positions at once: a 1e-6 change
+    of the weights then changed AR1's later experiences by up to 40% (measured), and no two
+    implementations could agree to 1e-3."""
     import numpy as np
     images = read_idx_gz(os.path.join(FASHION_DIR, f"{split}-images-idx3-ubyte.gz"))
     labels = read_idx_gz(os.path.join(FASHION_DIR, f"{split}-labels-idx1-ubyte.gz"))
     out = {}
     for c, n in zip(classes, counts):
         rows = np.nonzero(labels == c)[0][skip:skip + n]
-        out[c] = np.pad(images[rows], ((0, 0), (2, 2), (2, 2)))
+        padded = np.pad(images[rows], ((0, 0), (2, 2), (2, 2))).astype(np.int64)
+        rng = np.random.default_rng([DITHER_SEED, int(c), skip, len(split)])
+        out[c] = np.clip(padded + rng.integers(0, DITHER, padded.shape), 0, 255).astype(np.uint8)
     return out
 
 
@@ -579,10 +589,33 @@ class AR1Reference:
         return logits, pred, float((pred == y).float().mean()), margin
 
 
-def weight_fingerprint(w):
-    """Per output channel sum of w^2 (float64 sums, as float32 [C])."""
-    flat = w.detach().double().reshape(w.shape[0], -1)
+def weight_fingerprint(w, w0):
+    """Per output channel sum of (w - w0)^2, the squared size of training's change (float64
+    sums, as float32 [C])."""
+    flat = (w.detach().double() - w0.double()).reshape(w.shape[0], -1)
     return (flat * flat).sum(1).float()
+
+
+class ReluMarginMonitor:
+    """The smallest |ReLU input| / (largest |input| of its channel in that forward) over every
+    training forward whose output carries a gradient. An input that close to zero is a near
+    tie: two float32 implementations may put it on different sides, and the ReLU's gradient
+    then differs at that position. One such tie (5e-8) in an earlier draft of this case moved
+    the other implementation's lower BatchReNorm gradients by 10% and its final weights by
+    1e-3; with every margin above 2.7e-7 the implementations agree to about 2e-6."""
+
+    def __init__(self, model):
+        self.smallest = math.inf
+        for mod in model.modules():
+            if isinstance(mod, BatchReNorm2d):  # its output is the ReLU's input (ConvBlock)
+                mod.register_forward_hook(self.hook)
+
+    def hook(self, module, inputs, out):
+        if not (torch.is_grad_enabled() and out.requires_grad):
+            return
+        v = out.detach().abs()
+        rel = v / v.amax(dim=(0, 2, 3), keepdim=True).clamp(min=1e-30)
+        self.smallest = min(self.smallest, float(rel.min()))
 
 
 def ar1_reference_case(out_dir):
@@ -607,11 +640,12 @@ def ar1_reference_case(out_dir):
                                   after the others every tensor but the conv weights and
                                   lat_features' running statistics (lat_features runs in
                                   eval mode: they never change)
-    exp{e}.fingerprint.<name>     for e < last, per output channel sum w^2 of each conv
-                                  weight (float64 sums, stored as f32 [C])
+    exp{e}.fingerprint.<name>     for e < last, per output channel sum (w - w_init)^2 of
+                                  each conv weight (float64 sums, stored as f32 [C])
     final.memory_latents [12,128,2,2]  the memory's activations after the last experience
     metadata: options, exp{e}_accuracy, exp{e}_new_per_batch / _replay_per_batch,
-              exp{e}_min_margin (smallest top-1 minus top-2 logit / max|logit|)
+              exp{e}_min_margin (smallest top-1 minus top-2 logit / max|logit|),
+              min_relu_margin (ReluMarginMonitor: the run has no near tie)
     """
     import numpy as np
     if not os.path.isdir(FASHION_DIR):
@@ -688,6 +722,7 @@ def ar1_reference_case(out_dir):
 
     gen = torch.Generator().manual_seed(801)
     ar1 = AR1Reference(model, opt, gen)
+    margins = ReluMarginMonitor(model)
     experiences = len(plan)
     for e in range(experiences):
         lo, hi = bounds[e], bounds[e + 1]
@@ -703,13 +738,17 @@ def ar1_reference_case(out_dir):
             if e + 1 == experiences:
                 tensors[p + "state." + k] = v.clone()
             elif k in conv_names:
-                tensors[p + "fingerprint." + k] = weight_fingerprint(v)
+                tensors[p + "fingerprint." + k] = weight_fingerprint(v, initial[k].float())
             elif not (k.startswith("lat_features.") and ".running_" in k):
                 tensors[p + "state." + k] = v.clone()
         meta.update({f"exp{e}_accuracy": repr(acc), f"exp{e}_min_margin": f"{margin:.4f}",
                      f"exp{e}_new_per_batch": rec["new_per_batch"],
                      f"exp{e}_replay_per_batch": rec["replay_per_batch"]})
     tensors["final.memory_latents"] = ar1.mem_x.clone()
+    assert margins.smallest > RELU_MARGIN, \
+        f"a ReLU input came within {margins.smallest:.2e} of zero (near tie): pick another " \
+        "DITHER_SEED"
+    meta["min_relu_margin"] = f"{margins.smallest:.3e}"
     meta.update({"experiences": experiences, "model": "mobilenet_v1_brn",
                  "pipeline": "scale_to_unit -> grey_to_rgb", "loss": "cross_entropy mean"})
     save(out_dir, "ar1_reference", tensors, meta)

@@ -36,7 +36,8 @@ class AccuracyLossMetrics final : public Metric {
 // train experience j, minus its accuracy now (only once a later training experience has
 // happened). Stream forgetting: the mean over the experiences of this evaluation that have
 // one. Computed from the evaluator's history alone, so a resumed run (history restored from a
-// checkpoint) gives the same values.
+// checkpoint) gives the same values. Reads Top1_Acc_Exp: AccuracyLossMetrics must come before
+// it in the evaluator's metric list (default_evaluator() does so).
 class ForgettingMetrics final : public Metric {
  public:
   void before_eval(SupervisedTemplate& s) override;

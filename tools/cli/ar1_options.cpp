@@ -27,7 +27,7 @@ OptionTable train_options() {
   incur.min = 0, incur.max = 1;
   t.add_double("max-r-max", 1.25, "cap of the BatchReNorm r clip", A).min = 1;
   t.add_double("max-d-max", 0.5, "cap of the BatchReNorm d clip", A).min = 0;
-  t.add_double("inc-step", 4.1e-5, "growth of r_max and d_max per training iteration", A)
+  t.add_double("inc-step", 4.1e-5, "growth of r_max and d_max per training image (after each forward: += inc-step * batch)", A)
       .min = 0;
   t.add_int("rm-sz", 1500, "latent replay memory size (patterns, shared by all classes)", A)
       .min = 0;
@@ -87,7 +87,7 @@ OptionTable train_options() {
   t.add_int("train-per-class", 2000,
             "training images per class taken from the dataset; 0: all", R).min = 0;
   t.add_int("test-per-class", 0, "test images per class; 0: all", R).min = 0;
-  t.add_int("workers", 2, "data loader threads", R).min = 0;
+  t.add_int("workers", 0, "data loader threads (0: load on the training thread; use 2 for image files such as CORe50)", R).min = 0;
   t.add_int("stop-after", 0, "stop after this many experiences (the run can be continued "
             "with --resume); 0: run them all", R).min = 0;
   t.add_int("n-experiences", 0, "training experiences; 0: the scenario's default", R).min = 0;

@@ -72,14 +72,17 @@ data::Pipeline make_pipeline(const ResolvedOptions& o) {
 data::Benchmark make_benchmark(const ResolvedOptions& o) {
   const std::string dataset = o.str("dataset");
   const std::string scenario = o.str("scenario");
+  const bool generated = scenario == "nic" || scenario == "nc" || scenario == "ni";
+  AR1_CHECK(dataset != "core50" || !generated, "[ar1] --scenario ", scenario, " is a generated "
+            "scenario; CORe50 uses its own file lists: pick one of nicv2_391, nicv2_196, "
+            "nicv2_79, ni_inc, nc_inc, nic_inc");
+  AR1_CHECK(dataset == "core50" || generated, "[ar1] --scenario ", scenario,
+            " needs --dataset core50; for ", dataset, " use nic, nc or ni");
   const std::string root = root_of(o);
   const auto run = static_cast<uint64_t>(o.integer("run"));
   const int64_t n_exp = o.integer("n-experiences");
   data::Benchmark b;
   if (dataset == "core50") {
-    AR1_CHECK(scenario != "nic" && scenario != "nc" && scenario != "ni", "[ar1] --scenario ",
-              scenario, " is a generated scenario; CORe50 uses its own file lists: pick one "
-              "of nicv2_391, nicv2_196, nicv2_79, ni_inc, nc_inc, nic_inc");
     data::Core50Options c;
     const std::string name = scenario == "ni_inc"    ? "ni"
                              : scenario == "nc_inc"  ? "nc"
@@ -90,8 +93,6 @@ data::Benchmark make_benchmark(const ResolvedOptions& o) {
     if (n_exp > 0) c.n_batches = n_exp;
     b = data::core50_benchmark(root, c);
   } else {
-    AR1_CHECK(scenario == "nic" || scenario == "nc" || scenario == "ni", "[ar1] --scenario ",
-              scenario, " needs --dataset core50; for ", dataset, " use nic, nc or ni");
     data::DatasetPtr train, test;
     if (dataset == "fashion-mnist" || dataset == "mnist") {
       train = data::load_mnist_folder(root, data::Split::train);

@@ -84,7 +84,7 @@ struct RunDirectory {
 
 // Flags that may change on --resume: how the run uses this machine, not what it computes.
 bool allowed_on_resume(const std::string& name) {
-  return name == "resume" || name == "threads" || name == "workers";
+  return name == "resume" || name == "threads" || name == "workers" || name == "stop-after";
 }
 
 ResolvedOptions resolve(const OptionTable& table, const ParsedArgs& parsed) {
@@ -95,12 +95,13 @@ ResolvedOptions resolve(const OptionTable& table, const ParsedArgs& parsed) {
   for (const auto& e : parsed.options.entries()) {
     AR1_CHECK(parsed.options.origin(e.spec.name) != Origin::Flag || allowed_on_resume(e.spec.name),
               "[ar1] --resume continues a run with its saved config; drop --", e.spec.name,
-              " (only --threads and --workers may change)");
+              " (only --threads, --workers and --stop-after may change)");
   }
   ResolvedOptions o = read_config_file(table, fs::path(resume) / "config.json");
   o.set("resume", resume);
   o.set("threads", parsed.options.value("threads"));
   o.set("workers", parsed.options.value("workers"));
+  o.set("stop-after", parsed.options.value("stop-after"));
   return o;
 }
 

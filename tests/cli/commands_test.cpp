@@ -1,0 +1,226 @@
+// The `ar1` binary end to end: a reduced default run and its run directory, resume after an
+// interruption (bit-identical to an uninterrupted run), and every error case of the CLI issue
+// (one line, exit status 2, nothing half-written).
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+
+#include <unistd.h>
+
+#include <array>
+#include <cstring>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "core/io/safetensors.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int status = -1;
+  std::string output;  // stdout and stderr
+};
+
+Result run(const std::string& args) {
+  const std::string cmd = std::string(AR1_BINARY) + " " + args + " 2>&1";
+  Result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
+  const int raw = pclose(p);
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return r;
+}
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path d = fs::temp_directory_path() / ("ar1_cli_" + name + "_" + std::to_string(getpid()));
+  fs::remove_all(d);
+  return d;
+}
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+// A few seconds of training: 5 class-incremental experiences of 2 classes, 30 images per
+// class, 16 x 16 inputs.
+const std::string kSmall =
+    " --scenario nc --n-experiences 5 --train-per-class 30 --test-per-class 10 --image-size 16"
+    " --first-epochs 2 --train-epochs 1 --rm-sz 40 --train-mb-size 16 --workers 1";
+
+bool fashion_installed() { return fs::exists("/usr/share/datasets/fashion-mnist"); }
+
+// Metric lines of metrics.jsonl that must not depend on timing.
+std::string deterministic_metrics(const fs::path& jsonl) {
+  std::istringstream in(read(jsonl));
+  std::string line, out;
+  while (std::getline(in, line)) {
+    if (contains(line, "\"Time_") || contains(line, "MaxRAMUsage")) continue;
+    out += line + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("cli train writes a complete run directory on a reduced default run") {
+  if (!fashion_installed()) {
+    WARN_MESSAGE(false, "Fashion-MNIST not installed: apt-get install dataset-fashion-mnist");
+    return;
+  }
+  const fs::path out = fresh_dir("train");
+  const Result r = run("train --out " + out.string() + kSmall);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  CHECK(contains(r.output, "final stream accuracy"));
+  for (const char* f : {"config.json", "checkpoint.safetensors", "metrics.jsonl",
+                        "training_results.csv", "eval_results.csv", "report.html"}) {
+    CHECK_MESSAGE(fs::exists(out / f), f);
+  }
+  for (const auto& e : fs::directory_iterator(out)) {
+    CHECK_MESSAGE(e.path().extension() != ".tmp", e.path());  // nothing half-written
+  }
+  const std::string config = read(out / "config.json");
+  CHECK(contains(config, "\"inc_lr\""));
+  CHECK(contains(config, "\"n_experiences\": 5"));
+  const std::string report = read(out / "report.html");
+  CHECK(contains(report, "<svg"));
+  CHECK(contains(report, "AR1"));
+  CHECK_FALSE(contains(report, "http://"));
+  CHECK(contains(read(out / "training_results.csv"), "training_exp,epoch,accuracy,loss,seconds\n0,0,"));
+  CHECK(contains(read(out / "eval_results.csv"), "eval_exp,training_exp,accuracy,loss,forgetting\n"));
+  // `ar1 eval` on the checkpoint gives the run's last stream accuracy.
+  const Result e = run("eval --checkpoint " + (out / "checkpoint.safetensors").string());
+  INFO(e.output);
+  CHECK(e.status == 0);
+  CHECK(contains(e.output, "test stream accuracy"));
+  fs::remove_all(out);
+}
+
+TEST_CASE("cli resume after an interruption ends bit-identical to an uninterrupted run") {
+  if (!fashion_installed()) {
+    WARN_MESSAGE(false, "Fashion-MNIST not installed: apt-get install dataset-fashion-mnist");
+    return;
+  }
+  const fs::path whole = fresh_dir("whole"), split = fresh_dir("split");
+  REQUIRE(run("train --out " + whole.string() + kSmall).status == 0);
+  const Result first = run("train --out " + split.string() + kSmall + " --stop-after 2");
+  INFO(first.output);
+  REQUIRE(first.status == 0);
+  CHECK(contains(first.output, "stopping after experience 1"));
+  const Result second = run("train --resume " + split.string() + " --threads 1");
+  INFO(second.output);
+  REQUIRE(second.status == 0);
+  CHECK(contains(second.output, "resuming"));
+
+  const ar1::SafetensorsFile a = ar1::load_safetensors(whole / "checkpoint.safetensors");
+  const ar1::SafetensorsFile b = ar1::load_safetensors(split / "checkpoint.safetensors");
+  REQUIRE(a.names() == b.names());
+  for (const auto& [name, t] : a.tensors()) {
+    const ar1::Tensor& u = b.at(name);
+    REQUIRE(u.shape() == t.shape());
+    const size_t bytes = static_cast<size_t>(t.numel()) * ar1::dtype_size(t.dtype());
+    CHECK_MESSAGE(std::memcmp(t.raw_data(), u.raw_data(), bytes) == 0, name);
+  }
+  CHECK(deterministic_metrics(whole / "metrics.jsonl") == deterministic_metrics(split / "metrics.jsonl"));
+  fs::remove_all(whole);
+  fs::remove_all(split);
+}
+
+TEST_CASE("cli errors are one line with exit status 2") {
+  struct Case {
+    std::string args, expect;
+  };
+  const fs::path missing = fresh_dir("missing");
+  const Case cases[] = {
+      {"train --inc-lrr 0.1", "did you mean --inc-lr?"},
+      {"train --device gpu", "--device must be one of cpu, cuda"},
+      {"train --data-root " + missing.string(), "not found at"},
+      {"train --dataset core50 --scenario nicv2_391 --data-root " + missing.string(),
+       "core50_128x128/s1/o1"},
+      {"train --dataset cifar10 --scenario nicv2_391", "needs --dataset core50"},
+      {"frobnicate", "unknown command"},
+      {"eval", "needs --checkpoint"},
+      {"eval --checkpoint " + missing.string(), "does not exist"},
+      {"train --resume " + missing.string(), "not a run directory"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.args);
+    const Result r = run(c.args);
+    CHECK(r.status == 2);
+    CHECK_MESSAGE(contains(r.output, c.expect), r.output);
+    CHECK(contains(r.output, "error: ["));
+  }
+  CHECK_FALSE(fs::exists(missing));
+}
+
+TEST_CASE("cli refuses an unknown config key and a cuda device without a GPU") {
+  const fs::path dir = fresh_dir("config");
+  fs::create_directories(dir);
+  std::ofstream(dir / "bad.json") << "{\"rm_sz\": 10, \"inc_lrr\": 0.1}";
+  const Result r = run("train --config " + (dir / "bad.json").string());
+  CHECK(r.status == 2);
+  CHECK_MESSAGE(contains(r.output, "did you mean"), r.output);
+  const Result cuda = run("train --device cuda --out " + (dir / "run").string());
+  CHECK(cuda.status == 2);
+  CHECK_MESSAGE(contains(cuda.output, "--device cpu"), cuda.output);
+  CHECK_FALSE(fs::exists(dir / "run"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("cli refuses weights that do not fit the model") {
+  const fs::path dir = fresh_dir("weights");
+  fs::create_directories(dir);
+  ar1::save_safetensors(dir / "w.safetensors",
+                        {{"output.weight", ar1::Tensor::zeros({3, 7})},
+                         {"lat_features.0.conv.weight", ar1::Tensor::zeros({1, 1, 1, 1})}});
+  const Result r = run("train --weights " + (dir / "w.safetensors").string() + kSmall +
+                       " --out " + (dir / "run").string());
+  CHECK(r.status == 2);
+  CHECK_MESSAGE(contains(r.output, "do not fit"), r.output);
+  CHECK_MESSAGE(contains(r.output, "output.weight"), r.output);
+  CHECK_FALSE(fs::exists(dir / "run" / "checkpoint.safetensors"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("cli refuses a truncated or corrupted checkpoint and an occupied run directory") {
+  if (!fashion_installed()) {
+    WARN_MESSAGE(false, "Fashion-MNIST not installed: apt-get install dataset-fashion-mnist");
+    return;
+  }
+  const fs::path out = fresh_dir("corrupt");
+  REQUIRE(run("train --out " + out.string() + kSmall + " --stop-after 1").status == 0);
+  const Result again = run("train --out " + out.string() + kSmall);
+  CHECK(again.status == 2);
+  CHECK(contains(again.output, "already holds a run"));
+
+  const fs::path ckpt = out / "checkpoint.safetensors";
+  const std::string bytes = read(ckpt);
+  // Corrupted: one byte of tensor data flipped (the checksum catches it).
+  std::string flipped = bytes;
+  flipped[flipped.size() - 5] ^= 0x5a;
+  std::ofstream(ckpt, std::ios::binary | std::ios::trunc) << flipped;
+  Result r = run("train --resume " + out.string());
+  CHECK(r.status == 2);
+  CHECK_MESSAGE(contains(r.output, "corrupted"), r.output);
+  // Truncated: the last half is gone.
+  std::ofstream(ckpt, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() / 2);
+  r = run("train --resume " + out.string());
+  CHECK(r.status == 2);
+  CHECK_MESSAGE(contains(r.output, "truncated or corrupted"), r.output);
+  fs::remove_all(out);
+}

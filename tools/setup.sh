@@ -4,6 +4,8 @@
 # what changed. Run as root (or with sudo available) from anywhere in the repository.
 #
 #   tools/setup.sh            install + build into ./build
+#   tools/setup.sh --tests    also install what only the tests need (headless Chromium, which
+#                             opens report.html in the CLI tests)
 #   BUILD_DIR=out tools/setup.sh
 #   AR1_CUDA=OFF tools/setup.sh   (AUTO by default: the CUDA backend is built where nvcc exists)
 set -euo pipefail
@@ -23,6 +25,13 @@ packages=(
   nlohmann-json3-dev             # config files and config.json of a run
   dataset-fashion-mnist          # the main job's data
 )
+
+for arg in "$@"; do
+  case "$arg" in
+    --tests) packages+=(chromium) ;;
+    *) echo "[setup] unknown option $arg (known: --tests)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

@@ -179,7 +179,8 @@ OneDnnContext::ConvBuilder builder(CpuOp op) {
 void run(CpuOp op, const ConvDesc& d, float* out, const float* in0, const float* in1) {
   OneDnnContext& ctx = OneDnnContext::instance();
   const ConvKey key{op, num_threads(), d};
-  ConvEntry& entry = ctx.conv(key, builder(op));
+  const std::shared_ptr<ConvEntry> held = ctx.conv(key, builder(op));
+  ConvEntry& entry = *held;
   std::lock_guard<std::mutex> lock(entry.mutex);
   // oneDNN only reads inputs; set_data_handle takes a non-const pointer.
   entry.user_in0.set_data_handle(const_cast<float*>(in0));

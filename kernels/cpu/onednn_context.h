@@ -76,10 +76,13 @@ class OneDnnContext {
   dnnl::stream& stream() { return stream_; }
 
   // The entry for `key`, built by `build(entry, key.desc, engine)` on the first call for that
-  // key. A plain function pointer, not std::function: a lookup must not allocate. The
-  // reference stays valid for the life of the context (entries are never evicted).
+  // key. A plain function pointer, not std::function: a lookup must not allocate. The caller
+  // holds the returned pointer while it executes the entry: entries beyond kMaxEntries are
+  // evicted least recently used first (AR1's batch sizes change with every experience, and an
+  // unbounded cache of their blocked buffers grew a NIC run by ~25 MB per experience).
   using ConvBuilder = void (*)(ConvEntry&, const ConvDesc&, const dnnl::engine&);
-  ConvEntry& conv(const ConvKey& key, ConvBuilder build);
+  std::shared_ptr<ConvEntry> conv(const ConvKey& key, ConvBuilder build);
+  static constexpr size_t kMaxEntries = 192;
 
   // Number of cached entries (all ops), for tests.
   size_t cache_size() const;
@@ -90,7 +93,12 @@ class OneDnnContext {
   dnnl::engine engine_;
   dnnl::stream stream_;
   mutable std::mutex mutex_;
-  std::unordered_map<ConvKey, std::unique_ptr<ConvEntry>, ConvKeyHash> conv_cache_;
+  struct Cached {
+    std::shared_ptr<ConvEntry> entry;
+    uint64_t last_used = 0;
+  };
+  std::unordered_map<ConvKey, Cached, ConvKeyHash> conv_cache_;
+  uint64_t clock_ = 0;
 };
 
 }  // namespace ar1::kernels::cpu

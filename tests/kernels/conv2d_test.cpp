@@ -211,3 +211,28 @@ TEST_CASE("conv2d n <= 0 threads means all cores") {
   CHECK(ar1::kernels::num_threads() >= 1);
   ar1::kernels::set_num_threads(saved);
 }
+
+TEST_CASE("conv2d primitive cache stays bounded and keeps results right after eviction") {
+  // AR1 changes its batch size with every experience: each new batch size is a new shape.
+  auto& ctx = cpu::OneDnnContext::instance();
+  ConvDesc d;
+  d.c_in = 2, d.h = 3, d.w = 3, d.c_out = 2, d.kh = 1, d.kw = 1;
+  Generator gen(62);
+  for (int64_t n = 1; n <= static_cast<int64_t>(cpu::OneDnnContext::kMaxEntries) + 20; ++n) {
+    d.n = n;
+    std::vector<float> x = random_values(x_size(d), gen), w = random_values(w_size(d), gen);
+    std::vector<float> y(y_size(d)), ref(y_size(d));
+    cpu::conv2d_forward(y.data(), x.data(), w.data(), d);
+    if (n == 1 || n % 50 == 0) {
+      reference::conv2d_forward(ref.data(), x.data(), w.data(), d);
+      for (size_t i = 0; i < y.size(); ++i) CHECK(y[i] == doctest::Approx(ref[i]).epsilon(1e-5));
+    }
+  }
+  CHECK(ctx.cache_size() <= cpu::OneDnnContext::kMaxEntries);
+  d.n = 1;  // evicted long ago: rebuilt, still right
+  std::vector<float> x = random_values(x_size(d), gen), w = random_values(w_size(d), gen);
+  std::vector<float> y(y_size(d)), ref(y_size(d));
+  cpu::conv2d_forward(y.data(), x.data(), w.data(), d);
+  reference::conv2d_forward(ref.data(), x.data(), w.data(), d);
+  for (size_t i = 0; i < y.size(); ++i) CHECK(y[i] == doctest::Approx(ref[i]).epsilon(1e-5));
+}

@@ -173,3 +173,39 @@ TEST_CASE("ar1 rejects a freeze_below_layer that names no layer and a mismatched
   o.latent_layer_num = 5;
   CHECK_THROWS_WITH_AS(AR1(pooling_model(3, gen), o), doctest::Contains("latent_layer_num"), Error);
 }
+
+TEST_CASE("ar1 with ewc_lambda runs synaptic intelligence on the trainable non-output weights") {
+  std::vector<int64_t> labels;
+  for (int64_t i = 0; i < 24; ++i) labels.push_back(i % 3);
+  const auto ds = label_images(labels, 3);
+  Generator gen(4);
+  AR1Options o = tiny_options();
+  o.ewc_lambda = 10.0;
+  AR1 strategy(pooling_model(3, gen), o);
+  REQUIRE(strategy.si_plugin() != nullptr);
+  strategy.train(data::make_experience(0, ds, range(0, 12)));
+  SynapticIntelligence* si = strategy.si_plugin()->si();
+  REQUIRE(si != nullptr);
+  // Only end_features.0.conv.weight takes part: output.weight and normalisation are left out.
+  REQUIRE(si->importance().size() == 1);
+  double total = 0;
+  for (float v : si->importance()[0].to_vector<float>()) total += std::abs(v);
+  CHECK(total > 0.0);  // the first experience's trajectory gave the weights an importance
+  // The penalty is zero right after an experience (theta == theta*) and grows once the
+  // weights move in the next one.
+  CHECK(si->penalty().item() == 0.f);
+  struct Penalties : Plugin {
+    SynapticIntelligence* si = nullptr;
+    std::vector<float> values;
+    void after_update(SupervisedTemplate&) override { values.push_back(si->penalty().item()); }
+  };
+  auto penalties = std::make_shared<Penalties>();
+  penalties->si = si;
+  AR1 probe(pooling_model(3, gen), o, {penalties});
+  probe.train(data::make_experience(0, ds, range(0, 12)));
+  penalties->si = probe.si_plugin()->si();
+  penalties->values.clear();
+  probe.train(data::make_experience(1, ds, range(12, 24)));
+  REQUIRE_FALSE(penalties->values.empty());
+  CHECK(penalties->values.back() != 0.f);  // importances may be negative (SPEC: min(-cum, cap))
+}

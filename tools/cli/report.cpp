@@ -413,8 +413,9 @@ std::string svg_heat_map(const StrategyRun& run) {
   for (std::size_t k : index_ticks(rows))
     s += "<text x=\"" + px(left - 6) + "\" y=\"" + px(top + cell * (double(k) + 0.5) + 4) +
          "\" text-anchor=\"end\">" + std::to_string(k) + "</text>";
-  s += "<text class=\"label\" x=\"" + px(left + mw / 2) + "\" y=\"" + px(top + mh + 22) +
-       "\" text-anchor=\"middle\">evaluated on test experience</text>";
+  // Centred under the matrix, but never so far left that a narrow one clips it.
+  s += "<text class=\"label\" x=\"" + px(std::max(left + mw / 2, 100.0)) + "\" y=\"" +
+       px(top + mh + 22) + "\" text-anchor=\"middle\">evaluated on test experience</text>";
   s += "<text class=\"label\" transform=\"translate(18 " + px(top + mh / 2) +
        ") rotate(-90)\" text-anchor=\"middle\">after training experience</text>";
 

@@ -199,59 +199,52 @@ Tensor AR1::latent_of(const Tensor& x) {
 
 void AR1::training_epoch() {
   const bool first_epoch = clock().train_exp_epochs == 0;
-  std::unordered_map<int64_t, size_t> rank;  // position in the epoch -> slot in kept_*
+  keep_rank_.clear();  // position in the first epoch -> slot in kept_*
   if (first_epoch) {
-    for (size_t i = 0; i < keep_positions_.size(); ++i) rank[keep_positions_[i]] = i;
+    for (size_t i = 0; i < keep_positions_.size(); ++i) keep_rank_[keep_positions_[i]] = i;
   }
   dataloader_->start_epoch(clock().train_exp_epochs);
-  data::Batch batch;
   int64_t it = 0;
-  int64_t position = 0;
-  while (!stop_requested() && dataloader_->next(batch)) {
+  position_ = 0;
+  while (!stop_requested() && dataloader_->next(batch_)) {
     // New images and the replayed latents of this iteration, each with its own label.
-    const Tensor x = nn::to_device(batch.images, options_.device);
-    const Tensor y = nn::to_device(batch.labels, options_.device);
-    Tensor replay_x, replay_y;
+    const Tensor y = nn::to_device(batch_.labels, options_.device);
+    Tensor replay_y;
+    replay_x_ = Tensor();
     if (plan_.replay_per_batch > 0 && memory_.size() > 0) {
       const auto [begin, end] = replay_rows(plan_, it, memory_.size());
-      std::tie(replay_x, replay_y) = memory_.rows(begin, end);
-      replay_x = nn::to_device(replay_x, options_.device);
+      std::tie(replay_x_, replay_y) = memory_.rows(begin, end);
+      replay_x_ = nn::to_device(replay_x_, options_.device);
       replay_y = nn::to_device(replay_y, options_.device);
     }
-    mb_x = x;
+    mb_x = nn::to_device(batch_.images, options_.device);
     mb_y = replay_y.defined() && replay_y.numel() > 0 ? Tensor::concat({y, replay_y}) : y;
     mb_task_id = Tensor::zeros({mb_y.numel()}, DType::i64);
-
-    notify(&Plugin::before_training_iteration);
-    optimizer_->zero_grad();
-    notify(&Plugin::before_forward);
-    const Tensor lat = latent_of(x);
-    const Tensor z =
-        replay_x.defined() && replay_x.numel() > 0 ? Tensor::concat({lat, replay_x}) : lat;
-    mb_output = model_->head(z);
-    if (first_epoch) {  // keep the chosen images' latents, each with its own label
-      const Tensor lat_cpu = nn::to_device(lat.detach(), Device::cpu());
-      const Tensor y_cpu = batch.labels;
-      for (int64_t r = 0; r < lat_cpu.size(0); ++r) {
-        const auto found = rank.find(position + r);
-        if (found == rank.end()) continue;
-        kept_latents_[found->second] = lat_cpu.slice(r, r + 1).clone();
-        kept_labels_[found->second] = y_cpu.data<int64_t>()[r];
-        kept_indices_[found->second] = batch.indices[static_cast<size_t>(r)];
-      }
-    }
-    notify(&Plugin::after_forward);
-    criterion();
-    notify(&Plugin::before_backward);
-    backward();
-    notify(&Plugin::after_backward);
-    notify(&Plugin::before_update);
-    optimizer_step();
-    notify(&Plugin::after_update);
-    position += x.size(0);
+    training_iteration();
+    position_ += batch_.labels.numel();
     ++it;
-    advance_training_clock();
-    notify(&Plugin::after_training_iteration);
+  }
+  replay_x_ = Tensor();
+}
+
+void AR1::forward() {
+  if (is_eval()) {
+    SupervisedTemplate::forward();
+    return;
+  }
+  const Tensor lat = latent_of(mb_x);
+  const Tensor z =
+      replay_x_.defined() && replay_x_.numel() > 0 ? Tensor::concat({lat, replay_x_}) : lat;
+  mb_output = model_->head(z);
+  if (keep_rank_.empty()) return;
+  // First epoch: keep the chosen images' latents, each with its own label.
+  const Tensor lat_cpu = nn::to_device(lat.detach(), Device::cpu());
+  for (int64_t r = 0; r < lat_cpu.size(0); ++r) {
+    const auto found = keep_rank_.find(position_ + r);
+    if (found == keep_rank_.end()) continue;
+    kept_latents_[found->second] = lat_cpu.slice(r, r + 1).clone();
+    kept_labels_[found->second] = batch_.labels.data<int64_t>()[r];
+    kept_indices_[found->second] = batch_.indices[static_cast<size_t>(r)];
   }
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "nn/models/latent_split_model.h"
@@ -76,6 +77,9 @@ class AR1 : public SupervisedTemplate {
   void model_adaptation() override;
   void make_optimizer() override;
   void training_epoch() override;
+  // Training: lat_features on the new images (no graph below the first trainable layer), the
+  // replayed latents joined along the batch, then the head. Evaluation: the whole model.
+  void forward() override;
   void finish_experience() override;
 
   // Random choices, overridable so a test can replay another implementation's draws:
@@ -105,6 +109,12 @@ class AR1 : public SupervisedTemplate {
   std::vector<int64_t> kept_indices_;  // dataset indices of the kept images
   std::vector<Tensor> kept_latents_;
   std::vector<int64_t> kept_labels_;
+  // The current iteration: its loader batch, the replayed latents, the batch's position in
+  // the epoch, and (first epoch only) which positions are kept.
+  data::Batch batch_;
+  Tensor replay_x_;
+  int64_t position_ = 0;
+  std::unordered_map<int64_t, size_t> keep_rank_;
 };
 
 }  // namespace ar1::strategy

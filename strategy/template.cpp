@@ -124,28 +124,28 @@ void SupervisedTemplate::training_epoch() {
   data::Batch batch;
   while (!stop_training_ && dataloader_->next(batch)) {
     set_minibatch(batch);
-    notify(&Plugin::before_training_iteration);
-    optimizer_->zero_grad();
-    notify(&Plugin::before_forward);
-    forward();
-    notify(&Plugin::after_forward);
-    criterion();
-    notify(&Plugin::before_backward);
-    backward();
-    notify(&Plugin::after_backward);
-    notify(&Plugin::before_update);
-    optimizer_step();
-    notify(&Plugin::after_update);
-    advance_training_clock();
-    notify(&Plugin::after_training_iteration);
+    training_iteration();
   }
 }
 
-void SupervisedTemplate::advance_training_clock() {
+void SupervisedTemplate::training_iteration() {
+  notify(&Plugin::before_training_iteration);
+  optimizer_->zero_grad();
+  notify(&Plugin::before_forward);
+  forward();
+  notify(&Plugin::after_forward);
+  criterion();
+  notify(&Plugin::before_backward);
+  backward();
+  notify(&Plugin::after_backward);
+  notify(&Plugin::before_update);
+  optimizer_step();
+  notify(&Plugin::after_update);
   ++clock_.train_epoch_iterations;
   ++clock_.train_exp_iterations;
   ++clock_.train_iterations;
   ++clock_.total_iterations;
+  notify(&Plugin::after_training_iteration);
 }
 
 void SupervisedTemplate::forward() { mb_output = (*model_)(mb_x); }

@@ -115,8 +115,9 @@ class SupervisedTemplate {
   // Replaces the plugin list (strategies put their own plugins first).
   void set_plugins(std::vector<std::shared_ptr<Plugin>> plugins) { plugins_ = std::move(plugins); }
   bool stop_requested() const { return stop_training_; }
-  // Counts one finished training iteration on every clock.
-  void advance_training_clock();
+  // One training iteration on the minibatch in mb_x / mb_y, with every plugin event: zero the
+  // gradients, forward, criterion, backward, optimizer_step, then the clocks.
+  void training_iteration();
 
   std::shared_ptr<nn::Module> model_;
   TemplateOptions options_;

@@ -1,0 +1,316 @@
+// The AR1 workloads end to end on MobileNetV1 alpha 1.0 with 50 classes (SPEC.md sections 1
+// and 3), at 3 x 128 x 128 (CORe50) and 3 x 32 x 32, each compared with the measured roofline:
+//   train_step_exp0  128 images through the whole net, forward + backward + SGD step; every
+//                    BatchReNorm in train mode except lat_features' (eval), as AR1 runs
+//                    experience 0
+//   ar1_inc_step     a later experience's step: 21 new images through the frozen lat_features
+//                    without a graph, joined by 107 replayed latents, end_features + output
+//                    forward and backward, SGD
+//   eval_fwd         128 images, no graph, everything in eval mode
+//   nic_experience   one NICv2-391-style experience with strategy::AR1: 300 new images, a full
+//                    replay memory (rm_sz 1500), 4 epochs, memory update and CWR*
+//                    consolidation; /freeze_norm:1 also freezes lat_features' BatchReNorm
+//                    parameters (no gradient below the latent layer)
+// Reported: time per step (ms), img/s, and for the steps GFLOP/s and pct_fma (convs and the
+// linear only; BatchReNorm, pooling and loss are not counted).
+//
+// Run:  build/bench/ar1_bench_workloads [--benchmark_filter=train_step]
+//       AR1_BENCH_SMOKE=1 ... shrinks batches and data (CTest bench.workloads_smoke).
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
+
+#include <memory>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "bench/bench_common.h"
+#include "core/grad_mode.h"
+#include "core/rng.h"
+#include "data/dataset.h"
+#include "data/scenario.h"
+#include "data/transforms.h"
+#include "nn/functional.h"
+#include "nn/models/mobilenet_v1.h"
+#include "nn/optim/sgd.h"
+#include "strategy/ar1.h"
+
+namespace {
+
+using namespace ar1;
+using bench::report;
+using bench::Timer;
+
+constexpr int64_t kClasses = 50;
+constexpr int64_t kFeatures = 1024;
+
+std::shared_ptr<nn::MobileNetV1> make_model(int64_t input) {
+  Generator gen(0);
+  nn::MobileNetConfig config;
+  config.num_classes = kClasses;
+  config.input_size = input;
+  return std::make_shared<nn::MobileNetV1>(config, gen);
+}
+
+Tensor random_labels(int64_t n, Generator& gen) {
+  std::vector<int64_t> y(static_cast<size_t>(n));
+  for (int64_t& v : y) v = static_cast<int64_t>(gen.next_u64() % kClasses);
+  return Tensor::from_i64(y, {n});
+}
+
+// FLOPs of the convs of layers [begin, end) on n images; which passes are counted.
+struct Passes {
+  bool forward = true, backward_data = false, backward_weights = false;
+};
+double conv_flops(int64_t n, int64_t input, size_t begin, size_t end, Passes p) {
+  const auto convs = bench::mobilenet_convs(n, input);
+  double f = 0;
+  for (size_t i = begin; i < end; ++i) {
+    const double one = bench::conv_flops(convs[i]);
+    f += one * (p.forward + p.backward_weights) + (p.backward_data && i > begin ? one : 0.0);
+  }
+  return f;
+}
+double linear_flops(int64_t n, int passes) { return passes * 2.0 * n * kFeatures * kClasses; }
+
+void set_images_counter(benchmark::State& state, int64_t images) {
+  state.counters["img/s"] =
+      benchmark::Counter(static_cast<double>(images), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// Page faults (minor: a fresh page of a new mmap-ed buffer) per iteration, and the process's
+// peak RSS so far (meaningful for one workload per process: --benchmark_filter).
+class Faults {
+ public:
+  Faults() : start_(minor_faults()) {}
+  void report(benchmark::State& state) const {
+    state.counters["faults/iter"] = benchmark::Counter(
+        static_cast<double>(minor_faults() - start_), benchmark::Counter::kAvgIterations);
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    state.counters["maxrss_MiB"] = static_cast<double>(u.ru_maxrss) / 1024.0;
+  }
+
+ private:
+  static long minor_faults() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_minflt;
+  }
+  long start_;
+};
+
+// ---------------------------------------------------------------- the three steps
+
+void BM_train_step_exp0(benchmark::State& state, int64_t input, int64_t batch) {
+  auto model = make_model(input);
+  model->train();
+  model->lat_features()->eval();  // AR1: lat_features keeps its running statistics
+  nn::SGD sgd(model->named_parameters(), {0.001, 0.9, 0.0005});
+  Generator gen(1);
+  const Tensor x = normal({batch, 3, input, input}, gen);
+  const Tensor y = random_labels(batch, gen);
+  auto step = [&] {
+    sgd.zero_grad();
+    const Tensor loss = nn::cross_entropy(model->forward(x), y);
+    loss.backward();
+    sgd.step();
+  };
+  step();  // primitives and momentum buffers built outside the timing
+  Faults faults;
+  Timer timer;
+  for (auto _ : state) step();
+  faults.report(state);
+  const size_t layers = bench::mobilenet_table().size();
+  // Input needs no gradient: no backward-data for layer 0.
+  report(state, timer, conv_flops(batch, input, 0, layers, {true, true, true}) + linear_flops(batch, 3),
+         0);
+  set_images_counter(state, batch);
+}
+
+void BM_ar1_inc_step(benchmark::State& state, int64_t input, int64_t n_new, int64_t n_replay) {
+  auto model = make_model(input);
+  model->train();
+  model->lat_features()->eval();
+  model->lat_features()->set_requires_grad(false);  // frozen below the latent layer
+  for (auto& [name, bn] : nn::batch_renorm_layers(*model)) {  // AR1's schedule for e > 0
+    bn->set_momentum(5e-5);
+    bn->set_r_max(1.25);
+    bn->set_d_max(0.5);
+    bn->set_r_d_inc(0.0);
+  }
+  nn::SGD sgd(model->named_parameters(), {5e-5, 0.9, 0.0005});
+  Generator gen(1);
+  const Tensor x = normal({n_new, 3, input, input}, gen);
+  Shape latent{n_replay};
+  for (int64_t d : model->latent_shape()) latent.push_back(d);
+  const Tensor replay = nn::relu(normal(latent, gen));  // latents are ReLU outputs
+  const Tensor y = random_labels(n_new + n_replay, gen);
+  auto step = [&] {
+    sgd.zero_grad();
+    Tensor lat;
+    {
+      NoGradGuard no_grad;
+      lat = model->lat_features()->forward(x);
+    }
+    const Tensor logits = model->head(Tensor::concat({lat, replay}));
+    const Tensor loss = nn::cross_entropy(logits, y);
+    loss.backward();
+    sgd.step();
+  };
+  step();
+  Faults faults;
+  Timer timer;
+  for (auto _ : state) step();
+  faults.report(state);
+  const int64_t n = n_new + n_replay;
+  const size_t split = static_cast<size_t>(model->latent_layer_num()) + 1;
+  const size_t layers = bench::mobilenet_table().size();
+  report(state, timer,
+         conv_flops(n_new, input, 0, split, {}) +
+             conv_flops(n, input, split, layers, {true, true, true}) + linear_flops(n, 3),
+         0);
+  set_images_counter(state, n);
+}
+
+void BM_eval_fwd(benchmark::State& state, int64_t input, int64_t batch) {
+  auto model = make_model(input);
+  model->eval();
+  Generator gen(1);
+  const Tensor x = normal({batch, 3, input, input}, gen);
+  NoGradGuard no_grad;
+  benchmark::DoNotOptimize(model->forward(x));
+  Faults faults;
+  Timer timer;
+  for (auto _ : state) {
+    const Tensor logits = model->forward(x);
+    benchmark::DoNotOptimize(logits.raw_data());
+  }
+  faults.report(state);
+  report(state, timer,
+         conv_flops(batch, input, 0, bench::mobilenet_table().size(), {}) + linear_flops(batch, 1),
+         0);
+  set_images_counter(state, batch);
+}
+
+// ---------------------------------------------------------------- a whole AR1 experience
+
+struct NicConfig {
+  int64_t first_images = 4;  // experience 0, one epoch: only to reach e > 0
+  int64_t new_images = 300;  // the timed experience (one class, as a NICv2-391 batch)
+  int64_t rm_sz = 1500;
+  int64_t epochs = 4;
+  int64_t mb = 128;
+  bool freeze_norm = false;
+};
+
+struct CountIterations : strategy::Plugin {
+  int64_t iterations = 0;
+  void after_training_iteration(strategy::SupervisedTemplate&) override { ++iterations; }
+};
+
+void BM_nic_experience(benchmark::State& state, int64_t input, NicConfig c) {
+  Generator gen(2);
+  const int64_t total = c.first_images + c.new_images;
+  std::vector<uint8_t> pixels(static_cast<size_t>(total * input * input * 3));
+  for (uint8_t& p : pixels) p = static_cast<uint8_t>(gen.next_u64());
+  std::vector<int64_t> targets(static_cast<size_t>(total));
+  for (int64_t i = 0; i < total; ++i) {
+    targets[static_cast<size_t>(i)] = i < c.first_images ? i % 4 : 4;
+  }
+  auto dataset = std::make_shared<data::InMemoryDataset>(std::move(pixels), input, input, 3,
+                                                         targets, kClasses, "random");
+  std::vector<int64_t> first(static_cast<size_t>(c.first_images));
+  std::iota(first.begin(), first.end(), 0);
+  std::vector<int64_t> next(static_cast<size_t>(c.new_images));
+  std::iota(next.begin(), next.end(), c.first_images);
+  const data::Experience exp0 = data::make_experience(0, dataset, first);
+  const data::Experience exp1 = data::make_experience(1, dataset, next);
+
+  auto counter = std::make_shared<CountIterations>();
+  int64_t iterations = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    strategy::AR1Options o;
+    o.rm_sz = c.rm_sz;
+    o.train_epochs = c.epochs;
+    o.first_epochs = 1;
+    o.train_mb_size = c.mb;
+    o.eval_mb_size = c.mb;
+    o.freeze_norm = c.freeze_norm;
+    auto model = make_model(input);
+    auto ar1 = std::make_unique<strategy::AR1>(model, o,
+                                               std::vector<std::shared_ptr<strategy::Plugin>>{counter});
+    ar1->train(exp0);
+    // Fill the memory to rm_sz with random latents of random classes, as after a long run.
+    strategy::LatentReplayMemory& memory = ar1->replay_memory();
+    const int64_t missing = memory.capacity() - memory.size();
+    if (missing > 0) {
+      Shape shape{missing};
+      for (int64_t d : model->latent_shape()) shape.push_back(d);
+      Tensor acts = normal(shape, gen);
+      memory.store(nn::relu(acts), random_labels(missing, gen), gen);
+    }
+    counter->iterations = 0;
+    state.ResumeTiming();
+
+    ar1->train(exp1);
+
+    state.PauseTiming();
+    iterations = counter->iterations;
+    ar1.reset();
+    state.ResumeTiming();
+  }
+  state.counters["iterations"] = static_cast<double>(iterations);
+  state.counters["new_img/s"] = benchmark::Counter(static_cast<double>(c.new_images),
+                                                   benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// ---------------------------------------------------------------- registration
+
+void register_all() {
+  const bool smoke = bench::smoke();
+  const int64_t batch = smoke ? 4 : 128;
+  // AR1's split at rm_sz 1500, 300 new images, mb 128: cur = 300 // (1800 // 128) = 21.
+  const int64_t n_new = smoke ? 1 : 21;
+  const int64_t n_replay = batch - n_new;
+  NicConfig nic;
+  if (smoke) nic = {2, 6, 10, 1, 4, false};
+  for (const int64_t input : {int64_t{128}, int64_t{32}}) {
+    std::string s = "/";  // (not "/" + ...: GCC 12 warns falsely, -Wrestrict)
+    s += std::to_string(input);
+    benchmark::RegisterBenchmark(("train_step_exp0" + s).c_str(), BM_train_step_exp0, input, batch)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("ar1_inc_step" + s).c_str(), BM_ar1_inc_step, input, n_new,
+                                 n_replay)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("eval_fwd" + s).c_str(), BM_eval_fwd, input, batch)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+    for (const bool freeze_norm : {false, true}) {
+      NicConfig c = nic;
+      c.freeze_norm = freeze_norm;
+      benchmark::RegisterBenchmark(
+          ("nic_experience" + s + "/freeze_norm:" + std::to_string(freeze_norm)).c_str(),
+          BM_nic_experience, input, c)
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime()
+          ->Iterations(1);
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  ar1::bench::configure_threads();
+  ar1::bench::roof();
+  register_all();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

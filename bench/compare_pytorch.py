@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""Runs the AR1 workloads in PyTorch and in ar1 on this machine and prints one table.
+
+PyTorch comes from a virtual environment outside the build (bench/make_torch_venv.sh); builds
+and tests never need it. Every measurement runs in a fresh process with the same thread
+count, PyTorch and ar1 interleaved, several processes each; the median is reported.
+
+PyTorch configurations (MobileNetV1 of SPEC.md section 1, 50 classes):
+  eager_brn        BatchReNorm written in plain torch ops to SPEC.md (the way Avalanche runs it)
+  eager_bn         nn.BatchNorm2d (not the algorithm: the fastest thing PyTorch does here)
+  compiled_brn     torch.compile of the BatchReNorm net (compile time reported apart)
+each also with channels_last ("_cl"). PyTorch runs with glibc malloc tuned
+(GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=17179869184); the untuned
+eager_brn figure is printed beside it.
+
+Workloads (batch 128): train_step_exp0 (whole net, forward + backward + SGD), ar1_inc_step
+(21 new images through frozen lat_features, 107 replayed latents, end_features + output
+forward/backward, SGD), eval_fwd (128 images, no grad).
+
+  bench/make_torch_venv.sh                # once: ~/.cache/ar1-torch-venv
+  bench/compare_pytorch.py --threads 2 --size 128 --repeats 3
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+WORKLOADS = ["train_step_exp0", "ar1_inc_step", "eval_fwd"]
+CONFIGS = ["eager_brn", "eager_bn", "compiled_brn",
+           "eager_brn_cl", "eager_bn_cl", "compiled_brn_cl"]
+TUNED = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=17179869184"
+
+
+# ---------------------------------------------------------------- PyTorch side (worker)
+
+def build_model(torch, nn, use_brn, num_classes=50, alpha=1.0, latent_layer_num=19):
+    class BatchReNorm2d(nn.Module):
+        """SPEC.md section 2 in plain torch ops (r and d are constants for autograd)."""
+
+        def __init__(self, c, momentum=0.01, r_max=1.25, d_max=0.5, eps=1e-5):
+            super().__init__()
+            self.gamma = nn.Parameter(torch.ones(c))
+            self.beta = nn.Parameter(torch.zeros(c))
+            self.register_buffer("running_mean", torch.zeros(c))
+            self.register_buffer("running_std", torch.ones(c))
+            self.momentum, self.r_max, self.d_max, self.eps = momentum, r_max, d_max, eps
+
+        def forward(self, x):
+            shape = (1, -1, 1, 1)
+            if self.training:
+                mean = x.mean(dim=(0, 2, 3))
+                std = torch.sqrt(x.var(dim=(0, 2, 3), unbiased=False) + self.eps)
+                r = (std.detach() / self.running_std).clamp(1 / self.r_max, self.r_max)
+                d = ((mean.detach() - self.running_mean) / self.running_std).clamp(
+                    -self.d_max, self.d_max)
+                xh = (x - mean.view(shape)) / std.view(shape) * r.view(shape) + d.view(shape)
+                with torch.no_grad():
+                    self.running_mean += self.momentum * (mean.detach() - self.running_mean)
+                    self.running_std += self.momentum * (std.detach() - self.running_std)
+            else:
+                xh = (x - self.running_mean.view(shape)) / self.running_std.view(shape)
+            return self.gamma.view(shape) * xh + self.beta.view(shape)
+
+    def block(cin, cout, stride, groups, k):
+        norm = BatchReNorm2d(cout) if use_brn else nn.BatchNorm2d(cout)
+        return nn.Sequential(nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False),
+                             norm, nn.ReLU(inplace=not use_brn))
+
+    layers, c = [block(3, int(32 * alpha), 2, 1, 3)], int(32 * alpha)
+    for stride, out in [(1, 64), (2, 128), (1, 128), (2, 256), (1, 256), (2, 512), (1, 512),
+                        (1, 512), (1, 512), (1, 512), (1, 512), (2, 1024), (1, 1024)]:
+        layers.append(block(c, c, stride, c, 3))
+        layers.append(block(c, int(out * alpha), 1, 1, 1))
+        c = int(out * alpha)
+    layers.append(nn.AdaptiveAvgPool2d(1))
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lat_features = nn.Sequential(*layers[:latent_layer_num + 1])
+            self.end_features = nn.Sequential(*layers[latent_layer_num + 1:])
+            self.output = nn.Linear(c, num_classes, bias=False)
+
+        def head(self, z):
+            return self.output(self.end_features(z).flatten(1))
+
+        def forward(self, x):
+            return self.head(self.lat_features(x))
+
+    return Net()
+
+
+def worker(config, workload, size, iterations):
+    import resource
+    import torch
+    import torch.nn as nn
+    torch.manual_seed(0)
+    use_brn = "brn" in config
+    net = build_model(torch, nn, use_brn)
+    fmt = torch.channels_last if config.endswith("_cl") else torch.contiguous_format
+    net = net.to(memory_format=fmt)
+    opt = torch.optim.SGD(net.parameters(), lr=1e-3, momentum=0.9, weight_decay=5e-4)
+    x = torch.randn(128, 3, size, size).to(memory_format=fmt)
+    y = torch.randint(0, 50, (128,))
+    loss_fn = nn.CrossEntropyLoss()
+
+    if workload == "train_step_exp0":
+        net.train()
+        net.lat_features.eval()
+        def step_fn(inp, target):
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(net(inp), target)
+            loss.backward()
+            opt.step()
+            return loss
+        args = (x, y)
+    elif workload == "ar1_inc_step":
+        net.train()
+        net.lat_features.eval()
+        for p in net.lat_features.parameters():
+            p.requires_grad_(False)
+        with torch.no_grad():
+            latent_shape = net.lat_features(x[:1]).shape[1:]
+        replay = torch.randn(107, *latent_shape).to(memory_format=fmt)
+        new = x[:21]
+        def step_fn(inp, replayed, target):
+            opt.zero_grad(set_to_none=True)
+            with torch.no_grad():
+                lat = net.lat_features(inp)
+            loss = loss_fn(net.head(torch.cat([lat, replayed])), target)
+            loss.backward()
+            opt.step()
+            return loss
+        args = (new, replay, y)
+    else:
+        net.eval()
+        def step_fn(inp):
+            with torch.no_grad():
+                return net(inp)
+        args = (x,)
+
+    compile_s = 0.0
+    if config.startswith("compiled"):
+        start = time.perf_counter()
+        step_fn = torch.compile(step_fn)
+        step_fn(*args)  # the first call compiles
+        compile_s = time.perf_counter() - start
+    step_fn(*args)  # warm-up
+    times = []
+    for _ in range(iterations):
+        start = time.perf_counter()
+        step_fn(*args)
+        times.append(time.perf_counter() - start)
+    print(json.dumps({"ms": 1e3 * statistics.median(times), "compile_s": compile_s,
+                      "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+# ---------------------------------------------------------------- driver
+
+def run_measured(cmd, env):
+    """Runs cmd; returns (stdout, peak RSS MiB of that process)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    out = proc.stdout.read().decode()
+    err = proc.stderr.read().decode()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{err[-2000:]}")
+    return out, usage.ru_maxrss / 1024
+
+
+def torch_once(python, config, workload, size, threads, iterations, tuned):
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    if tuned:
+        env["GLIBC_TUNABLES"] = TUNED
+    out, rss = run_measured([python, __file__, "--worker", config, workload, str(size),
+                             str(iterations), "--threads", str(threads)], env)
+    result = json.loads(out.strip().splitlines()[-1])
+    result["rss_mib"] = max(result["rss_mib"], rss)
+    return result
+
+
+def ar1_once(bench, workload, size, threads):
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    out, rss = run_measured([bench, f"--benchmark_filter=^{workload}/{size}(/real_time)?$",
+                             "--benchmark_format=json"], env)
+    data = json.loads(out)
+    if not data["benchmarks"]:
+        raise RuntimeError(f"{bench} has no benchmark {workload}/{size}")
+    b = data["benchmarks"][0]
+    scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[b.get("time_unit", "ns")]
+    return {"ms": b["real_time"] * scale, "rss_mib": rss,
+            "gflop": b.get("GFLOP_per_step", 0.0)}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--worker", nargs=4, metavar=("CONFIG", "WORKLOAD", "SIZE", "ITERS"))
+    ap.add_argument("--python", default=os.path.expanduser("~/.cache/ar1-torch-venv/bin/python"))
+    ap.add_argument("--bench", default=os.path.join(ROOT, "build/bench/ar1_bench_workloads"))
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--size", type=int, default=128)
+    ap.add_argument("--repeats", type=int, default=3, help="processes per configuration")
+    ap.add_argument("--iterations", type=int, default=5, help="timed steps per process")
+    ap.add_argument("--peak-gflops", type=float, default=0.0,
+                    help="measured FMA peak (bench/ar1_bench_roofline) for the fraction column")
+    ap.add_argument("--configs", default=",".join(CONFIGS))
+    args = ap.parse_args()
+
+    if args.worker:
+        import torch
+        torch.set_num_threads(args.threads)
+        config, workload, size, iters = args.worker
+        worker(config, workload, int(size), int(iters))
+        return
+
+    configs = args.configs.split(",")
+    rows = []
+    for workload in WORKLOADS:
+        results = {c: [] for c in configs}
+        ours, untuned = [], []
+        for _ in range(args.repeats):  # interleaved: one process of each per round
+            for c in configs:
+                results[c].append(torch_once(args.python, c, workload, args.size, args.threads,
+                                             args.iterations, tuned=True))
+            untuned.append(torch_once(args.python, "eager_brn", workload, args.size,
+                                      args.threads, args.iterations, tuned=False))
+            ours.append(ar1_once(args.bench, workload, args.size, args.threads))
+        med = {c: statistics.median(r["ms"] for r in results[c]) for c in configs}
+        brn = {c: v for c, v in med.items() if "brn" in c}
+        fastest_brn = min(brn, key=brn.get)
+        fastest_all = min(med, key=med.get)
+        ar1_ms = statistics.median(r["ms"] for r in ours)
+        gflop = ours[0]["gflop"]
+        rows.append({
+            "workload": f"{workload}/{args.size}", "torch_ms": med,
+            "untuned_eager_brn_ms": statistics.median(r["ms"] for r in untuned),
+            "compile_s": {c: statistics.median(r["compile_s"] for r in results[c])
+                          for c in configs if c.startswith("compiled")},
+            "fastest_brn": fastest_brn, "fastest_all": fastest_all, "ar1_ms": ar1_ms,
+            "ratio_brn": med[fastest_brn] / ar1_ms, "ratio_all": med[fastest_all] / ar1_ms,
+            "ratio_eager_brn": med["eager_brn"] / ar1_ms if "eager_brn" in med else float("nan"),
+            "images_per_s": 128 * 1e3 / ar1_ms,
+            "peak_fraction": (gflop / (ar1_ms / 1e3)) / args.peak_gflops
+            if gflop and args.peak_gflops else float("nan"),
+            "rss_mib": {"ar1": max(r["rss_mib"] for r in ours),
+                        **{c: max(r["rss_mib"] for r in results[c]) for c in configs}},
+        })
+
+    print(f"\n{args.threads} threads, {args.repeats} processes each, median of "
+          f"{args.iterations} steps per process")
+    header = ["workload"] + configs + ["fastest BRN", "ar1 ms", "x BRN", "x all", "x eager",
+                                       "img/s", "% peak", "RSS ar1/fastest MiB"]
+    print(" | ".join(header))
+    for r in rows:
+        cells = [r["workload"]] + [f"{r['torch_ms'][c]:.1f}" for c in configs]
+        cells += [r["fastest_brn"], f"{r['ar1_ms']:.1f}", f"{r['ratio_brn']:.2f}",
+                  f"{r['ratio_all']:.2f}", f"{r['ratio_eager_brn']:.2f}",
+                  f"{r['images_per_s']:.0f}", f"{100 * r['peak_fraction']:.0f}",
+                  f"{r['rss_mib']['ar1']:.0f}/{r['rss_mib'][r['fastest_brn']]:.0f}"]
+        print(" | ".join(cells))
+        print(f"    untuned malloc eager_brn {r['untuned_eager_brn_ms']:.1f} ms; compile "
+              + ", ".join(f"{c} {s:.1f} s" for c, s in r["compile_s"].items()))
+    print(json.dumps(rows, indent=1), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

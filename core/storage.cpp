@@ -1,23 +1,18 @@
 #include "core/storage.h"
 
-#include <cstdlib>
-
+#include "core/cpu_allocator.h"
 #include "core/error.h"
 
 namespace ar1 {
 
-namespace {
-void free_aligned(void* p) { std::free(p); }
-}  // namespace
-
 std::shared_ptr<Storage> Storage::allocate(size_t bytes, Device device) {
   AR1_CHECK(device.is_cpu(), "[storage] cannot allocate on ", device.str(),
             " here: CUDA storage is created by the CUDA backend (kernels::cuda_allocate)");
-  // aligned_alloc needs a size that is a multiple of the alignment; never ask for 0 bytes.
-  const size_t rounded = ((bytes + kCpuAlignment - 1) / kCpuAlignment) * kCpuAlignment;
-  void* p = std::aligned_alloc(kCpuAlignment, rounded == 0 ? kCpuAlignment : rounded);
-  AR1_CHECK(p != nullptr, "[storage] out of memory allocating ", bytes, " bytes on the cpu");
-  return std::shared_ptr<Storage>(new Storage(p, bytes, device, &free_aligned));
+  size_t capacity = 0;
+  void* p = CpuAllocator::instance().allocate(bytes, &capacity);
+  auto* s = new Storage(p, bytes, device, nullptr);
+  s->pooled_capacity_ = capacity;
+  return std::shared_ptr<Storage>(s);
 }
 
 std::shared_ptr<Storage> Storage::wrap(void* data, size_t bytes, Device device,
@@ -26,7 +21,11 @@ std::shared_ptr<Storage> Storage::wrap(void* data, size_t bytes, Device device,
 }
 
 Storage::~Storage() {
-  if (deleter_ != nullptr && data_ != nullptr) deleter_(data_);
+  if (pooled_capacity_ != 0) {
+    CpuAllocator::instance().release(data_, pooled_capacity_);
+  } else if (deleter_ != nullptr && data_ != nullptr) {
+    deleter_(data_);
+  }
 }
 
 }  // namespace ar1

@@ -1,6 +1,7 @@
 #pragma once
 // A reference-counted byte buffer on one device. CPU buffers are 64-byte aligned so that
-// AVX-512 loads and oneDNN never meet a split cache line. Tensors share a Storage through
+// AVX-512 loads and oneDNN never meet a split cache line, and come from the caching
+// CpuAllocator (core/cpu_allocator.h). Tensors share a Storage through
 // shared_ptr; views add an element offset.
 #include <cstddef>
 #include <memory>
@@ -31,6 +32,7 @@ class Storage {
   size_t bytes_;
   Device device_;
   void (*deleter_)(void*);
+  size_t pooled_capacity_ = 0;  // non-zero: the block goes back to the CpuAllocator
 };
 
 constexpr size_t kCpuAlignment = 64;

@@ -16,69 +16,17 @@
 #include "strategy/metrics/evaluation_plugin.h"
 #include "strategy/metrics/standard_metrics.h"
 #include "strategy/naive.h"
+#include "tests/strategy/one_hot_fixture.h"
 
 using namespace ar1;
 using namespace ar1::strategy;
+using namespace ar1::testing;
 
 namespace {
 
-constexpr int64_t kClasses = 3;
 const double kLossRight = std::log(std::exp(1.0) + 2.0) - 1.0;
 const double kLossWrong = std::log(std::exp(1.0) + 2.0);
 const double kLossFlat = std::log(3.0);
-
-struct Sample {
-  int64_t shown;  // the pixel set to 255: the identity model predicts it
-  int64_t label;
-};
-
-data::DatasetPtr one_hot_images(const std::vector<Sample>& samples) {
-  std::vector<uint8_t> pixels;
-  std::vector<int64_t> labels;
-  for (const Sample& s : samples) {
-    for (int64_t k = 0; k < kClasses; ++k) pixels.push_back(k == s.shown ? 255 : 0);
-    labels.push_back(s.label);
-  }
-  return std::make_shared<data::InMemoryDataset>(pixels, 1, kClasses, 1, labels, kClasses,
-                                                 "one_hot_images");
-}
-
-struct TinyModel {
-  std::shared_ptr<nn::Module> module;
-  Tensor weight;  // [3, 3], shared with the Linear layer
-  void set(bool identity) {
-    for (int64_t i = 0; i < kClasses * kClasses; ++i) {
-      weight.data<float>()[i] = identity && i % (kClasses + 1) == 0 ? 1.f : 0.f;
-    }
-  }
-};
-
-TinyModel tiny_model() {
-  Generator gen(0);
-  auto linear = std::make_shared<nn::Linear>(nn::LinearOptions{kClasses, kClasses, false}, gen);
-  TinyModel m{std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
-                  std::make_shared<nn::Flatten>(), linear}),
-              linear->weight()};
-  m.set(true);
-  return m;
-}
-
-TemplateOptions tiny_options(int64_t mb_size, int64_t epochs, int eval_every) {
-  TemplateOptions o;
-  o.train_mb_size = o.eval_mb_size = mb_size;
-  o.train_epochs = epochs;
-  o.eval_every = eval_every;
-  o.sgd.lr = 0.0;
-  o.num_workers = 0;
-  o.train_pipeline = o.eval_pipeline = data::Pipeline{data::scale_to_unit()};
-  return o;
-}
-
-std::vector<int64_t> range(int64_t begin, int64_t end) {
-  std::vector<int64_t> v;
-  for (int64_t i = begin; i < end; ++i) v.push_back(i);
-  return v;
-}
 
 // Records every value, and per training minibatch the accuracy worked out from the images
 // (identity model: right iff the lit pixel is the label). It runs after the metrics.

@@ -9,48 +9,21 @@
 #include "data/scenario.h"
 #include "nn/modules/all.h"
 #include "strategy/naive.h"
+#include "tests/strategy/one_hot_fixture.h"
 
 using namespace ar1;
 using namespace ar1::strategy;
+using namespace ar1::testing;
 
 namespace {
 
-constexpr int64_t kClasses = 3;
-
 // n images; image i is all zero but pixel i % 3, label labels[i].
 data::DatasetPtr images(const std::vector<int64_t>& labels) {
-  std::vector<uint8_t> pixels;
+  std::vector<Sample> samples;
   for (size_t i = 0; i < labels.size(); ++i) {
-    for (int64_t k = 0; k < kClasses; ++k) {
-      pixels.push_back(k == static_cast<int64_t>(i % kClasses) ? 255 : 0);
-    }
+    samples.push_back({static_cast<int64_t>(i) % kClasses, labels[i]});
   }
-  return std::make_shared<data::InMemoryDataset>(pixels, 1, kClasses, 1, labels, kClasses,
-                                                 "template_test");
-}
-
-std::shared_ptr<nn::Module> tiny_model() {
-  Generator gen(0);
-  return std::make_shared<nn::Sequential>(std::vector<std::shared_ptr<nn::Module>>{
-      std::make_shared<nn::Flatten>(),
-      std::make_shared<nn::Linear>(nn::LinearOptions{kClasses, kClasses, true}, gen)});
-}
-
-TemplateOptions tiny_options(int64_t mb_size, int64_t epochs, int eval_every) {
-  TemplateOptions o;
-  o.train_mb_size = o.eval_mb_size = mb_size;
-  o.train_epochs = epochs;
-  o.eval_every = eval_every;
-  o.sgd.lr = 0.0;
-  o.num_workers = 0;
-  o.train_pipeline = o.eval_pipeline = data::Pipeline{data::scale_to_unit()};
-  return o;
-}
-
-std::vector<int64_t> range(int64_t begin, int64_t end) {
-  std::vector<int64_t> v;
-  for (int64_t i = begin; i < end; ++i) v.push_back(i);
-  return v;
+  return one_hot_images(samples);
 }
 
 // Writes down every training event it receives.
@@ -94,7 +67,7 @@ TEST_CASE("template plugin events of one iteration come in order") {
   const auto ds = images({0, 1, 2});
   const data::Experience exp = data::make_experience(0, ds, range(0, 3));
   auto log = std::make_shared<EventLog>();
-  Naive strategy(tiny_model(), tiny_options(8, 1, -1), {log});
+  Naive strategy(tiny_model().module, tiny_options(8, 1, -1), {log});
   strategy.train(exp);
   const std::vector<std::string> expected{
       "before_training",          "before_training_exp", "before_training_epoch",
@@ -124,7 +97,7 @@ TEST_CASE("template stop_training ends the experience after the current iteratio
   const auto ds = images({0, 1, 2, 0, 1, 2, 0, 1});
   const data::Experience exp = data::make_experience(0, ds, range(0, 8));
   auto stopper = std::make_shared<Stopper>();
-  Naive strategy(tiny_model(), tiny_options(2, 3, -1), {stopper});
+  Naive strategy(tiny_model().module, tiny_options(2, 3, -1), {stopper});
   strategy.train(exp);
   CHECK(stopper->iterations == 2);
   CHECK(stopper->epochs_ended == 1);  // the interrupted epoch still ends
@@ -149,12 +122,12 @@ TEST_CASE("template eval_every counts evaluations") {
   for (const auto& [eval_every, evaluations] : cases) {
     INFO("eval_every = " << eval_every);
     auto counter = std::make_shared<Counter>();
-    Naive strategy(tiny_model(), tiny_options(2, 3, eval_every), {counter});
+    Naive strategy(tiny_model().module, tiny_options(2, 3, eval_every), {counter});
     strategy.train(stream, Streams{stream});
     CHECK(counter->evaluations == evaluations);
     // Without eval streams nothing is evaluated whatever eval_every says.
     auto quiet = std::make_shared<Counter>();
-    Naive strategy2(tiny_model(), tiny_options(2, 3, eval_every), {quiet});
+    Naive strategy2(tiny_model().module, tiny_options(2, 3, eval_every), {quiet});
     strategy2.train(stream);
     CHECK(quiet->evaluations == 0);
   }
@@ -168,7 +141,7 @@ TEST_CASE("template training after a periodic evaluation still reads the trainin
   const data::Experience train = data::make_experience(0, ds, range(0, 4));
   const std::vector<data::Experience> test{data::make_experience(0, ds, range(4, 10))};
   auto counter = std::make_shared<Counter>();
-  Naive strategy(tiny_model(), tiny_options(2, 3, 1), {counter});
+  Naive strategy(tiny_model().module, tiny_options(2, 3, 1), {counter});
   strategy.train(train, Streams{test});
   CHECK(counter->evaluations == 3);
   INFO("rows per epoch " << counter->rows_per_epoch[0] << " " << counter->rows_per_epoch[1] << " " << counter->rows_per_epoch[2] << ", labels seen " << counter->train_labels.size());

@@ -177,6 +177,24 @@ AR1Options options_from(const SafetensorsFile& f) {
   return o;
 }
 
+// The fixture's MobileNetV1, loaded (strictly) with every tensor named `prefix` + parameter
+// name, converted to f32.
+std::shared_ptr<nn::MobileNetV1> model_from(const SafetensorsFile& f, const std::string& prefix) {
+  nn::MobileNetConfig cfg;
+  cfg.alpha = meta_num(f, "alpha");
+  cfg.num_classes = meta_int(f, "num_classes");
+  cfg.latent_layer_num = meta_int(f, "latent_layer_num");
+  cfg.input_size = meta_int(f, "input_size");
+  Generator gen(0);
+  auto net = std::make_shared<nn::MobileNetV1>(cfg, gen);
+  nn::StateDict state;
+  for (const auto& [name, t] : f.tensors()) {
+    if (name.rfind(prefix, 0) == 0) state.emplace_back(name.substr(prefix.size()), t.to(DType::f32));
+  }
+  net->load_state_dict(state);  // strict: every name matches
+  return net;
+}
+
 }  // namespace
 
 TEST_CASE("parity ar1 reference run matches PyTorch") {
@@ -185,18 +203,7 @@ TEST_CASE("parity ar1 reference run matches PyTorch") {
   const int64_t classes = meta_int(f, "num_classes");
 
   // The model, with the reference's initial weights (f16-exact values).
-  nn::MobileNetConfig cfg;
-  cfg.alpha = meta_num(f, "alpha");
-  cfg.num_classes = classes;
-  cfg.latent_layer_num = meta_int(f, "latent_layer_num");
-  cfg.input_size = meta_int(f, "input_size");
-  Generator gen(0);
-  auto net = std::make_shared<nn::MobileNetV1>(cfg, gen);
-  nn::StateDict init;
-  for (const auto& [name, t] : f.tensors()) {
-    if (name.rfind("init.", 0) == 0) init.emplace_back(name.substr(5), t.to(DType::f32));
-  }
-  net->load_state_dict(init);  // strict: every name matches
+  auto net = model_from(f, "init.");
 
   // Data: experience e holds train images [bounds[e], bounds[e+1]), in dataset order.
   const auto train = images_of(f.at("train_images"), f.at("train_labels"), classes);
@@ -293,19 +300,8 @@ TEST_CASE("parity ar1 reference final weights give the reference's test logits")
   const SafetensorsFile f = load_safetensors(std::string(AR1_TEST_FIXTURES) +
                                              "/ar1_reference.safetensors");
   const int64_t classes = meta_int(f, "num_classes");
-  nn::MobileNetConfig cfg;
-  cfg.alpha = meta_num(f, "alpha");
-  cfg.num_classes = classes;
-  cfg.latent_layer_num = meta_int(f, "latent_layer_num");
-  cfg.input_size = meta_int(f, "input_size");
-  Generator gen(0);
-  auto net = std::make_shared<nn::MobileNetV1>(cfg, gen);
   const std::string p = "exp" + std::to_string(meta_int(f, "experiences") - 1) + ".";
-  nn::StateDict last;
-  for (const auto& [name, t] : f.tensors()) {
-    if (name.rfind(p + "state.", 0) == 0) last.emplace_back(name.substr(p.size() + 6), t);
-  }
-  net->load_state_dict(last);
+  auto net = model_from(f, p + "state.");
   AR1Options o = options_from(f);
   o.eval_mb_size = 15;
   auto logits_plugin = std::make_shared<EvalLogits>();

@@ -1,5 +1,6 @@
 #include "core/tensor.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -7,6 +8,7 @@
 #include "core/autograd/node.h"
 #include "core/grad_mode.h"
 #include "core/half.h"
+#include "core/memory_format.h"
 
 namespace ar1 {
 
@@ -214,6 +216,12 @@ void copy_to_contiguous(const Tensor& src, void* dst) {
     std::memcpy(dst, src.raw_data(), static_cast<size_t>(n) * elem);
     return;
   }
+  if (src.dtype() == DType::f32 && is_channels_last(src)) {
+    const Shape& s = src.shape();
+    nhwc_to_nchw(static_cast<float*>(dst), static_cast<const float*>(src.raw_data()), s[0], s[1],
+                 s[2] * s[3]);
+    return;
+  }
   // Odometer over all but the last dim; the last dim is copied in a strided inner loop.
   const Shape& shape = src.shape();
   const Strides& strides = src.strides();
@@ -243,6 +251,22 @@ Tensor Tensor::contiguous() const {
   Tensor out = empty(shape(), dtype());
   copy_to_contiguous(*this, out.raw_data());
   if (autograd::needs_graph({this})) {
+    autograd::record(std::make_shared<ContiguousBackward>(), {this}, out);
+  }
+  return out;
+}
+
+Tensor Tensor::to_channels_last() const {
+  AR1_CHECK(dim() == 4 && dtype() == DType::f32 && device().is_cpu(),
+            "[to_channels_last] needs a 4-D f32 cpu tensor [N, C, H, W], got ", describe());
+  if (is_channels_last(*this)) return *this;
+  const Tensor src = contiguous();
+  Tensor out = empty_channels_last(shape());
+  const Shape& s = shape();
+  nchw_to_nhwc(static_cast<float*>(out.raw_data()), static_cast<const float*>(src.raw_data()),
+               s[0], s[1], s[2] * s[3]);
+  if (autograd::needs_graph({this})) {
+    // The same logical values: the gradient passes through in whatever layout it comes.
     autograd::record(std::make_shared<ContiguousBackward>(), {this}, out);
   }
   return out;
@@ -331,10 +355,18 @@ Tensor Tensor::concat(const std::vector<Tensor>& parts) {
     out_shape[0] += p.shape()[0];
     inputs.push_back(&p);
   }
-  Tensor out = empty(out_shape, first.dtype());
+  // Channels-last parts stay channels-last: each is then one dense block in batch order.
+  const bool channels_last = std::all_of(parts.begin(), parts.end(), [](const Tensor& p) {
+    return p.dtype() == DType::f32 && is_channels_last(p);
+  });
+  Tensor out = channels_last ? empty_channels_last(out_shape) : empty(out_shape, first.dtype());
   char* dst = static_cast<char*>(out.raw_data());
   for (const Tensor& p : parts) {
-    copy_to_contiguous(p, dst);
+    if (channels_last) {
+      std::memcpy(dst, p.raw_data(), static_cast<size_t>(p.numel()) * sizeof(float));
+    } else {
+      copy_to_contiguous(p, dst);
+    }
     dst += static_cast<size_t>(p.numel()) * dtype_size(p.dtype());
   }
   if (autograd::needs_graph(inputs)) {

@@ -88,6 +88,7 @@ class Tensor {
   Tensor flatten(int64_t start_dim = 1) const;  // dims start_dim.. merged into one
   Tensor slice(int64_t begin, int64_t end) const;  // rows [begin, end) along dim 0, a view
   Tensor contiguous() const;                     // itself when already contiguous
+  Tensor to_channels_last() const;  // 4-D f32: itself when already channels-last, else a copy
   Tensor clone() const;                          // always a fresh contiguous copy
   static Tensor concat(const std::vector<Tensor>& parts);  // along dim 0
 

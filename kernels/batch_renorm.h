@@ -21,7 +21,8 @@
 namespace ar1::kernels {
 
 struct BatchReNormDesc {
-  int64_t n = 0, c = 0, hw = 0;  // x is [n, c, hw]
+  int64_t n = 0, c = 0, hw = 0;  // x is [n, c, hw], or [n, hw, c] when channels_last
+  bool channels_last = false;
   float eps = 1e-5f;
   float r_max = 1.f, d_max = 0.f;
   float momentum = 0.f;  // running-statistics update rate; 0 leaves them unchanged

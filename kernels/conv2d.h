@@ -16,6 +16,9 @@ struct ConvDesc {
   int64_t n = 0, c_in = 0, h = 0, w = 0;
   int64_t c_out = 0, kh = 0, kw = 0;
   int64_t stride = 1, pad = 0, groups = 1;
+  // x, y, dx and dy in channels-last order [N, H, W, C] (core/memory_format.h) instead of
+  // [N, C, H, W]; the weights are always [C_out, C_in/groups, KH, KW].
+  bool channels_last = false;
 
   int64_t oh() const { return (h + 2 * pad - kh) / stride + 1; }
   int64_t ow() const { return (w + 2 * pad - kw) / stride + 1; }
@@ -25,7 +28,8 @@ struct ConvDesc {
 struct ConvDescHash {
   size_t operator()(const ConvDesc& d) const {
     size_t h = 0;
-    for (int64_t v : {d.n, d.c_in, d.h, d.w, d.c_out, d.kh, d.kw, d.stride, d.pad, d.groups}) {
+    for (int64_t v : {d.n, d.c_in, d.h, d.w, d.c_out, d.kh, d.kw, d.stride, d.pad, d.groups,
+                      static_cast<int64_t>(d.channels_last)}) {
       h = h * 1000003u ^ std::hash<int64_t>{}(v);
     }
     return h;

@@ -1,8 +1,19 @@
-// Batch Renormalization on the CPU: one OpenMP thread per channel, double accumulators in a
-// fixed order (bit-identical across thread counts). Each element is then an affine map
-// y = a x + b with per-channel a, b computed in double.
+// Batch Renormalization on the CPU, for [N, C, HW] (planar) and channels-last [N, HW, C]
+// (interleaved) tensors.
+//
+// Each kernel is two passes over memory: per-channel sums, then one affine map per element.
+// Sums are taken in double, in an order fixed by the shape alone, so results are bit-identical
+// for any thread count:
+// - planar: one channel per task; within a channel, 8 lanes of partial sums over each
+//   contiguous row (so the loop vectorises), then the lanes in order;
+// - interleaved: the N*HW pixel rows are cut into blocks whose size depends only on C; each
+//   block sums every channel at once (vectorised across channels), then the blocks are added
+//   in order.
+// Moments are accumulated about a per-channel shift (the channel's first value), which keeps
+// the one-pass variance accurate when the mean is large against the spread.
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "kernels/batch_renorm.h"
 
@@ -10,19 +21,100 @@ namespace ar1::kernels::cpu {
 
 namespace {
 
-// Applies y = a x + b (then ReLU) to one channel of every sample.
-inline void affine_channel(float* y, const float* x, int64_t c, float a, float b,
-                           const BatchReNormDesc& d) {
-  for (int64_t i = 0; i < d.n; ++i) {
-    const int64_t base = (i * d.c + c) * d.hw;
-    const float* xp = x + base;
-    float* yp = y + base;
-    if (d.relu) {
-      for (int64_t j = 0; j < d.hw; ++j) yp[j] = std::max(a * xp[j] + b, 0.f);
-    } else {
-      for (int64_t j = 0; j < d.hw; ++j) yp[j] = a * xp[j] + b;
+constexpr int64_t kLanes = 8;
+constexpr int64_t kBlockElements = int64_t{1} << 14;
+
+int64_t block_rows(int64_t c) { return std::max<int64_t>(1, kBlockElements / c); }
+
+// The element feeding the reductions and dx: dy masked by the fused ReLU's output.
+inline float masked_grad(float dy, float y, bool relu) { return relu && !(y > 0.f) ? 0.f : dy; }
+
+// Per-channel sums s1 = sum(u), s2 = sum(v) over all elements, with u, v given per element by
+// term(x_index, channel, u, v). Layout-specific loops, the same fixed order for any thread count.
+template <class Term>
+void planar_sums(const BatchReNormDesc& d, double* s1, double* s2, Term term) {
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < d.c; ++c) {
+    double l1[kLanes] = {}, l2[kLanes] = {};
+    for (int64_t i = 0; i < d.n; ++i) {
+      const int64_t base = (i * d.c + c) * d.hw;
+      int64_t j = 0;
+      for (; j + kLanes <= d.hw; j += kLanes) {
+        for (int64_t l = 0; l < kLanes; ++l) term(base + j + l, c, l1[l], l2[l]);
+      }
+      for (int64_t l = 0; j < d.hw; ++j, ++l) term(base + j, c, l1[l], l2[l]);
+    }
+    double t1 = 0.0, t2 = 0.0;
+    for (int64_t l = 0; l < kLanes; ++l) t1 += l1[l], t2 += l2[l];
+    s1[c] = t1;
+    s2[c] = t2;
+  }
+}
+
+template <class Term>
+void interleaved_sums(const BatchReNormDesc& d, double* s1, double* s2, Term term) {
+  const int64_t rows = d.n * d.hw, per_block = block_rows(d.c);
+  const int64_t blocks = (rows + per_block - 1) / per_block;
+  std::vector<double> partial(static_cast<size_t>(blocks * 2 * d.c), 0.0);
+#pragma omp parallel for schedule(static)
+  for (int64_t b = 0; b < blocks; ++b) {
+    double* p1 = partial.data() + b * 2 * d.c;
+    double* p2 = p1 + d.c;
+    const int64_t end = std::min(rows, (b + 1) * per_block);
+    for (int64_t r = b * per_block; r < end; ++r) {
+      for (int64_t c = 0; c < d.c; ++c) term(r * d.c + c, c, p1[c], p2[c]);
     }
   }
+  std::fill_n(s1, d.c, 0.0);
+  std::fill_n(s2, d.c, 0.0);
+  for (int64_t b = 0; b < blocks; ++b) {
+    const double* p1 = partial.data() + b * 2 * d.c;
+    for (int64_t c = 0; c < d.c; ++c) s1[c] += p1[c], s2[c] += p1[d.c + c];
+  }
+}
+
+template <class Term>
+void channel_sums(const BatchReNormDesc& d, double* s1, double* s2, Term term) {
+  if (d.channels_last) {
+    interleaved_sums(d, s1, s2, term);
+  } else {
+    planar_sums(d, s1, s2, term);
+  }
+}
+
+// out[k] = f(k, channel) over every element, in parallel.
+template <class F>
+void for_each_element(const BatchReNormDesc& d, F f) {
+  if (d.channels_last) {
+    const int64_t rows = d.n * d.hw;
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t c = 0; c < d.c; ++c) f(r * d.c + c, c);
+    }
+  } else {
+#pragma omp parallel for schedule(static)
+    for (int64_t row = 0; row < d.n * d.c; ++row) {
+      const int64_t c = row % d.c, base = row * d.hw;
+      for (int64_t j = 0; j < d.hw; ++j) f(base + j, c);
+    }
+  }
+}
+
+// y = a x + b per channel, then the fused ReLU.
+void apply_affine(float* y, const float* x, const float* a, const float* b,
+                  const BatchReNormDesc& d) {
+  if (d.relu) {
+    for_each_element(d, [&](int64_t k, int64_t c) { y[k] = std::max(a[c] * x[k] + b[c], 0.f); });
+  } else {
+    for_each_element(d, [&](int64_t k, int64_t c) { y[k] = a[c] * x[k] + b[c]; });
+  }
+}
+
+// The first element of each channel, the shift for the moments.
+std::vector<double> first_values(const float* x, const BatchReNormDesc& d) {
+  std::vector<double> shift(static_cast<size_t>(d.c));
+  for (int64_t c = 0; c < d.c; ++c) shift[c] = x[d.channels_last ? c : c * d.hw];
+  return shift;
 }
 
 }  // namespace
@@ -31,24 +123,19 @@ void batch_renorm_train_forward(float* y, const BatchReNormSaved& saved, float* 
                                 float* running_std, const float* x, const float* gamma,
                                 const float* beta, const BatchReNormDesc& d) {
   const double count = static_cast<double>(d.per_channel());
-#pragma omp parallel for schedule(static)
+  const std::vector<double> shift = first_values(x, d);
+  std::vector<double> s1(d.c), s2(d.c);
+  channel_sums(d, s1.data(), s2.data(), [&](int64_t k, int64_t c, double& u, double& v) {
+    const double t = static_cast<double>(x[k]) - shift[c];
+    u += t;
+    v += t * t;
+  });
+  std::vector<float> a(d.c), b(d.c);
   for (int64_t c = 0; c < d.c; ++c) {
-    // Two passes (mean, then centred squares) for an accurate biased variance.
-    double sum = 0.0;
-    for (int64_t i = 0; i < d.n; ++i) {
-      const float* xp = x + (i * d.c + c) * d.hw;
-      for (int64_t j = 0; j < d.hw; ++j) sum += xp[j];
-    }
-    const double mu_b = sum / count;
-    double sq = 0.0;
-    for (int64_t i = 0; i < d.n; ++i) {
-      const float* xp = x + (i * d.c + c) * d.hw;
-      for (int64_t j = 0; j < d.hw; ++j) {
-        const double t = xp[j] - mu_b;
-        sq += t * t;
-      }
-    }
-    const double s_b = std::sqrt(sq / count + static_cast<double>(d.eps));
+    const double m = s1[c] / count;
+    const double mu_b = shift[c] + m;
+    const double var = std::max(0.0, s2[c] / count - m * m);  // biased
+    const double s_b = std::sqrt(var + static_cast<double>(d.eps));
     const double sigma = running_std[c];
     const double r_max = d.r_max, d_max = d.d_max;
     const double r = std::clamp(s_b / sigma, 1.0 / r_max, r_max);
@@ -56,9 +143,9 @@ void batch_renorm_train_forward(float* y, const BatchReNormSaved& saved, float* 
 
     // y = gamma ((x - mu_B) / s_B r + d) + beta = a x + b.
     const double g = gamma[c];
-    const double a = g * r / s_b;
-    const double b = g * dd + beta[c] - a * mu_b;
-    affine_channel(y, x, c, static_cast<float>(a), static_cast<float>(b), d);
+    const double ac = g * r / s_b;
+    a[c] = static_cast<float>(ac);
+    b[c] = static_cast<float>(g * dd + beta[c] - ac * mu_b);
 
     // Saved for backward (mean, inv_std, r, d) and the running update (std).
     saved.mean[c] = static_cast<float>(mu_b);
@@ -71,18 +158,20 @@ void batch_renorm_train_forward(float* y, const BatchReNormSaved& saved, float* 
     running_mean[c] += d.momentum * (saved.mean[c] - running_mean[c]);
     running_std[c] += d.momentum * (saved.std[c] - running_std[c]);
   }
+  apply_affine(y, x, a.data(), b.data(), d);
 }
 
 void batch_renorm_eval_forward(float* y, const float* x, const float* gamma, const float* beta,
                                const float* running_mean, const float* running_std,
                                const BatchReNormDesc& d) {
-#pragma omp parallel for schedule(static)
+  std::vector<float> a(d.c), b(d.c);
   for (int64_t c = 0; c < d.c; ++c) {
     // y = gamma (x - mu) / sigma + beta = a x + b.
-    const double a = static_cast<double>(gamma[c]) / running_std[c];
-    const double b = beta[c] - a * running_mean[c];
-    affine_channel(y, x, c, static_cast<float>(a), static_cast<float>(b), d);
+    const double ac = static_cast<double>(gamma[c]) / running_std[c];
+    a[c] = static_cast<float>(ac);
+    b[c] = static_cast<float>(beta[c] - ac * running_mean[c]);
   }
+  apply_affine(y, x, a.data(), b.data(), d);
 }
 
 void batch_renorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
@@ -90,38 +179,35 @@ void batch_renorm_backward(float* dx, float* dgamma, float* dbeta, const float* 
                            const float* inv_std, const float* r, const float* d_shift,
                            const BatchReNormDesc& d) {
   const double count = static_cast<double>(d.per_channel());
-  // The incoming gradient, masked by the fused ReLU's output.
-  auto grad_at = [&](int64_t k) { return (d.relu && !(y[k] > 0.f)) ? 0.f : dy[k]; };
-#pragma omp parallel for schedule(static)
+  const bool relu = d.relu;
+  // sum(g) and sum(g (x - mean)), g the ReLU-masked incoming gradient; xh = (x - mean) inv_std.
+  std::vector<double> sum_g(d.c), sum_gxc(d.c);
+  channel_sums(d, sum_g.data(), sum_gxc.data(), [&](int64_t k, int64_t c, double& u, double& v) {
+    const double g = masked_grad(dy[k], relu ? y[k] : 0.f, relu);
+    u += g;
+    v += g * (static_cast<double>(x[k]) - mean[c]);
+  });
+  // dx = scale (g - [training] (mean(g) + xh mean(g xh))), scale = gamma r / s, written as
+  // dx = A g + B (x - mean) + D per channel.
+  std::vector<float> coef_a(d.c), coef_b(d.c), coef_d(d.c);
   for (int64_t c = 0; c < d.c; ++c) {
-    const double mu = mean[c], is = inv_std[c];
-    double sum_g = 0.0, sum_gxh = 0.0;
-    for (int64_t i = 0; i < d.n; ++i) {
-      const int64_t base = (i * d.c + c) * d.hw;
-      for (int64_t j = 0; j < d.hw; ++j) {
-        const double g = grad_at(base + j);
-        sum_g += g;
-        sum_gxh += g * ((x[base + j] - mu) * is);
-      }
-    }
-    const double rc = r[c];
-    if (dbeta != nullptr) dbeta[c] = static_cast<float>(sum_g);
-    if (dgamma != nullptr) dgamma[c] = static_cast<float>(rc * sum_gxh + d_shift[c] * sum_g);
-    if (dx == nullptr) continue;
-
-    // dx = scale (g - [training] (mean(g) + xh mean(g xh))), scale = gamma r / s.
+    const double is = inv_std[c], rc = r[c];
+    const double sum_gxh = sum_gxc[c] * is;
+    if (dbeta != nullptr) dbeta[c] = static_cast<float>(sum_g[c]);
+    if (dgamma != nullptr) dgamma[c] = static_cast<float>(rc * sum_gxh + d_shift[c] * sum_g[c]);
     const double scale = static_cast<double>(gamma[c]) * rc * is;
-    const double mean_g = d.training ? sum_g / count : 0.0;
+    const double mean_g = d.training ? sum_g[c] / count : 0.0;
     const double mean_gxh = d.training ? sum_gxh / count : 0.0;
-    for (int64_t i = 0; i < d.n; ++i) {
-      const int64_t base = (i * d.c + c) * d.hw;
-      for (int64_t j = 0; j < d.hw; ++j) {
-        const double xh = (x[base + j] - mu) * is;
-        const double g = grad_at(base + j);
-        dx[base + j] = static_cast<float>(scale * (g - mean_g - xh * mean_gxh));
-      }
-    }
+    coef_a[c] = static_cast<float>(scale);
+    coef_b[c] = static_cast<float>(-scale * mean_gxh * is);
+    coef_d[c] = static_cast<float>(-scale * mean_g);
   }
+  if (dx == nullptr) return;
+  const float *A = coef_a.data(), *B = coef_b.data(), *D = coef_d.data();
+  for_each_element(d, [&](int64_t k, int64_t c) {
+    const float g = masked_grad(dy[k], relu ? y[k] : 0.f, relu);
+    dx[k] = A[c] * g + B[c] * (x[k] - mean[c]) + D[c];
+  });
 }
 
 }  // namespace ar1::kernels::cpu

@@ -20,10 +20,10 @@ class BatchReNormBackward final : public autograd::Node {
   std::string name() const override { return "BatchReNormBackward"; }
 
   std::vector<Tensor> backward(const Tensor& grad_output) override {
-    const Tensor g = grad_output.contiguous();
+    const Tensor g = detail::in_format(grad_output, desc_.channels_last);
     const Device dev = g.device();
     Tensor dx, dgamma, dbeta;
-    if (next[0]) dx = detail::empty_on(x_.shape(), dev);
+    if (next[0]) dx = detail::empty_in_format(x_.shape(), dev, desc_.channels_last);
     if (next[1]) dgamma = detail::empty_on(gamma_.shape(), dev);
     if (next[2]) dbeta = detail::empty_on(gamma_.shape(), dev);
     auto ptr = [](const Tensor& t) { return t.defined() ? detail::f32(t) : nullptr; };
@@ -53,7 +53,7 @@ Tensor batch_renorm(const Tensor& x_in, const Tensor& gamma_in, const Tensor& be
                     const Tensor& running_mean, const Tensor& running_std,
                     const BatchReNormParams& p) {
   constexpr const char* op = "batch_renorm";
-  const Tensor x = detail::dense_f32(x_in, op, "input");
+  const Tensor x = detail::dense_f32_keep_format(x_in, op, "input");
   detail::check_rank(x, 4, op, "input [N, C, H, W]");
   const Tensor gamma = detail::dense_f32(gamma_in, op, "gamma");
   const Tensor beta = detail::dense_f32(beta_in, op, "beta");
@@ -80,10 +80,11 @@ Tensor batch_renorm(const Tensor& x_in, const Tensor& gamma_in, const Tensor& be
   d.n = x.size(0), d.c = c, d.hw = x.size(2) * x.size(3);
   d.eps = p.eps, d.r_max = p.r_max, d.d_max = p.d_max, d.momentum = p.momentum;
   d.training = p.training, d.relu = p.relu;
+  d.channels_last = detail::stored_channels_last(x);
 
   const Device dev = x.device();
   const bool grad = autograd::needs_graph({&x, &gamma, &beta});
-  Tensor y = detail::empty_on(x.shape(), dev);
+  Tensor y = detail::empty_in_format(x.shape(), dev, d.channels_last);
   Tensor mean, inv_std, r, shift;
   if (p.training) {
     mean = detail::empty_on({c}, dev);

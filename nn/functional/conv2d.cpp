@@ -15,10 +15,10 @@ class Conv2dBackward final : public autograd::Node {
   std::string name() const override { return "Conv2dBackward"; }
 
   std::vector<Tensor> backward(const Tensor& grad_output) override {
-    const Tensor g = grad_output.contiguous();
+    const Tensor g = detail::in_format(grad_output, desc_.channels_last);
     Tensor dx, dw;
     if (next[0]) {
-      dx = detail::empty_on(x_.shape(), g.device());
+      dx = detail::empty_in_format(x_.shape(), g.device(), desc_.channels_last);
       kernels::conv2d_backward_data(g.device(), detail::f32(dx), detail::f32(g),
                                     detail::f32(w_), desc_);
     }
@@ -43,9 +43,14 @@ class Conv2dBackward final : public autograd::Node {
 
 Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const ConvParams& p, const Tensor& out) {
   constexpr const char* op = "conv2d";
-  const Tensor x = detail::dense_f32(x_in, op, "input");
+  const Tensor x_any = detail::dense_f32_keep_format(x_in, op, "input");
   const Tensor w = detail::dense_f32(w_in, op, "weight");
-  detail::check_rank(x, 4, op, "input [N, C, H, W]");
+  detail::check_rank(x_any, 4, op, "input [N, C, H, W]");
+  // CPU convolutions run channels-last (core/memory_format.h): oneDNN then needs no layout
+  // reorders, and the result stays channels-last for the next layer, so a network converts
+  // once, at its first convolution. A plain out= buffer keeps the plain path.
+  const bool channels_last = x_any.device().is_cpu() && !out.defined();
+  const Tensor x = detail::in_format(x_any, channels_last);
   detail::check_rank(w, 4, op, "weight [C_out, C_in/groups, KH, KW]");
   check_same_device(x, w, op);
   AR1_CHECK(p.stride >= 1 && p.padding >= 0 && p.groups >= 1, "[conv2d] stride ", p.stride,
@@ -55,6 +60,7 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const ConvParams& p, const
   d.n = x.size(0), d.c_in = x.size(1), d.h = x.size(2), d.w = x.size(3);
   d.c_out = w.size(0), d.kh = w.size(2), d.kw = w.size(3);
   d.stride = p.stride, d.pad = p.padding, d.groups = p.groups;
+  d.channels_last = channels_last;
   AR1_CHECK(d.c_in % p.groups == 0 && d.c_out % p.groups == 0, "[conv2d] groups ", p.groups,
             " must divide input channels ", d.c_in, " and output channels ", d.c_out);
   AR1_CHECK(w.size(1) * p.groups == d.c_in, "[conv2d] weight ", w.describe(), " expects ",
@@ -64,7 +70,9 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const ConvParams& p, const
             d.kw, " larger than the padded input ", x.describe(), " (padding ", d.pad, ")");
 
   const bool grad = autograd::needs_graph({&x, &w});
-  Tensor y = detail::make_output(out, {d.n, d.c_out, d.oh(), d.ow()}, x.device(), grad, op);
+  const Shape y_shape{d.n, d.c_out, d.oh(), d.ow()};
+  Tensor y = out.defined() ? detail::make_output(out, y_shape, x.device(), grad, op)
+                           : detail::empty_in_format(y_shape, x.device(), channels_last);
   kernels::conv2d_forward(x.device(), detail::f32(y), detail::f32(x), detail::f32(w), d);
   if (grad) {
     autograd::record(std::make_shared<Conv2dBackward>(x.detach(), w.detach(), d), {&x, &w}, y);

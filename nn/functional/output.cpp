@@ -1,5 +1,6 @@
 #include "nn/functional/output.h"
 
+#include "core/memory_format.h"
 #include "kernels/device.h"
 
 namespace ar1::nn::detail {
@@ -28,6 +29,22 @@ Tensor dense_f32(const Tensor& t, const char* op, const char* what) {
   check_dtype(t, DType::f32, op, what);
   AR1_CHECK(t.numel() > 0, "[", op, "] ", what, " is empty: ", t.describe());
   return t.contiguous();
+}
+
+bool stored_channels_last(const Tensor& t) { return is_channels_last(t) && !t.is_contiguous(); }
+
+Tensor dense_f32_keep_format(const Tensor& t, const char* op, const char* what) {
+  check_dtype(t, DType::f32, op, what);
+  AR1_CHECK(t.numel() > 0, "[", op, "] ", what, " is empty: ", t.describe());
+  return is_channels_last(t) ? t : t.contiguous();
+}
+
+Tensor in_format(const Tensor& t, bool channels_last) {
+  return channels_last ? t.to_channels_last() : t.contiguous();
+}
+
+Tensor empty_in_format(const Shape& shape, Device device, bool channels_last) {
+  return channels_last ? empty_channels_last(shape) : empty_on(shape, device);
 }
 
 void check_rank(const Tensor& t, int64_t rank, const char* op, const char* what) {

@@ -12,8 +12,9 @@ class ReluBackward final : public autograd::Node {
   explicit ReluBackward(Tensor y) : y_(std::move(y)) {}  // the output is the mask
   std::string name() const override { return "ReluBackward"; }
   std::vector<Tensor> backward(const Tensor& grad_output) override {
-    const Tensor g = grad_output.contiguous();
-    Tensor dx = detail::empty_on(g.shape(), g.device());
+    const bool channels_last = detail::stored_channels_last(y_);
+    const Tensor g = detail::in_format(grad_output, channels_last);
+    Tensor dx = detail::empty_in_format(g.shape(), g.device(), channels_last);
     kernels::relu_backward(g.device(), detail::f32(dx), detail::f32(g), detail::f32(y_),
                            g.numel());
     return {dx};
@@ -27,9 +28,13 @@ class ReluBackward final : public autograd::Node {
 }  // namespace
 
 Tensor relu(const Tensor& x_in, const Tensor& out) {
-  const Tensor x = detail::dense_f32(x_in, "relu", "input");
+  const bool channels_last = detail::stored_channels_last(x_in) && !out.defined();
+  const Tensor x = channels_last ? x_in : detail::dense_f32(x_in, "relu", "input");
+  check_dtype(x, DType::f32, "relu", "input");
   const bool grad = autograd::needs_graph({&x});
-  Tensor y = detail::make_output(out, x.shape(), x.device(), grad, "relu");
+  // Elementwise: the result keeps a channels-last input's memory order.
+  Tensor y = channels_last ? detail::empty_in_format(x.shape(), x.device(), true)
+                           : detail::make_output(out, x.shape(), x.device(), grad, "relu");
   kernels::relu_forward(x.device(), detail::f32(y), detail::f32(x), x.numel());
   if (grad) autograd::record(std::make_shared<ReluBackward>(y.detach()), {&x}, y);
   return y;

@@ -1,8 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "core/half.h"
+#include "core/memory_format.h"
 #include "core/tensor.h"
 
 using namespace ar1;
@@ -96,4 +98,29 @@ TEST_CASE("tensor half conversions are exact on representable values and round t
   CHECK(float_to_half(1.f + 1.f / 2048.f) == 0x3c00);  // halfway: ties to even
   CHECK(float_to_bfloat16(1.f) == 0x3f80);
   CHECK(bfloat16_to_float(float_to_bfloat16(-3.f)) == -3.f);
+}
+
+TEST_CASE("to_channels_last keeps the values, concat and slice keep the format, gradients pass") {
+  std::vector<float> v(2 * 3 * 2 * 2);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(i);
+  Tensor x = Tensor::from_vector(v, {2, 3, 2, 2}).set_requires_grad(true);
+  const Tensor y = x.to_channels_last();
+  CHECK(is_channels_last(y));
+  CHECK_FALSE(y.is_contiguous());
+  CHECK(y.strides() == Strides{12, 1, 6, 3});
+  CHECK(y.to_vector<float>() == v);                      // logical order unchanged
+  CHECK(static_cast<const float*>(y.raw_data())[1] == 4.f);  // x[0, 1, 0, 0] is next in memory
+  CHECK(y.to_channels_last().same_impl(y));
+
+  const Tensor both = Tensor::concat({y, y.slice(1, 2)});
+  CHECK(is_channels_last(both));
+  CHECK(both.shape() == Shape{3, 3, 2, 2});
+  std::vector<float> expected = v;
+  expected.insert(expected.end(), v.begin() + 12, v.end());
+  CHECK(both.to_vector<float>() == expected);
+
+  both.contiguous().backward(Tensor::ones({3, 3, 2, 2}));
+  std::vector<float> grad(v.size(), 1.f);
+  std::fill(grad.begin() + 12, grad.end(), 2.f);  // the second sample is used twice
+  CHECK(x.grad().to_vector<float>() == grad);
 }

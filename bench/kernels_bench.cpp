@@ -81,9 +81,9 @@ std::string conv_name(const kernels::ConvDesc& d) {
 enum class BrnPass { train_forward, eval_forward, backward };
 
 void BM_batch_renorm(benchmark::State& state, BrnPass pass, int64_t n, int64_t c, int64_t hw,
-                     bool relu) {
+                     bool relu, bool channels_last) {
   kernels::BatchReNormDesc d;
-  d.n = n, d.c = c, d.hw = hw, d.relu = relu;
+  d.n = n, d.c = c, d.hw = hw, d.relu = relu, d.channels_last = channels_last;
   d.r_max = 1.25f, d.d_max = 0.5f, d.momentum = 0.01f;
   d.training = pass != BrnPass::eval_forward;
   Generator gen(0);
@@ -235,11 +235,17 @@ void register_all() {
   const std::pair<Pass, const char*> passes[] = {{Pass::forward, "conv2d_fwd/"},
                                                  {Pass::backward_data, "conv2d_bwd_data/"},
                                                  {Pass::backward_weights, "conv2d_bwd_weights/"}};
+  // Channels-last is what the network runs; nchw (oneDNN's blocked layout plus reorders)
+  // serves plain inputs.
   for (const auto& [pass, prefix] : passes) {
-    for (const kernels::ConvDesc& d : convs) {
-      benchmark::RegisterBenchmark((prefix + conv_name(d)).c_str(), BM_conv2d, pass, d)
-          ->Unit(benchmark::kMillisecond)
-          ->UseRealTime();
+    for (kernels::ConvDesc d : convs) {
+      for (const bool channels_last : {true, false}) {
+        d.channels_last = channels_last;
+        const std::string name = prefix + conv_name(d) + (channels_last ? "/nhwc" : "/nchw");
+        benchmark::RegisterBenchmark(name.c_str(), BM_conv2d, pass, d)
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime();
+      }
     }
   }
 
@@ -256,12 +262,16 @@ void register_all() {
   for (const auto& [pass, prefix] : brn_passes) {
     for (const auto& [c, hw] : acts) {
       for (const bool relu : {true, false}) {
-        const int64_t side = static_cast<int64_t>(std::lround(std::sqrt(double(hw))));
-        const std::string name = prefix + std::string(relu ? "relu/" : "plain/") + "c" +
-                                 std::to_string(c) + "_hw" + std::to_string(side);
-        benchmark::RegisterBenchmark(name.c_str(), BM_batch_renorm, pass, n, c, hw, relu)
-            ->Unit(benchmark::kMicrosecond)
-            ->UseRealTime();
+        for (const bool channels_last : {true, false}) {
+          const int64_t side = static_cast<int64_t>(std::lround(std::sqrt(double(hw))));
+          const std::string name = prefix + std::string(relu ? "relu/" : "plain/") + "c" +
+                                   std::to_string(c) + "_hw" + std::to_string(side) +
+                                   (channels_last ? "/nhwc" : "/nchw");
+          benchmark::RegisterBenchmark(name.c_str(), BM_batch_renorm, pass, n, c, hw, relu,
+                                       channels_last)
+              ->Unit(benchmark::kMicrosecond)
+              ->UseRealTime();
+        }
       }
     }
   }

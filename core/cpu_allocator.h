@@ -36,7 +36,9 @@ class CpuAllocator {
   mutable std::mutex mutex_;
   std::unordered_map<size_t, std::vector<void*>> free_;  // size class -> free blocks
   size_t cached_ = 0;
-  size_t budget_ = size_t{2} << 30;  // 2 GiB
+  // 4 GiB: a MobileNetV1 training step at batch 128, 128 x 128 frees about 2.2 GB at its end;
+  // a smaller cache hands part of it back and the next step page-faults it in again.
+  size_t budget_ = size_t{4} << 30;
 };
 
 }  // namespace ar1

@@ -30,6 +30,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include <oneapi/dnnl/dnnl.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "core/error.h"
@@ -204,17 +205,46 @@ void run(CpuOp op, const ConvDesc& d, float* out, const float* in0, const float*
   stream.wait();
 }
 
+// A channels-last pointwise convolution (1x1, stride 1, no padding, one group) is one GEMM over
+// the M = N H W pixel rows: y[M, C_out] = x[M, C_in] w^T, dx = dy w, dw = dy^T x. Where M is
+// small oneDNN's sgemm beats its convolution kernels (measured, 2 threads, fwd / bwd-data /
+// bwd-weights in ms: C 1024 -> 1024 at 1x1, n 128: 2.6 / 1.4 / 1.4 against 5.2 / 3.5 / 5.1;
+// 512 -> 512 at 2x2: 1.6 / 1.2 / 1.2 against 1.5 / 1.2 / 2.0); at 64 x 64 maps they are even.
+constexpr int64_t kGemmMaxRows = 2048;
+
+bool runs_as_gemm(const ConvDesc& d) {
+  return d.channels_last && d.kh == 1 && d.kw == 1 && d.stride == 1 && d.pad == 0 &&
+         d.groups == 1 && d.n * d.h * d.w <= kGemmMaxRows;
+}
+
+// Row-major C[m, n] = op(A) op(B) through oneDNN's sgemm.
+void sgemm(char trans_a, char trans_b, int64_t m, int64_t n, int64_t k, const float* a,
+           int64_t lda, const float* b, int64_t ldb, float* c) {
+  const dnnl_status_t status =
+      dnnl_sgemm(trans_a, trans_b, m, n, k, 1.f, a, lda, b, ldb, 0.f, c, n);
+  AR1_CHECK(status == dnnl_success, "[conv2d] oneDNN sgemm failed with status ",
+            static_cast<int>(status));
+}
+
 }  // namespace
 
 void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& d) {
   check_desc("conv2d_forward", d);
   if (d.n == 0) return;
+  if (runs_as_gemm(d)) {
+    sgemm('N', 'T', d.n * d.h * d.w, d.c_out, d.c_in, x, d.c_in, w, d.c_in, y);
+    return;
+  }
   run(CpuOp::conv_forward, d, y, x, w);
 }
 
 void conv2d_backward_data(float* dx, const float* dy, const float* w, const ConvDesc& d) {
   check_desc("conv2d_backward_data", d);
   if (d.n == 0) return;
+  if (runs_as_gemm(d)) {
+    sgemm('N', 'N', d.n * d.h * d.w, d.c_in, d.c_out, dy, d.c_out, w, d.c_in, dx);
+    return;
+  }
   run(CpuOp::conv_backward_data, d, dx, dy, w);
 }
 
@@ -222,6 +252,10 @@ void conv2d_backward_weights(float* dw, const float* dy, const float* x, const C
   check_desc("conv2d_backward_weights", d);
   if (d.n == 0) {  // an empty batch contributes nothing; the output is still overwritten
     std::fill_n(dw, d.c_out * (d.c_in / d.groups) * d.kh * d.kw, 0.f);
+    return;
+  }
+  if (runs_as_gemm(d)) {
+    sgemm('T', 'N', d.c_out, d.c_in, d.n * d.h * d.w, dy, d.c_out, x, d.c_in, dw);
     return;
   }
   run(CpuOp::conv_backward_weights, d, dw, dy, x);

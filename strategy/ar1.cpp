@@ -127,6 +127,8 @@ void AR1::model_adaptation() {
     apply_batch_renorm_schedule(false);
   }
   split_lower_network();
+  latent_cache_.reset(ar1_.latent_cache && !frozen_part_->empty() &&
+                      !options_.train_pipeline.is_random());
   mutable_options().train_epochs =
       first && ar1_.first_epochs > 0 ? ar1_.first_epochs : ar1_.train_epochs;
   // Pick now which of this experience's images will enter the memory (by position in the
@@ -191,8 +193,12 @@ void AR1::make_optimizer() {
 Tensor AR1::latent_of(const Tensor& x) {
   Tensor h = x;
   if (!frozen_part_->empty()) {
-    NoGradGuard no_grad;
-    h = frozen_part_->forward(h);
+    h = latent_cache_.lookup(batch_.indices);
+    if (!h.defined()) {
+      NoGradGuard no_grad;
+      h = frozen_part_->forward(x);
+      latent_cache_.insert(batch_.indices, h);
+    }
   }
   return trainable_part_->empty() ? h : trainable_part_->forward(h);
 }
@@ -287,6 +293,7 @@ void AR1::finish_experience() {
   kept_latents_.clear();
   kept_labels_.clear();
   kept_indices_.clear();
+  latent_cache_.reset(false);  // its images are not seen again
   // 2. CWR* consolidation and 3. SI run next, as plugins' after_training_exp.
 }
 

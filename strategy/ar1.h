@@ -17,6 +17,7 @@
 #include "strategy/metrics/evaluation_plugin.h"
 #include "strategy/replay_plan.h"
 #include "strategy/synaptic_intelligence_plugin.h"
+#include "strategy/latent_cache.h"
 #include "strategy/template.h"
 
 namespace ar1::strategy {
@@ -48,6 +49,9 @@ struct AR1Options {
   bool freeze_norm = false;      // also freeze BatchReNorm gamma/beta below the freeze point
   bool refresh_latents = false;  // recompute kept latents with the final weights
   bool shuffle = true;           // false: new images in dataset order (reference runs)
+  // SPEC 3b: reuse the frozen lower layers' activations between epochs (exact; applies when
+  // a whole prefix of lat_features is frozen and the training pipeline is not random).
+  bool latent_cache = true;
   ReplayDType replay_dtype = ReplayDType::f32;
 
   uint64_t seed = 0;
@@ -64,6 +68,7 @@ class AR1 : public SupervisedTemplate {
 
   const AR1Options& ar1_options() const { return ar1_; }
   LatentReplayMemory& replay_memory() { return memory_; }
+  const LatentCache& latent_cache() const { return latent_cache_; }
   CwrStarPlugin& cwr_plugin() { return *cwr_; }
   SynapticIntelligencePlugin* si_plugin() { return si_.get(); }
   nn::LatentSplitModel& split_model() { return *model_; }
@@ -104,6 +109,7 @@ class AR1 : public SupervisedTemplate {
   ReplayPlan plan_;
   // lat_features cut where the first trainable parameter sits: no graph below it.
   std::shared_ptr<nn::Sequential> frozen_part_, trainable_part_;
+  LatentCache latent_cache_;  // frozen_part_'s output per image, this experience
   // Positions (in the first epoch's order) whose latents enter the memory, and what was kept.
   std::vector<int64_t> keep_positions_;
   std::vector<int64_t> kept_indices_;  // dataset indices of the kept images

@@ -209,3 +209,63 @@ TEST_CASE("ar1 with ewc_lambda runs synaptic intelligence on the trainable non-o
   REQUIRE_FALSE(penalties->values.empty());
   CHECK(penalties->values.back() != 0.f);  // importances may be negative (SPEC: min(-cum, cap))
 }
+
+TEST_CASE("ar1 latent cache reuses the frozen layers' activations and changes no result") {
+  // MobileNetV1 with lat_features frozen below layer 19 (freeze_norm) from the second
+  // experience on; the same batches every epoch (shuffle off), so recomputing the frozen
+  // layers gives the very values the cache keeps: everything must match bit for bit.
+  nn::MobileNetConfig mc;
+  mc.alpha = 0.25;
+  mc.num_classes = 4;
+  mc.input_size = 32;
+  Generator data_gen(4);
+  std::vector<uint8_t> pixels(24 * 32 * 32 * 3);
+  for (uint8_t& p : pixels) p = static_cast<uint8_t>(data_gen.next_below(256));
+  std::vector<int64_t> labels;
+  for (int64_t i = 0; i < 24; ++i) labels.push_back(i % 4);
+  const auto ds = std::make_shared<data::InMemoryDataset>(pixels, 32, 32, 3, labels, 4, "noise");
+
+  struct Outcome {
+    std::vector<std::vector<float>> params;
+    std::vector<float> memory;
+    int64_t hits = 0, misses = 0;
+  };
+  auto run = [&](bool cache, data::Pipeline pipeline) {
+    Generator gen(3);
+    auto m = std::make_shared<nn::MobileNetV1>(mc, gen, nn::WeightInit::kaiming_normal_relu);
+    AR1Options o;
+    o.train_mb_size = 6;
+    o.rm_sz = 6;
+    o.train_epochs = 3;
+    o.freeze_norm = true;
+    o.shuffle = false;
+    o.latent_cache = cache;
+    o.train_pipeline = o.eval_pipeline = pipeline;
+    AR1 strategy(m, o);
+    strategy.train(data::make_experience(0, ds, range(0, 8)));
+    strategy.train(data::make_experience(1, ds, range(8, 16)));
+    strategy.train(data::make_experience(2, ds, range(16, 24)));
+    Outcome out;
+    for (auto& [name, p] : m->named_parameters()) out.params.push_back(p.to_vector<float>());
+    out.memory = strategy.replay_memory().rows(0, strategy.replay_memory().size()).first
+                     .to_vector<float>();
+    out.hits = strategy.latent_cache().hits();
+    out.misses = strategy.latent_cache().misses();
+    return out;
+  };
+  const data::Pipeline plain = data::standard_pipeline(32);
+  const Outcome with = run(true, plain), without = run(false, plain);
+  // Experiences 1 and 2: 8 images computed in the first epoch, served in the other two.
+  CHECK(with.misses == 2 * 8);
+  CHECK(with.hits == 2 * 2 * 8);
+  CHECK(without.hits == 0);
+  CHECK(with.params == without.params);
+  CHECK(with.memory == without.memory);
+
+  // A random augmentation changes the images between epochs: no caching then.
+  data::Pipeline flipping = plain;
+  flipping.then(data::random_horizontal_flip());
+  const Outcome random = run(true, flipping);
+  CHECK(random.hits == 0);
+  CHECK(random.misses == 0);
+}

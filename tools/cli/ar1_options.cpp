@@ -55,6 +55,9 @@ OptionTable train_options() {
   t.add_bool("refresh-latents", true,
              "recompute the kept latents with the final weights before they enter the memory",
              A);
+  t.add_bool("latent-cache", true,
+             "reuse the frozen lower layers' activations between epochs (exact; only where "
+             "the training pipeline is not random)", A);
   t.add_enum("replay-dtype", {"f32", "f16", "bf16", "u8"}, "f32",
              "storage type of the replay memory (u8: per-channel quantised)", A);
   t.add_enum("init", {"pytorch", "kaiming"}, "kaiming",

@@ -19,6 +19,11 @@ struct ConvDesc {
   // x, y, dx and dy in channels-last order [N, H, W, C] (core/memory_format.h) instead of
   // [N, C, H, W]; the weights are always [C_out, C_in/groups, KH, KW].
   bool channels_last = false;
+  // Forward only, fused after the convolution: y += bias[c_out] (the caller passes bias), then
+  // ReLU when relu is set too. Folding an evaluation-mode Batch Renormalization into the
+  // weights and this bias saves it a pass over the output (nn::conv2d_affine).
+  bool bias = false;
+  bool relu = false;
 
   int64_t oh() const { return (h + 2 * pad - kh) / stride + 1; }
   int64_t ow() const { return (w + 2 * pad - kw) / stride + 1; }
@@ -29,7 +34,8 @@ struct ConvDescHash {
   size_t operator()(const ConvDesc& d) const {
     size_t h = 0;
     for (int64_t v : {d.n, d.c_in, d.h, d.w, d.c_out, d.kh, d.kw, d.stride, d.pad, d.groups,
-                      static_cast<int64_t>(d.channels_last)}) {
+                      static_cast<int64_t>(d.channels_last), static_cast<int64_t>(d.bias),
+                      static_cast<int64_t>(d.relu)}) {
       h = h * 1000003u ^ std::hash<int64_t>{}(v);
     }
     return h;
@@ -37,14 +43,17 @@ struct ConvDescHash {
 };
 
 // Dispatch: runs the backend of `device`.
-void conv2d_forward(Device device, float* y, const float* x, const float* w, const ConvDesc& d);
+// bias: [c_out], given exactly when d.bias is set.
+void conv2d_forward(Device device, float* y, const float* x, const float* w, const ConvDesc& d,
+                    const float* bias = nullptr);
 void conv2d_backward_data(Device device, float* dx, const float* dy, const float* w,
                           const ConvDesc& d);
 void conv2d_backward_weights(Device device, float* dw, const float* dy, const float* x,
                              const ConvDesc& d);
 
 namespace cpu {
-void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& d);
+void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& d,
+                    const float* bias = nullptr);
 void conv2d_backward_data(float* dx, const float* dy, const float* w, const ConvDesc& d);
 void conv2d_backward_weights(float* dw, const float* dy, const float* x, const ConvDesc& d);
 }  // namespace cpu

@@ -98,9 +98,10 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
 
 // ---------------------------------------------------------------- conv2d
 
-void conv2d_forward(Device device, float* y, const float* x, const float* w, const ConvDesc& d) {
+void conv2d_forward(Device device, float* y, const float* x, const float* w, const ConvDesc& d,
+                    const float* bias) {
   if (device.is_cuda()) no_cuda("conv2d");
-  cpu::conv2d_forward(y, x, w, d);
+  cpu::conv2d_forward(y, x, w, d, bias);
 }
 
 void conv2d_backward_data(Device device, float* dx, const float* dy, const float* w,

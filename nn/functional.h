@@ -18,6 +18,14 @@ struct ConvParams {
 Tensor conv2d(const Tensor& x, const Tensor& weight, const ConvParams& params,
               const Tensor& out = {});
 
+// Inference only (refused where a gradient would be recorded): conv2d(x, weight) * scale[c] +
+// shift[c] per output channel, then ReLU if relu, as one convolution with the scale folded
+// into the weights and shift as its bias. An evaluation-mode BatchReNorm2d after a conv is
+// this with scale = gamma / sigma and shift = beta - scale mu (ConvBnRelu uses it). Rounds
+// differently from the separate ops (within 1e-6 relative). CPU; the result is channels-last.
+Tensor conv2d_affine(const Tensor& x, const Tensor& weight, const Tensor& scale,
+                     const Tensor& shift, const ConvParams& params, bool relu);
+
 // x [N, in], weight [out, in], bias [out] or undefined -> [N, out] (y = x W^T + b).
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
               const Tensor& out = {});

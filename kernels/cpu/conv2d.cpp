@@ -68,6 +68,7 @@ memory::desc y_any(const ConvDesc& d) {
   return d.channels_last ? y_plain(d) : memory::desc{y_dims(d), kF32, Tag::any};
 }
 memory::desc w_any(const ConvDesc& d) { return {w_dims(d), kF32, Tag::any}; }
+memory::desc bias_desc(const ConvDesc& d) { return {{d.c_out}, kF32, Tag::a}; }
 memory::dims strides(const ConvDesc& d) { return {d.stride, d.stride}; }
 memory::dims padding(const ConvDesc& d) { return {d.pad, d.pad}; }
 
@@ -76,6 +77,12 @@ memory::dims padding(const ConvDesc& d) { return {d.pad, d.pad}; }
 dnnl::convolution_forward::primitive_desc forward_pd(const ConvDesc& d,
                                                      const dnnl::primitive_attr& attr,
                                                      const dnnl::engine& engine) {
+  if (d.bias) {
+    dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, kAlgorithm,
+                                         x_any(d), w_any(d), bias_desc(d), y_any(d), strides(d),
+                                         padding(d), padding(d));
+    return {desc, attr, engine};
+  }
   dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_training, kAlgorithm, x_any(d),
                                        w_any(d), y_any(d), strides(d), padding(d), padding(d));
   return {desc, attr, engine};
@@ -129,12 +136,25 @@ void fill_entry(ConvEntry& entry, const PrimitiveDesc& pd, const dnnl::engine& e
 }
 
 void build_forward(ConvEntry& entry, const ConvDesc& d, const dnnl::engine& engine) {
-  const auto pd = forward_pd(d, user_scratchpad_attr(), engine);
+  dnnl::primitive_attr attr = user_scratchpad_attr();
+  if (d.relu) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    attr.set_post_ops(ops);
+  }
+  const auto pd = forward_pd(d, attr, engine);
   fill_entry<decltype(pd), dnnl::convolution_forward>(
       entry, pd, engine,                                  //
       DNNL_ARG_SRC, x_plain(d), pd.src_desc(),            // in0 = x
       DNNL_ARG_WEIGHTS, w_plain(d), pd.weights_desc(),    // in1 = w
       DNNL_ARG_DST, y_plain(d), pd.dst_desc());           // out = y
+  if (!d.bias) return;
+  entry.user_bias = memory(bias_desc(d), engine, DNNL_MEMORY_NONE);
+  for (ConvStep& step : entry.steps) {
+    if (step.prim.get_kind() == dnnl::primitive::kind::convolution) {
+      step.args[DNNL_ARG_BIAS] = entry.user_bias;
+    }
+  }
 }
 
 void build_backward_data(ConvEntry& entry, const ConvDesc& d, const dnnl::engine& engine) {
@@ -174,6 +194,7 @@ void check_desc(const char* op, const ConvDesc& d) {
   AR1_CHECK(d.groups > 0 && d.c_in % d.groups == 0 && d.c_out % d.groups == 0, "[", op,
             "] expects groups to divide c_in and c_out, got groups=", d.groups,
             " c_in=", d.c_in, " c_out=", d.c_out);
+  AR1_CHECK(!d.relu || d.bias, "[", op, "] a fused ReLU comes with a bias (ConvDesc::bias)");
   AR1_CHECK(d.oh() > 0 && d.ow() > 0, "[", op, "] the kernel ", d.kh, "x", d.kw,
             " does not fit the padded input ", d.h, "x", d.w, " (pad ", d.pad,
             "): increase pad or use a smaller kernel");
@@ -190,7 +211,8 @@ OneDnnContext::ConvBuilder builder(CpuOp op) {
 
 // Looks the entry up (building it once), points its user memories at the caller's buffers and
 // runs its steps: reorders in, the convolution, reorder out.
-void run(CpuOp op, const ConvDesc& d, float* out, const float* in0, const float* in1) {
+void run(CpuOp op, const ConvDesc& d, float* out, const float* in0, const float* in1,
+         const float* bias = nullptr) {
   OneDnnContext& ctx = OneDnnContext::instance();
   const ConvKey key{op, num_threads(), d};
   const std::shared_ptr<ConvEntry> held = ctx.conv(key, builder(op));
@@ -200,6 +222,7 @@ void run(CpuOp op, const ConvDesc& d, float* out, const float* in0, const float*
   entry.user_in0.set_data_handle(const_cast<float*>(in0));
   entry.user_in1.set_data_handle(const_cast<float*>(in1));
   entry.user_out.set_data_handle(out);
+  if (bias != nullptr) entry.user_bias.set_data_handle(const_cast<float*>(bias));
   dnnl::stream& stream = ctx.stream();
   for (ConvStep& step : entry.steps) step.prim.execute(stream, step.args);
   stream.wait();
@@ -226,20 +249,38 @@ void sgemm(char trans_a, char trans_b, int64_t m, int64_t n, int64_t k, const fl
             static_cast<int>(status));
 }
 
+// y[r, c] += bias[c] over rows of channels-last output, then ReLU.
+void add_bias(float* y, const float* bias, int64_t rows, int64_t c, bool relu) {
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = y + r * c;
+    for (int64_t i = 0; i < c; ++i) {
+      const float v = row[i] + bias[i];
+      row[i] = relu ? std::max(v, 0.f) : v;
+    }
+  }
+}
+
 }  // namespace
 
-void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& d) {
+void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& d,
+                    const float* bias) {
   check_desc("conv2d_forward", d);
+  AR1_CHECK(d.bias == (bias != nullptr), "[conv2d_forward] ConvDesc::bias is ", d.bias,
+            " but a bias pointer was ", bias != nullptr ? "given" : "not given");
   if (d.n == 0) return;
   if (runs_as_gemm(d)) {
-    sgemm('N', 'T', d.n * d.h * d.w, d.c_out, d.c_in, x, d.c_in, w, d.c_in, y);
+    const int64_t rows = d.n * d.h * d.w;
+    sgemm('N', 'T', rows, d.c_out, d.c_in, x, d.c_in, w, d.c_in, y);
+    if (d.bias) add_bias(y, bias, rows, d.c_out, d.relu);
     return;
   }
-  run(CpuOp::conv_forward, d, y, x, w);
+  run(CpuOp::conv_forward, d, y, x, w, bias);
 }
 
 void conv2d_backward_data(float* dx, const float* dy, const float* w, const ConvDesc& d) {
   check_desc("conv2d_backward_data", d);
+  AR1_CHECK(!d.bias, "[conv2d_backward_data] a fused bias is forward only");
   if (d.n == 0) return;
   if (runs_as_gemm(d)) {
     sgemm('N', 'N', d.n * d.h * d.w, d.c_in, d.c_out, dy, d.c_out, w, d.c_in, dx);
@@ -250,6 +291,7 @@ void conv2d_backward_data(float* dx, const float* dy, const float* w, const Conv
 
 void conv2d_backward_weights(float* dw, const float* dy, const float* x, const ConvDesc& d) {
   check_desc("conv2d_backward_weights", d);
+  AR1_CHECK(!d.bias, "[conv2d_backward_weights] a fused bias is forward only");
   if (d.n == 0) {  // an empty batch contributes nothing; the output is still overwritten
     std::fill_n(dw, d.c_out * (d.c_in / d.groups) * d.kh * d.kw, 0.f);
     return;

@@ -61,6 +61,7 @@ struct ConvEntry {
   // Plain (NCHW / OIHW / goihw) memories with no buffer of their own: each call points them
   // at the caller's buffers with set_data_handle.
   dnnl::memory user_in0, user_in1, user_out;
+  dnnl::memory user_bias;  // forward with ConvDesc::bias only
   // Reorders into the primitive's layout (only for arguments whose layout differs), the
   // convolution (with its user-mode scratchpad), then the reorder out if needed. Blocked
   // buffers and the scratchpad are allocated once here and owned through `args`.

@@ -1,4 +1,5 @@
 #include "core/autograd/node.h"
+#include "core/memory_format.h"
 #include "kernels/conv2d.h"
 #include "nn/functional.h"
 #include "nn/functional/output.h"
@@ -39,6 +40,29 @@ class Conv2dBackward final : public autograd::Node {
   kernels::ConvDesc desc_;
 };
 
+// Checks x and w against p and describes the convolution.
+kernels::ConvDesc describe(const Tensor& x, const Tensor& w, const ConvParams& p,
+                           bool channels_last, const char* op) {
+  detail::check_rank(w, 4, op, "weight [C_out, C_in/groups, KH, KW]");
+  check_same_device(x, w, op);
+  AR1_CHECK(p.stride >= 1 && p.padding >= 0 && p.groups >= 1, "[", op, "] stride ", p.stride,
+            ", padding ", p.padding, ", groups ", p.groups,
+            ": need stride >= 1, padding >= 0, groups >= 1");
+  kernels::ConvDesc d;
+  d.n = x.size(0), d.c_in = x.size(1), d.h = x.size(2), d.w = x.size(3);
+  d.c_out = w.size(0), d.kh = w.size(2), d.kw = w.size(3);
+  d.stride = p.stride, d.pad = p.padding, d.groups = p.groups;
+  d.channels_last = channels_last;
+  AR1_CHECK(d.c_in % p.groups == 0 && d.c_out % p.groups == 0, "[", op, "] groups ", p.groups,
+            " must divide input channels ", d.c_in, " and output channels ", d.c_out);
+  AR1_CHECK(w.size(1) * p.groups == d.c_in, "[", op, "] weight ", w.describe(), " expects ",
+            w.size(1) * p.groups, " input channels (", w.size(1), " x groups ", p.groups,
+            "), input ", x.describe(), " has ", d.c_in);
+  AR1_CHECK(d.h + 2 * d.pad >= d.kh && d.w + 2 * d.pad >= d.kw, "[", op, "] kernel ", d.kh, "x",
+            d.kw, " larger than the padded input ", x.describe(), " (padding ", d.pad, ")");
+  return d;
+}
+
 }  // namespace
 
 Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const ConvParams& p, const Tensor& out) {
@@ -51,23 +75,7 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const ConvParams& p, const
   // once, at its first convolution. A plain out= buffer keeps the plain path.
   const bool channels_last = x_any.device().is_cpu() && !out.defined();
   const Tensor x = detail::in_format(x_any, channels_last);
-  detail::check_rank(w, 4, op, "weight [C_out, C_in/groups, KH, KW]");
-  check_same_device(x, w, op);
-  AR1_CHECK(p.stride >= 1 && p.padding >= 0 && p.groups >= 1, "[conv2d] stride ", p.stride,
-            ", padding ", p.padding, ", groups ", p.groups,
-            ": need stride >= 1, padding >= 0, groups >= 1");
-  kernels::ConvDesc d;
-  d.n = x.size(0), d.c_in = x.size(1), d.h = x.size(2), d.w = x.size(3);
-  d.c_out = w.size(0), d.kh = w.size(2), d.kw = w.size(3);
-  d.stride = p.stride, d.pad = p.padding, d.groups = p.groups;
-  d.channels_last = channels_last;
-  AR1_CHECK(d.c_in % p.groups == 0 && d.c_out % p.groups == 0, "[conv2d] groups ", p.groups,
-            " must divide input channels ", d.c_in, " and output channels ", d.c_out);
-  AR1_CHECK(w.size(1) * p.groups == d.c_in, "[conv2d] weight ", w.describe(), " expects ",
-            w.size(1) * p.groups, " input channels (", w.size(1), " x groups ", p.groups,
-            "), input ", x.describe(), " has ", d.c_in);
-  AR1_CHECK(d.h + 2 * d.pad >= d.kh && d.w + 2 * d.pad >= d.kw, "[conv2d] kernel ", d.kh, "x",
-            d.kw, " larger than the padded input ", x.describe(), " (padding ", d.pad, ")");
+  const kernels::ConvDesc d = describe(x, w, p, channels_last, op);
 
   const bool grad = autograd::needs_graph({&x, &w});
   const Shape y_shape{d.n, d.c_out, d.oh(), d.ow()};
@@ -77,6 +85,41 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const ConvParams& p, const
   if (grad) {
     autograd::record(std::make_shared<Conv2dBackward>(x.detach(), w.detach(), d), {&x, &w}, y);
   }
+  return y;
+}
+
+Tensor conv2d_affine(const Tensor& x_in, const Tensor& w_in, const Tensor& scale_in,
+                     const Tensor& shift_in, const ConvParams& p, bool relu) {
+  constexpr const char* op = "conv2d_affine";
+  const Tensor x_any = detail::dense_f32_keep_format(x_in, op, "input");
+  const Tensor w = detail::dense_f32(w_in, op, "weight");
+  const Tensor scale = detail::dense_f32(scale_in, op, "scale");
+  const Tensor shift = detail::dense_f32(shift_in, op, "shift");
+  detail::check_rank(x_any, 4, op, "input [N, C, H, W]");
+  AR1_CHECK(!autograd::needs_graph({&x_any, &w, &scale, &shift}), "[", op,
+            "] records no gradient: run it under NoGradGuard on tensors that need none, or use "
+            "conv2d followed by the affine map");
+  AR1_CHECK(x_any.device().is_cpu(), "[", op, "] runs on the cpu only, got ", x_any.describe());
+  const Tensor x = x_any.to_channels_last();
+  kernels::ConvDesc d = describe(x, w, p, true, op);
+  for (const Tensor* t : {&scale, &shift}) {
+    AR1_CHECK(t->dim() == 1 && t->size(0) == d.c_out, "[", op, "] ",
+              t == &scale ? "scale" : "shift", " must be [", d.c_out, "], got ", t->describe());
+  }
+  d.bias = true;
+  d.relu = relu;
+  // The scale folded into the weights: conv(x, w) * s = conv(x, w * s) per output channel.
+  Tensor folded = Tensor::empty(w.shape());
+  const int64_t per_out = w.numel() / d.c_out;
+  const float* wp = w.data<float>();
+  const float* sp = scale.data<float>();
+  float* fp = folded.data<float>();
+  for (int64_t o = 0; o < d.c_out; ++o) {
+    for (int64_t i = 0; i < per_out; ++i) fp[o * per_out + i] = wp[o * per_out + i] * sp[o];
+  }
+  Tensor y = empty_channels_last({d.n, d.c_out, d.oh(), d.ow()});
+  kernels::conv2d_forward(x.device(), detail::f32(y), detail::f32(x), detail::f32(folded), d,
+                          detail::f32(shift));
   return y;
 }
 

@@ -1,5 +1,7 @@
 #include "nn/models/mobilenet_v1.h"
 
+#include "core/autograd/node.h"
+
 namespace ar1::nn {
 
 namespace {
@@ -38,6 +40,17 @@ ConvBnRelu::ConvBnRelu(const Conv2dOptions& conv, const BatchReNormOptions& bn, 
   BatchReNormOptions o = bn;
   o.fuse_relu = true;
   bn_ = register_module("bn", std::make_shared<BatchReNorm2d>(conv.out_channels, o));
+}
+
+Tensor ConvBnRelu::forward(const Tensor& x) {
+  const Tensor& w = conv_->weight();
+  const bool fold = !bn_->is_training() && x.device().is_cpu() &&
+                    !autograd::needs_graph({&x, &w, &bn_->gamma(), &bn_->beta()});
+  if (!fold) return bn_->forward(conv_->forward(x));
+  const auto [scale, shift] = bn_->eval_affine();
+  const Conv2dOptions& c = conv_->options();
+  return conv2d_affine(x, w, scale, shift, {c.stride, c.padding, c.groups},
+                       bn_->options().fuse_relu);
 }
 
 MobileNetV1::MobileNetV1(const MobileNetConfig& config, Generator& gen, WeightInit init)

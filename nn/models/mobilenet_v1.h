@@ -28,7 +28,9 @@ class ConvBnRelu : public Module {
   ConvBnRelu(const Conv2dOptions& conv, const BatchReNormOptions& bn, Generator& gen,
              WeightInit init);
   std::string type_name() const override { return "ConvBnRelu"; }
-  Tensor forward(const Tensor& x) override { return bn_->forward(conv_->forward(x)); }
+  // With the BatchReNorm in evaluation mode and no gradient to record, one convolution with
+  // the BatchReNorm folded in (nn::conv2d_affine); else conv, then BatchReNorm.
+  Tensor forward(const Tensor& x) override;
   const std::shared_ptr<Conv2d>& conv() const { return conv_; }
   const std::shared_ptr<BatchReNorm2d>& bn() const { return bn_; }
 

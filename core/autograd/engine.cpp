@@ -77,6 +77,9 @@ void run_backward(const Tensor& root, const Tensor& grad_root, bool retain_graph
       AR1_CHECK(!node->released, "[backward] ", node->name(),
                 " was freed by an earlier backward(); use retain_graph = true");
       grads = node->backward(grad_out);
+      // Its saved tensors are not needed again: free them now rather than after the whole
+      // pass, so activations go as the backward walks down (a lower peak).
+      if (!retain_graph) node->release();
       AR1_CHECK(grads.size() == node->next.size(), "[autograd] ", node->name(), " returned ",
                 grads.size(), " gradients for ", node->next.size(),
                 " inputs (a bug in that op)");

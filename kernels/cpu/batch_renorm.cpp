@@ -186,8 +186,25 @@ void batch_renorm_backward(float* dx, float* dgamma, float* dbeta, const float* 
   };
   // sum(g) and sum(g (x - mean)), g the ReLU-masked incoming gradient; xh = (x - mean) inv_std.
   // Separate instantiations with and without the mask keep both loops free of branches.
+  // In evaluation dx = scale g does not depend on the sums: the same pass writes it.
   std::vector<double> sum_g(d.c), sum_gxc(d.c);
+  const bool dx_in_same_pass = !d.training && dx != nullptr;
+  std::vector<float> eval_scale(dx_in_same_pass ? d.c : 0);
+  for (size_t c = 0; c < eval_scale.size(); ++c) {
+    eval_scale[c] = static_cast<float>(static_cast<double>(gamma[c]) * r[c] * inv_std[c]);
+  }
   auto sums = [&](auto grad_at) {
+    if (dx_in_same_pass) {
+      const float* scale = eval_scale.data();
+      channel_sums(d, sum_g.data(), sum_gxc.data(),
+                   [&](int64_t k, int64_t c, double& u, double& v) {
+                     const float g = grad_at(k);
+                     dx[k] = scale[c] * g;
+                     u += g;
+                     v += g * (static_cast<double>(x[k]) - mean[c]);
+                   });
+      return;
+    }
     channel_sums(d, sum_g.data(), sum_gxc.data(), [&](int64_t k, int64_t c, double& u, double& v) {
       const double g = grad_at(k);
       u += g;
@@ -214,7 +231,7 @@ void batch_renorm_backward(float* dx, float* dgamma, float* dbeta, const float* 
     coef_b[c] = static_cast<float>(-scale * mean_gxh * is);
     coef_d[c] = static_cast<float>(-scale * mean_g);
   }
-  if (dx == nullptr) return;
+  if (dx == nullptr || dx_in_same_pass) return;
   const float *A = coef_a.data(), *B = coef_b.data(), *D = coef_d.data();
   auto write_dx = [&](auto grad_at) {
     for_each_element(d, [&](int64_t k, int64_t c) {

@@ -20,11 +20,18 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const ConvParams& params,
 
 // Inference only (refused where a gradient would be recorded): conv2d(x, weight) * scale[c] +
 // shift[c] per output channel, then ReLU if relu, as one convolution with the scale folded
-// into the weights and shift as its bias. An evaluation-mode BatchReNorm2d after a conv is
-// this with scale = gamma / sigma and shift = beta - scale mu (ConvBnRelu uses it). Rounds
-// differently from the separate ops (within 1e-6 relative). CPU; the result is channels-last.
+// into the weights and shift as its bias. Rounds differently from the separate ops (within
+// 1e-6 relative). CPU; the result is channels-last.
 Tensor conv2d_affine(const Tensor& x, const Tensor& weight, const Tensor& scale,
                      const Tensor& shift, const ConvParams& params, bool relu);
+
+// conv2d followed by batch_renorm in evaluation mode (and ReLU if relu), folded into one
+// convolution as conv2d_affine does (scale = gamma / sigma, shift = beta - scale mu), with
+// gradients for x, weight, gamma and beta. It saves less for backward than the two ops (not
+// the convolution's output) and skips the normalisation's pass over memory. CPU.
+Tensor conv2d_batch_renorm_eval(const Tensor& x, const Tensor& weight, const Tensor& gamma,
+                                const Tensor& beta, const Tensor& running_mean,
+                                const Tensor& running_std, const ConvParams& params, bool relu);
 
 // x [N, in], weight [out, in], bias [out] or undefined -> [N, out] (y = x W^T + b).
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = {},

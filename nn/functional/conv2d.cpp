@@ -1,5 +1,6 @@
 #include "core/autograd/node.h"
 #include "core/memory_format.h"
+#include "kernels/batch_renorm.h"
 #include "kernels/conv2d.h"
 #include "nn/functional.h"
 #include "nn/functional/output.h"
@@ -37,6 +38,80 @@ class Conv2dBackward final : public autograd::Node {
 
  private:
   Tensor x_, w_;
+  kernels::ConvDesc desc_;
+};
+
+// conv2d_batch_renorm_eval: y = relu?(conv(x, w s) + b), s = gamma / sigma, b = beta - s mu.
+// With gm the ReLU-masked gradient and dw' = dL/d(w s): dx = conv_bwd_data(gm, w s),
+// dw = dw' s, ds = sum_i dw'_i w_i per output channel, db = sum gm, so dgamma = (ds - db mu) /
+// sigma and dbeta = db. Only x, the folded weights and y are kept: not the convolution's own
+// output, which the separate BatchReNorm would have saved.
+class Conv2dBatchReNormEvalBackward final : public autograd::Node {
+ public:
+  Conv2dBatchReNormEvalBackward(Tensor x, Tensor w, Tensor folded, Tensor scale, Tensor mean,
+                                Tensor std, Tensor y, const kernels::ConvDesc& desc)
+      : x_(std::move(x)), w_(std::move(w)), folded_(std::move(folded)),
+        scale_(std::move(scale)), mean_(std::move(mean)), std_(std::move(std)),
+        y_(std::move(y)), desc_(desc) {}
+  std::string name() const override { return "Conv2dBatchReNormEvalBackward"; }
+
+  std::vector<Tensor> backward(const Tensor& grad_output) override {
+    const Tensor g = grad_output.to_channels_last();
+    const int64_t c = desc_.c_out;
+    // gm and db: Batch Renormalization's evaluation backward with unit parameters is exactly
+    // the masked gradient and its per-channel sum.
+    kernels::BatchReNormDesc bd;
+    bd.n = desc_.n, bd.c = c, bd.hw = desc_.oh() * desc_.ow();
+    bd.training = false, bd.relu = desc_.relu, bd.channels_last = true;
+    const Tensor ones = Tensor::ones({c}), zeros = Tensor::zeros({c});
+    Tensor gm = empty_channels_last(g.shape()), db = Tensor::empty({c}), unused = Tensor::empty({c});
+    kernels::batch_renorm_backward(g.device(), detail::f32(gm), detail::f32(unused),
+                                   detail::f32(db), detail::f32(g), detail::f32(y_),
+                                   detail::f32(y_), detail::f32(ones), detail::f32(zeros),
+                                   detail::f32(ones), detail::f32(ones), detail::f32(zeros), bd);
+    kernels::ConvDesc plain = desc_;
+    plain.bias = plain.relu = false;
+    Tensor dx, dw, dgamma, dbeta;
+    if (next[0]) {
+      dx = empty_channels_last(x_.shape());
+      kernels::conv2d_backward_data(g.device(), detail::f32(dx), detail::f32(gm),
+                                    detail::f32(folded_), plain);
+    }
+    if (next[1] || next[2]) {
+      Tensor dfolded = Tensor::empty(w_.shape());
+      kernels::conv2d_backward_weights(g.device(), detail::f32(dfolded), detail::f32(gm),
+                                       detail::f32(x_), plain);
+      const int64_t per_out = w_.numel() / c;
+      const float* dfp = dfolded.data<float>();
+      const float* wp = w_.data<float>();
+      const float* sp = scale_.data<float>();
+      if (next[1]) {
+        dw = Tensor::empty(w_.shape());
+        float* dwp = dw.data<float>();
+        for (int64_t o = 0; o < c; ++o) {
+          for (int64_t i = o * per_out; i < (o + 1) * per_out; ++i) dwp[i] = dfp[i] * sp[o];
+        }
+      }
+      if (next[2]) {
+        dgamma = Tensor::empty({c});
+        for (int64_t o = 0; o < c; ++o) {
+          double ds = 0.0;
+          for (int64_t i = o * per_out; i < (o + 1) * per_out; ++i) {
+            ds += static_cast<double>(dfp[i]) * wp[i];
+          }
+          dgamma.data<float>()[o] = static_cast<float>(
+              (ds - static_cast<double>(db.data<float>()[o]) * mean_.data<float>()[o]) /
+              std_.data<float>()[o]);
+        }
+      }
+    }
+    if (next[3]) dbeta = db;
+    return {dx, dw, dgamma, dbeta};
+  }
+  void release() override { x_ = w_ = folded_ = scale_ = mean_ = std_ = y_ = {}; }
+
+ private:
+  Tensor x_, w_, folded_, scale_, mean_, std_, y_;
   kernels::ConvDesc desc_;
 };
 
@@ -88,39 +163,92 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const ConvParams& p, const
   return y;
 }
 
-Tensor conv2d_affine(const Tensor& x_in, const Tensor& w_in, const Tensor& scale_in,
+namespace {
+
+struct AffineConv {
+  Tensor x, folded, y;
+  kernels::ConvDesc desc;
+};
+
+// The forward shared by conv2d_affine and conv2d_batch_renorm_eval.
+AffineConv affine_conv_forward(const Tensor& x_in, const Tensor& w, const Tensor& scale,
+                               const Tensor& shift, const ConvParams& p, bool relu,
+                               const char* op) {
+  const Tensor x_any = detail::dense_f32_keep_format(x_in, op, "input");
+  detail::check_rank(x_any, 4, op, "input [N, C, H, W]");
+  AR1_CHECK(x_any.device().is_cpu(), "[", op, "] runs on the cpu only, got ", x_any.describe());
+  AffineConv r;
+  r.x = x_any.to_channels_last();
+  r.desc = describe(r.x, w, p, true, op);
+  for (const Tensor* t : {&scale, &shift}) {
+    AR1_CHECK(t->dim() == 1 && t->size(0) == r.desc.c_out, "[", op, "] ",
+              t == &scale ? "scale" : "shift", " must be [", r.desc.c_out, "], got ",
+              t->describe());
+  }
+  r.desc.bias = true;
+  r.desc.relu = relu;
+  // The scale folded into the weights: conv(x, w) * s = conv(x, w * s) per output channel.
+  r.folded = Tensor::empty(w.shape());
+  const int64_t per_out = w.numel() / r.desc.c_out;
+  const float* wp = w.data<float>();
+  const float* sp = scale.data<float>();
+  float* fp = r.folded.data<float>();
+  for (int64_t o = 0; o < r.desc.c_out; ++o) {
+    for (int64_t i = o * per_out; i < (o + 1) * per_out; ++i) fp[i] = wp[i] * sp[o];
+  }
+  r.y = empty_channels_last({r.desc.n, r.desc.c_out, r.desc.oh(), r.desc.ow()});
+  kernels::conv2d_forward(r.x.device(), detail::f32(r.y), detail::f32(r.x),
+                          detail::f32(r.folded), r.desc, detail::f32(shift));
+  return r;
+}
+
+}  // namespace
+
+Tensor conv2d_affine(const Tensor& x, const Tensor& w_in, const Tensor& scale_in,
                      const Tensor& shift_in, const ConvParams& p, bool relu) {
   constexpr const char* op = "conv2d_affine";
-  const Tensor x_any = detail::dense_f32_keep_format(x_in, op, "input");
   const Tensor w = detail::dense_f32(w_in, op, "weight");
   const Tensor scale = detail::dense_f32(scale_in, op, "scale");
   const Tensor shift = detail::dense_f32(shift_in, op, "shift");
-  detail::check_rank(x_any, 4, op, "input [N, C, H, W]");
-  AR1_CHECK(!autograd::needs_graph({&x_any, &w, &scale, &shift}), "[", op,
+  check_defined(x, op, "input");
+  AR1_CHECK(!autograd::needs_graph({&x, &w, &scale, &shift}), "[", op,
             "] records no gradient: run it under NoGradGuard on tensors that need none, or use "
-            "conv2d followed by the affine map");
-  AR1_CHECK(x_any.device().is_cpu(), "[", op, "] runs on the cpu only, got ", x_any.describe());
-  const Tensor x = x_any.to_channels_last();
-  kernels::ConvDesc d = describe(x, w, p, true, op);
-  for (const Tensor* t : {&scale, &shift}) {
-    AR1_CHECK(t->dim() == 1 && t->size(0) == d.c_out, "[", op, "] ",
-              t == &scale ? "scale" : "shift", " must be [", d.c_out, "], got ", t->describe());
+            "conv2d_batch_renorm_eval");
+  return affine_conv_forward(x, w, scale, shift, p, relu, op).y;
+}
+
+Tensor conv2d_batch_renorm_eval(const Tensor& x, const Tensor& w_in, const Tensor& gamma_in,
+                                const Tensor& beta_in, const Tensor& running_mean,
+                                const Tensor& running_std, const ConvParams& p, bool relu) {
+  constexpr const char* op = "conv2d_batch_renorm_eval";
+  const Tensor w = detail::dense_f32(w_in, op, "weight");
+  const Tensor gamma = detail::dense_f32(gamma_in, op, "gamma");
+  const Tensor beta = detail::dense_f32(beta_in, op, "beta");
+  const Tensor mean = detail::dense_f32(running_mean, op, "running_mean");
+  const Tensor std = detail::dense_f32(running_std, op, "running_std");
+  check_defined(x, op, "input");
+  const int64_t c = w.dim() >= 1 ? w.size(0) : 0;
+  for (const Tensor* t : {&gamma, &beta, &mean, &std}) {
+    AR1_CHECK(t->dim() == 1 && t->size(0) == c, "[", op, "] gamma, beta and the running "
+              "statistics must be [", c, "] (one per output channel), got ", t->describe());
   }
-  d.bias = true;
-  d.relu = relu;
-  // The scale folded into the weights: conv(x, w) * s = conv(x, w * s) per output channel.
-  Tensor folded = Tensor::empty(w.shape());
-  const int64_t per_out = w.numel() / d.c_out;
-  const float* wp = w.data<float>();
-  const float* sp = scale.data<float>();
-  float* fp = folded.data<float>();
-  for (int64_t o = 0; o < d.c_out; ++o) {
-    for (int64_t i = 0; i < per_out; ++i) fp[o * per_out + i] = wp[o * per_out + i] * sp[o];
+  // y = gamma (z - mu) / sigma + beta = s z + b, s and b in double as the evaluation kernel.
+  Tensor scale = Tensor::empty({c}), shift = Tensor::empty({c});
+  for (int64_t o = 0; o < c; ++o) {
+    const double s = static_cast<double>(gamma.data<float>()[o]) / std.data<float>()[o];
+    scale.data<float>()[o] = static_cast<float>(s);
+    shift.data<float>()[o] =
+        static_cast<float>(beta.data<float>()[o] - s * mean.data<float>()[o]);
   }
-  Tensor y = empty_channels_last({d.n, d.c_out, d.oh(), d.ow()});
-  kernels::conv2d_forward(x.device(), detail::f32(y), detail::f32(x), detail::f32(folded), d,
-                          detail::f32(shift));
-  return y;
+  AffineConv r = affine_conv_forward(x, w, scale, shift, p, relu, op);
+  if (autograd::needs_graph({&x, &w, &gamma, &beta})) {
+    // Copies of the statistics: later updates of the buffers must not change this graph.
+    auto node = std::make_shared<Conv2dBatchReNormEvalBackward>(
+        r.x.detach(), w.detach(), r.folded, scale, mean.clone(), std.clone(), r.y.detach(),
+        r.desc);
+    autograd::record(node, {&x, &w, &gamma, &beta}, r.y);
+  }
+  return r.y;
 }
 
 }  // namespace ar1::nn

@@ -1,6 +1,5 @@
 #include "nn/models/mobilenet_v1.h"
 
-#include "core/autograd/node.h"
 
 namespace ar1::nn {
 
@@ -43,14 +42,11 @@ ConvBnRelu::ConvBnRelu(const Conv2dOptions& conv, const BatchReNormOptions& bn, 
 }
 
 Tensor ConvBnRelu::forward(const Tensor& x) {
-  const Tensor& w = conv_->weight();
-  const bool fold = !bn_->is_training() && x.device().is_cpu() &&
-                    !autograd::needs_graph({&x, &w, &bn_->gamma(), &bn_->beta()});
-  if (!fold) return bn_->forward(conv_->forward(x));
-  const auto [scale, shift] = bn_->eval_affine();
+  if (bn_->is_training() || !x.device().is_cpu()) return bn_->forward(conv_->forward(x));
   const Conv2dOptions& c = conv_->options();
-  return conv2d_affine(x, w, scale, shift, {c.stride, c.padding, c.groups},
-                       bn_->options().fuse_relu);
+  return conv2d_batch_renorm_eval(x, conv_->weight(), bn_->gamma(), bn_->beta(),
+                                  bn_->running_mean(), bn_->running_std(),
+                                  {c.stride, c.padding, c.groups}, bn_->options().fuse_relu);
 }
 
 MobileNetV1::MobileNetV1(const MobileNetConfig& config, Generator& gen, WeightInit init)

@@ -28,8 +28,8 @@ class ConvBnRelu : public Module {
   ConvBnRelu(const Conv2dOptions& conv, const BatchReNormOptions& bn, Generator& gen,
              WeightInit init);
   std::string type_name() const override { return "ConvBnRelu"; }
-  // With the BatchReNorm in evaluation mode and no gradient to record, one convolution with
-  // the BatchReNorm folded in (nn::conv2d_affine); else conv, then BatchReNorm.
+  // With the BatchReNorm in evaluation mode, one convolution with it folded in
+  // (nn::conv2d_batch_renorm_eval); in training mode conv, then BatchReNorm.
   Tensor forward(const Tensor& x) override;
   const std::shared_ptr<Conv2d>& conv() const { return conv_; }
   const std::shared_ptr<BatchReNorm2d>& bn() const { return bn_; }

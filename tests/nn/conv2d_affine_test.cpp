@@ -1,9 +1,11 @@
-// nn::conv2d_affine (an evaluation-mode BatchReNorm folded into the convolution before it)
-// against conv2d followed by batch_renorm in evaluation mode, for the kernel paths it takes:
-// dense, depthwise, a pointwise on few pixels (the sgemm path) and one on many.
+// nn::conv2d_affine and nn::conv2d_batch_renorm_eval (an evaluation-mode BatchReNorm folded
+// into the convolution before it) against conv2d followed by batch_renorm in evaluation mode,
+// for the kernel paths they take: dense, depthwise, a pointwise on few pixels (the sgemm path)
+// and one on many; the folded gradients also against finite differences.
 //
-// Tolerance: 1e-5 of the largest reference magnitude; folding the scale into the weights only
-// moves where one rounding happens.
+// Tolerance: 1e-5 of the largest reference magnitude (values), 1e-4 (gradients: the weight
+// and gamma gradients are sums reassociated through the folded weights); finite differences
+// with gradcheck.h's defaults.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -13,8 +15,24 @@
 #include "core/rng.h"
 #include "nn/functional.h"
 #include "nn/modules/batch_renorm2d.h"
+#include "tests/support/gradcheck.h"
 
 using namespace ar1;
+
+namespace {
+
+// max |a - b| / max |b|.
+double scaled_error(const std::vector<float>& a, const std::vector<float>& b) {
+  REQUIRE(a.size() == b.size());
+  double err = 0, mag = 1e-30;
+  for (size_t i = 0; i < a.size(); ++i) {
+    err = std::max(err, static_cast<double>(std::fabs(a[i] - b[i])));
+    mag = std::max(mag, static_cast<double>(std::fabs(b[i])));
+  }
+  return err / mag;
+}
+
+}  // namespace
 
 TEST_CASE("conv2d_affine equals conv2d then batch_renorm in evaluation mode") {
   struct Case {
@@ -46,12 +64,7 @@ TEST_CASE("conv2d_affine equals conv2d then batch_renorm in evaluation mode") {
       const auto [scale, shift] = bn.eval_affine();
       const std::vector<float> got =
           nn::conv2d_affine(x, w, scale, shift, p, relu).to_vector<float>();
-      double err = 0, mag = 1e-30;
-      for (size_t i = 0; i < want.size(); ++i) {
-        err = std::max(err, static_cast<double>(std::fabs(got[i] - want[i])));
-        mag = std::max(mag, static_cast<double>(std::fabs(want[i])));
-      }
-      CHECK(err / mag < 1e-5);
+      CHECK(scaled_error(got, want) < 1e-5);
     }
   }
 }
@@ -62,4 +75,52 @@ TEST_CASE("conv2d_affine refuses to run where a gradient would be recorded") {
   Tensor w = normal({2, 2, 1, 1}, gen).set_requires_grad(true);
   CHECK_THROWS_WITH(nn::conv2d_affine(x, w, Tensor::ones({2}), Tensor::zeros({2}), {}, true),
                     doctest::Contains("NoGradGuard"));
+}
+
+TEST_CASE("conv2d_batch_renorm_eval gives the separate ops' values and gradients") {
+  for (const bool relu : {false, true}) {
+    for (const int64_t groups : {1, 8}) {
+      CAPTURE(relu);
+      CAPTURE(groups);
+      struct Result {
+        std::vector<float> y, dx, dw, dgamma, dbeta;
+      };
+      auto run = [&](bool folded) {
+        Generator gen(21);
+        Tensor x = normal({3, 8, 6, 6}, gen).set_requires_grad(true);
+        Tensor w = normal({8, 8 / groups, 3, 3}, gen).set_requires_grad(true);
+        Tensor gamma = normal({8}, gen, 1.f, 0.3f).set_requires_grad(true);
+        Tensor beta = normal({8}, gen, 0.f, 0.3f).set_requires_grad(true);
+        const Tensor mean = normal({8}, gen, 2.f, 1.f), std = normal({8}, gen, 3.f, 0.3f);
+        const nn::ConvParams p{1, 1, groups};
+        nn::BatchReNormParams bp;
+        bp.training = false, bp.relu = relu;
+        const Tensor y =
+            folded ? nn::conv2d_batch_renorm_eval(x, w, gamma, beta, mean, std, p, relu)
+                   : nn::batch_renorm(nn::conv2d(x, w, p), gamma, beta, mean, std, bp);
+        nn::sum(nn::mul(y, normal(y.shape(), gen))).backward();
+        return Result{y.to_vector<float>(), x.grad().to_vector<float>(),
+                      w.grad().to_vector<float>(), gamma.grad().to_vector<float>(),
+                      beta.grad().to_vector<float>()};
+      };
+      const Result a = run(true), b = run(false);
+      CHECK(scaled_error(a.y, b.y) < 1e-5);
+      CHECK(scaled_error(a.dx, b.dx) < 1e-4);
+      CHECK(scaled_error(a.dw, b.dw) < 1e-4);
+      CHECK(scaled_error(a.dgamma, b.dgamma) < 1e-4);
+      CHECK(scaled_error(a.dbeta, b.dbeta) < 1e-4);
+    }
+  }
+}
+
+TEST_CASE("conv2d_batch_renorm_eval gradients match finite differences") {
+  Generator gen(22);
+  const Tensor mean = normal({4}, gen, 0.5f, 0.5f), std = normal({4}, gen, 2.f, 0.2f);
+  ar1::testing::check_gradients(
+      [&](const std::vector<Tensor>& in) {
+        return nn::conv2d_batch_renorm_eval(in[0], in[1], in[2], in[3], mean, std, {2, 1, 1},
+                                            false);
+      },
+      {normal({2, 3, 5, 5}, gen), normal({4, 3, 3, 3}, gen), normal({4}, gen, 1.f, 0.3f),
+       normal({4}, gen)});
 }

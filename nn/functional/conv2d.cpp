@@ -64,7 +64,8 @@ class Conv2dBatchReNormEvalBackward final : public autograd::Node {
     bd.n = desc_.n, bd.c = c, bd.hw = desc_.oh() * desc_.ow();
     bd.training = false, bd.relu = desc_.relu, bd.channels_last = true;
     const Tensor ones = Tensor::ones({c}), zeros = Tensor::zeros({c});
-    Tensor gm = empty_channels_last(g.shape()), db = Tensor::empty({c}), unused = Tensor::empty({c});
+    Tensor gm = empty_channels_last(g.shape());
+    Tensor db = Tensor::empty({c}), unused = Tensor::empty({c});
     kernels::batch_renorm_backward(g.device(), detail::f32(gm), detail::f32(unused),
                                    detail::f32(db), detail::f32(g), detail::f32(y_),
                                    detail::f32(y_), detail::f32(ones), detail::f32(zeros),

@@ -61,7 +61,8 @@ TEST_CASE("channels_last convolutions match the plain reference loops, forward a
 
     const Tensor dy = normal(y.shape(), gen);
     nn::sum(nn::mul(y, dy)).backward();
-    std::vector<float> dx_ref(static_cast<size_t>(x.numel())), dw_ref(static_cast<size_t>(w.numel()));
+    std::vector<float> dx_ref(static_cast<size_t>(x.numel()));
+    std::vector<float> dw_ref(static_cast<size_t>(w.numel()));
     kernels::reference::conv2d_backward_data(dx_ref.data(), dy.data<float>(), w.data<float>(), d);
     kernels::reference::conv2d_backward_weights(dw_ref.data(), dy.data<float>(), x.data<float>(),
                                                 d);

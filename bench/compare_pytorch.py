@@ -109,6 +109,26 @@ def worker(config, workload, size, iterations):
     y = torch.randint(0, 50, (128,))
     loss_fn = nn.CrossEntropyLoss()
 
+    def freeze_lat_features(sample):
+        """AR1 after the first experience: lat_features frozen in eval mode. Returns the
+        latent shape."""
+        net.train()
+        net.lat_features.eval()
+        for p in net.lat_features.parameters():
+            p.requires_grad_(False)
+        with torch.no_grad():
+            return net.lat_features(sample[:1]).shape[1:]
+
+    def inc_step(inp, replayed, target):
+        """New images through the frozen lat_features, joined by replayed latents."""
+        opt.zero_grad(set_to_none=True)
+        with torch.no_grad():
+            lat = net.lat_features(inp)
+        loss = loss_fn(net.head(torch.cat([lat, replayed])), target)
+        loss.backward()
+        opt.step()
+        return loss
+
     if workload == "train_step_exp0":
         net.train()
         net.lat_features.eval()
@@ -120,47 +140,20 @@ def worker(config, workload, size, iterations):
             return loss
         args = (x, y)
     elif workload == "ar1_inc_step":
-        net.train()
-        net.lat_features.eval()
-        for p in net.lat_features.parameters():
-            p.requires_grad_(False)
-        with torch.no_grad():
-            latent_shape = net.lat_features(x[:1]).shape[1:]
+        latent_shape = freeze_lat_features(x)
         replay = torch.randn(107, *latent_shape).to(memory_format=fmt)
-        new = x[:21]
-        def step_fn(inp, replayed, target):
-            opt.zero_grad(set_to_none=True)
-            with torch.no_grad():
-                lat = net.lat_features(inp)
-            loss = loss_fn(net.head(torch.cat([lat, replayed])), target)
-            loss.backward()
-            opt.step()
-            return loss
-        args = (new, replay, y)
+        step_fn = inc_step
+        args = (x[:21], replay, y)
     elif workload == "nic_experience":
         # One NICv2-391-style experience as Avalanche's AR1 runs it with lat_features frozen:
         # 300 new images, rm_sz 1500, 4 epochs of 15 iterations (21 new + 107 replayed; the
         # last batch has 6 new), lat_features recomputed every epoch (no latent cache), then
         # the kept images' latents recomputed for the memory.
-        net.train()
-        net.lat_features.eval()
-        for p in net.lat_features.parameters():
-            p.requires_grad_(False)
         images = torch.randn(300, 3, size, size).to(memory_format=fmt)
         labels = torch.randint(0, 50, (300,))
-        with torch.no_grad():
-            latent_shape = net.lat_features(images[:1]).shape[1:]
+        latent_shape = freeze_lat_features(images)
         memory = torch.randn(1500, *latent_shape).to(memory_format=fmt)
         memory_y = torch.randint(0, 50, (1500,))
-
-        def inc_step(inp, replayed, target):
-            opt.zero_grad(set_to_none=True)
-            with torch.no_grad():
-                lat = net.lat_features(inp)
-            loss = loss_fn(net.head(torch.cat([lat, replayed])), target)
-            loss.backward()
-            opt.step()
-            return loss
 
         def run_experience(step):
             for _ in range(4):

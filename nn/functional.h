@@ -4,6 +4,8 @@
 // is given and no gradient is needed), calls its kernel through kernels/ dispatch, and records
 // its backward node when grad mode is on and an input requires a gradient.
 // Implementations: nn/functional/<op>.cpp, one op (forward + backward node) per file.
+#include <utility>
+
 #include "core/tensor.h"
 
 namespace ar1::nn {
@@ -84,5 +86,12 @@ struct BatchReNormParams {
 Tensor batch_renorm(const Tensor& x, const Tensor& gamma, const Tensor& beta,
                     const Tensor& running_mean, const Tensor& running_std,
                     const BatchReNormParams& params);
+
+// The evaluation-mode map of batch_renorm as y = scale x + shift per channel: scale =
+// gamma / sigma, shift = beta - scale mu (in double, as the evaluation kernel computes them).
+// All four inputs are [C] f32 on the cpu; no gradient.
+std::pair<Tensor, Tensor> batch_renorm_eval_affine(const Tensor& gamma, const Tensor& beta,
+                                                   const Tensor& running_mean,
+                                                   const Tensor& running_std);
 
 }  // namespace ar1::nn

@@ -122,4 +122,27 @@ Tensor batch_renorm(const Tensor& x_in, const Tensor& gamma_in, const Tensor& be
   return y;
 }
 
+std::pair<Tensor, Tensor> batch_renorm_eval_affine(const Tensor& gamma_in, const Tensor& beta_in,
+                                                   const Tensor& mean_in, const Tensor& std_in) {
+  constexpr const char* op = "batch_renorm_eval_affine";
+  const Tensor gamma = detail::dense_f32(gamma_in, op, "gamma");
+  const int64_t c = gamma.numel();
+  const Tensor beta = detail::dense_f32(beta_in, op, "beta");
+  const Tensor mean = detail::dense_f32(mean_in, op, "running_mean");
+  const Tensor std = detail::dense_f32(std_in, op, "running_std");
+  check_channel_vector(beta, c, "beta");
+  check_channel_vector(mean, c, "running_mean");
+  check_channel_vector(std, c, "running_std");
+  Tensor scale = Tensor::empty({c}), shift = Tensor::empty({c});
+  const float *g = gamma.data<float>(), *b = beta.data<float>();
+  const float *mu = mean.data<float>(), *sigma = std.data<float>();
+  float *sp = scale.data<float>(), *hp = shift.data<float>();
+  for (int64_t i = 0; i < c; ++i) {
+    const double a = static_cast<double>(g[i]) / sigma[i];
+    sp[i] = static_cast<float>(a);
+    hp[i] = static_cast<float>(b[i] - a * mu[i]);
+  }
+  return {scale, shift};
+}
+
 }  // namespace ar1::nn

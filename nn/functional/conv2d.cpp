@@ -233,14 +233,7 @@ Tensor conv2d_batch_renorm_eval(const Tensor& x, const Tensor& w_in, const Tenso
     AR1_CHECK(t->dim() == 1 && t->size(0) == c, "[", op, "] gamma, beta and the running "
               "statistics must be [", c, "] (one per output channel), got ", t->describe());
   }
-  // y = gamma (z - mu) / sigma + beta = s z + b, s and b in double as the evaluation kernel.
-  Tensor scale = Tensor::empty({c}), shift = Tensor::empty({c});
-  for (int64_t o = 0; o < c; ++o) {
-    const double s = static_cast<double>(gamma.data<float>()[o]) / std.data<float>()[o];
-    scale.data<float>()[o] = static_cast<float>(s);
-    shift.data<float>()[o] =
-        static_cast<float>(beta.data<float>()[o] - s * mean.data<float>()[o]);
-  }
+  const auto [scale, shift] = batch_renorm_eval_affine(gamma, beta, mean, std);
   AffineConv r = affine_conv_forward(x, w, scale, shift, p, relu, op);
   if (autograd::needs_graph({&x, &w, &gamma, &beta})) {
     // Copies of the statistics: later updates of the buffers must not change this graph.

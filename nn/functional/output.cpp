@@ -25,17 +25,24 @@ Tensor make_output(const Tensor& out, const Shape& shape, Device device, bool ne
   return out;
 }
 
-Tensor dense_f32(const Tensor& t, const char* op, const char* what) {
+namespace {
+
+void check_f32_nonempty(const Tensor& t, const char* op, const char* what) {
   check_dtype(t, DType::f32, op, what);
   AR1_CHECK(t.numel() > 0, "[", op, "] ", what, " is empty: ", t.describe());
+}
+
+}  // namespace
+
+Tensor dense_f32(const Tensor& t, const char* op, const char* what) {
+  check_f32_nonempty(t, op, what);
   return t.contiguous();
 }
 
 bool stored_channels_last(const Tensor& t) { return is_channels_last(t) && !t.is_contiguous(); }
 
 Tensor dense_f32_keep_format(const Tensor& t, const char* op, const char* what) {
-  check_dtype(t, DType::f32, op, what);
-  AR1_CHECK(t.numel() > 0, "[", op, "] ", what, " is empty: ", t.describe());
+  check_f32_nonempty(t, op, what);
   return is_channels_last(t) ? t : t.contiguous();
 }
 

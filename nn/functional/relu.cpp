@@ -28,11 +28,11 @@ class ReluBackward final : public autograd::Node {
 }  // namespace
 
 Tensor relu(const Tensor& x_in, const Tensor& out) {
-  const bool channels_last = detail::stored_channels_last(x_in) && !out.defined();
-  const Tensor x = channels_last ? x_in : detail::dense_f32(x_in, "relu", "input");
-  check_dtype(x, DType::f32, "relu", "input");
+  // Elementwise: the result keeps a channels-last input's memory order (not into out=).
+  const Tensor x = out.defined() ? detail::dense_f32(x_in, "relu", "input")
+                                 : detail::dense_f32_keep_format(x_in, "relu", "input");
+  const bool channels_last = detail::stored_channels_last(x);
   const bool grad = autograd::needs_graph({&x});
-  // Elementwise: the result keeps a channels-last input's memory order.
   Tensor y = channels_last ? detail::empty_in_format(x.shape(), x.device(), true)
                            : detail::make_output(out, x.shape(), x.device(), grad, "relu");
   kernels::relu_forward(x.device(), detail::f32(y), detail::f32(x), x.numel());

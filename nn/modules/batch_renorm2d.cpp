@@ -28,17 +28,4 @@ Tensor BatchReNorm2d::forward(const Tensor& x) {
   return y;
 }
 
-std::pair<Tensor, Tensor> BatchReNorm2d::eval_affine() const {
-  const int64_t c = gamma_.numel();
-  Tensor scale = Tensor::empty({c}), shift = Tensor::empty({c});
-  const Tensor g = gamma_.contiguous(), b = beta_.contiguous();
-  for (int64_t i = 0; i < c; ++i) {
-    const double a = static_cast<double>(g.data<float>()[i]) / running_std_.data<float>()[i];
-    scale.data<float>()[i] = static_cast<float>(a);
-    shift.data<float>()[i] =
-        static_cast<float>(b.data<float>()[i] - a * running_mean_.data<float>()[i]);
-  }
-  return {scale, shift};
-}
-
 }  // namespace ar1::nn

@@ -6,7 +6,6 @@
 // After every training forward of a batch of N: if r_max < max_r_max then r_max += r_d_inc * N,
 // and likewise d_max (no clamp to the cap, as SPEC.md says). AR1 sets r_max / d_max to the caps
 // and r_d_inc to 0 from the second experience on.
-#include <utility>
 #include "nn/functional.h"
 #include "nn/module.h"
 
@@ -34,9 +33,6 @@ class BatchReNorm2d : public Module {
   const Tensor& beta() const { return beta_; }
   const Tensor& running_mean() const { return running_mean_; }
   const Tensor& running_std() const { return running_std_; }
-  // The evaluation-mode map y = scale x + shift per channel: scale = gamma / sigma,
-  // shift = beta - scale mu (computed in double, as the evaluation kernel does).
-  std::pair<Tensor, Tensor> eval_affine() const;
 
   const BatchReNormOptions& options() const { return options_; }
   double momentum() const { return options_.momentum; }

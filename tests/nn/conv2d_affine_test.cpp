@@ -61,7 +61,9 @@ TEST_CASE("conv2d_affine equals conv2d then batch_renorm in evaluation mode") {
       const nn::ConvParams p{c.stride, c.k / 2, c.groups};
       NoGradGuard no_grad;
       const std::vector<float> want = bn.forward(nn::conv2d(x, w, p)).to_vector<float>();
-      const auto [scale, shift] = bn.eval_affine();
+      const auto [scale, shift] = nn::batch_renorm_eval_affine(bn.gamma(), bn.beta(),
+                                                               bn.running_mean(),
+                                                               bn.running_std());
       const std::vector<float> got =
           nn::conv2d_affine(x, w, scale, shift, p, relu).to_vector<float>();
       CHECK(scaled_error(got, want) < 1e-5);

@@ -55,6 +55,24 @@ struct BatchSizes : Plugin {
   }
 };
 
+// MobileNetV1 alpha 0.25 for 32 x 32 images of 4 classes.
+nn::MobileNetConfig small_mobilenet() {
+  nn::MobileNetConfig mc;
+  mc.alpha = 0.25;
+  mc.num_classes = 4;
+  mc.input_size = 32;
+  return mc;
+}
+
+// `count` random 32 x 32 RGB images, labels cycling through 4 classes.
+data::DatasetPtr noise_images(int64_t count, Generator& gen) {
+  std::vector<uint8_t> pixels(static_cast<size_t>(count * 32 * 32 * 3));
+  for (uint8_t& p : pixels) p = static_cast<uint8_t>(gen.next_below(256));
+  std::vector<int64_t> labels;
+  for (int64_t i = 0; i < count; ++i) labels.push_back(i % 4);
+  return std::make_shared<data::InMemoryDataset>(pixels, 32, 32, 3, labels, 4, "noise");
+}
+
 std::vector<int64_t> range(int64_t begin, int64_t end) {
   std::vector<int64_t> v;
   for (int64_t i = begin; i < end; ++i) v.push_back(i);
@@ -120,16 +138,9 @@ TEST_CASE("ar1 minibatches join new images and replayed latents as the formula s
 
 TEST_CASE("ar1 freezes the layers below freeze_below_layer and applies the BatchReNorm schedule") {
   Generator gen(2);
-  nn::MobileNetConfig mc;
-  mc.alpha = 0.25;
-  mc.num_classes = 4;
-  mc.input_size = 32;
+  const nn::MobileNetConfig mc = small_mobilenet();
   auto model = std::make_shared<nn::MobileNetV1>(mc, gen, nn::WeightInit::kaiming_normal_relu);
-  std::vector<uint8_t> pixels(16 * 32 * 32 * 3);
-  for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<uint8_t>(gen.next_below(256));
-  std::vector<int64_t> labels;
-  for (int64_t i = 0; i < 16; ++i) labels.push_back(i % 4);
-  const auto ds = std::make_shared<data::InMemoryDataset>(pixels, 32, 32, 3, labels, 4, "noise");
+  const auto ds = noise_images(16, gen);
 
   for (bool freeze_norm : {false, true}) {
     CAPTURE(freeze_norm);
@@ -214,16 +225,9 @@ TEST_CASE("ar1 latent cache reuses the frozen layers' activations and changes no
   // MobileNetV1 with lat_features frozen below layer 19 (freeze_norm) from the second
   // experience on; the same batches every epoch (shuffle off), so recomputing the frozen
   // layers gives the very values the cache keeps: everything must match bit for bit.
-  nn::MobileNetConfig mc;
-  mc.alpha = 0.25;
-  mc.num_classes = 4;
-  mc.input_size = 32;
+  const nn::MobileNetConfig mc = small_mobilenet();
   Generator data_gen(4);
-  std::vector<uint8_t> pixels(24 * 32 * 32 * 3);
-  for (uint8_t& p : pixels) p = static_cast<uint8_t>(data_gen.next_below(256));
-  std::vector<int64_t> labels;
-  for (int64_t i = 0; i < 24; ++i) labels.push_back(i % 4);
-  const auto ds = std::make_shared<data::InMemoryDataset>(pixels, 32, 32, 3, labels, 4, "noise");
+  const auto ds = noise_images(24, data_gen);
 
   struct Outcome {
     std::vector<std::vector<float>> params;

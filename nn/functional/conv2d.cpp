@@ -95,14 +95,15 @@ class Conv2dBatchReNormEvalBackward final : public autograd::Node {
       }
       if (next[2]) {
         dgamma = Tensor::empty({c});
+        const float *dbp = db.data<float>(), *mu = mean_.data<float>();
+        const float* sigma = std_.data<float>();
+        float* dgp = dgamma.data<float>();
         for (int64_t o = 0; o < c; ++o) {
           double ds = 0.0;
           for (int64_t i = o * per_out; i < (o + 1) * per_out; ++i) {
             ds += static_cast<double>(dfp[i]) * wp[i];
           }
-          dgamma.data<float>()[o] = static_cast<float>(
-              (ds - static_cast<double>(db.data<float>()[o]) * mean_.data<float>()[o]) /
-              std_.data<float>()[o]);
+          dgp[o] = static_cast<float>((ds - static_cast<double>(dbp[o]) * mu[o]) / sigma[o]);
         }
       }
     }

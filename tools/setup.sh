@@ -18,6 +18,8 @@ packages=(
   cmake g++ make                 # toolchain
   libeigen3-dev                  # matmul
   libdnnl-dev                    # oneDNN: convolutions
+  ocl-icd-opencl-dev opencl-headers  # Debian's oneDNN is built with its OpenCL GPU runtime,
+                                 # so its CMake package calls find_package(OpenCL REQUIRED)
   doctest-dev                    # tests
   libbenchmark-dev               # bench/
   zlib1g-dev                     # gzip'd IDX files

@@ -47,16 +47,22 @@ TEST_CASE("Conv2d, Linear, pooling, Flatten, ReLU and CrossEntropyLoss call thei
   CHECK_THROWS_AS(nn::Conv2d({4, 6, 3, 1, 1, 4}, gen), ar1::Error);  // 4 does not divide 6
 }
 
-TEST_CASE("weight initialisers give the PyTorch default bound and the per-group Kaiming-normal fan_out spread") {
+TEST_CASE("weight initialisers give the PyTorch default bound and the Kaiming-normal fan_in and per-group fan_out spreads") {
   Generator gen(2);
   nn::Conv2d def({64, 128, 3, 1, 1, 1}, gen);  // fan_in 576: uniform +-1/24
   const auto v = def.weight().to_vector<float>();
   const float bound = 1.f / 24.f;
   for (float a : v) REQUIRE(std::abs(a) <= bound);
   CHECK(stddev(def.weight()) == doctest::Approx(bound / std::sqrt(3.0)).epsilon(0.03));
+  // kaiming (SPEC.md 3c): fan_in = 64 * 3 * 3.
   nn::Conv2d kn({64, 128, 3, 1, 1, 1}, gen, nn::WeightInit::kaiming_normal_relu);
-  CHECK(stddev(kn.weight()) == doctest::Approx(std::sqrt(2.0 / (128 * 9))).epsilon(0.03));
-  // Depthwise: the fan_out of one group, 1 * 3 * 3 (see nn/modules/init.h).
-  nn::Conv2d kdw({128, 128, 3, 1, 1, 128}, gen, nn::WeightInit::kaiming_normal_relu);
-  CHECK(stddev(kdw.weight()) == doctest::Approx(std::sqrt(2.0 / 9)).epsilon(0.1));
+  CHECK(stddev(kn.weight()) == doctest::Approx(std::sqrt(2.0 / (64 * 9))).epsilon(0.03));
+  nn::Conv2d kout({64, 128, 3, 1, 1, 1}, gen, nn::WeightInit::kaiming_normal_relu_fan_out);
+  CHECK(stddev(kout.weight()) == doctest::Approx(std::sqrt(2.0 / (128 * 9))).epsilon(0.03));
+  // Depthwise: one input channel per group, and the fan_out of one group: both 1 * 3 * 3.
+  for (const auto init : {nn::WeightInit::kaiming_normal_relu,
+                          nn::WeightInit::kaiming_normal_relu_fan_out}) {
+    nn::Conv2d kdw({128, 128, 3, 1, 1, 128}, gen, init);
+    CHECK(stddev(kdw.weight()) == doctest::Approx(std::sqrt(2.0 / 9)).epsilon(0.1));
+  }
 }

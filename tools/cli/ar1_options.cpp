@@ -60,8 +60,9 @@ OptionTable train_options() {
              "the training pipeline is not random)", A);
   t.add_enum("replay-dtype", {"f32", "f16", "bf16", "u8"}, "f32",
              "storage type of the replay memory (u8: per-channel quantised)", A);
-  t.add_enum("init", {"pytorch", "kaiming"}, "kaiming",
-             "initialisation of conv weights without --weights (kaiming: normal, fan_out)", A);
+  t.add_enum("init", {"pytorch", "kaiming", "kaiming-fan-out"}, "kaiming",
+             "initialisation of conv weights without --weights (kaiming: normal, fan_in, "
+             "SPEC.md 3c; kaiming-fan-out: the per-group fan_out of earlier versions)", A);
 
   // Run settings.
   t.add_enum("dataset", {"fashion-mnist", "mnist", "cifar10", "cifar100", "core50", "folder"},

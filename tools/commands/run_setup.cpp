@@ -136,8 +136,10 @@ std::shared_ptr<nn::MobileNetV1> make_model(const ResolvedOptions& o, int64_t nu
   c.input_size = o.integer("image-size");
   c.bn.momentum = o.number("init-update-rate");
   Generator gen(static_cast<uint64_t>(o.integer("seed")) ^ 0x5eedull);
-  const auto init = o.str("init") == "kaiming" ? nn::WeightInit::kaiming_normal_relu
-                                               : nn::WeightInit::pytorch_default;
+  const std::string& name = o.str("init");
+  const auto init = name == "kaiming"           ? nn::WeightInit::kaiming_normal_relu
+                    : name == "kaiming-fan-out" ? nn::WeightInit::kaiming_normal_relu_fan_out
+                                                : nn::WeightInit::pytorch_default;
   auto model = std::make_shared<nn::MobileNetV1>(c, gen, init);
   const std::string& weights = o.str("weights");
   if (!weights.empty()) {

@@ -35,6 +35,7 @@
 
 #include "core/error.h"
 #include "kernels/conv2d.h"
+#include "kernels/cpu/fixed_blocks.h"
 #include "kernels/cpu/onednn_context.h"
 #include "kernels/threading.h"
 
@@ -210,11 +211,12 @@ OneDnnContext::ConvBuilder builder(CpuOp op) {
 }
 
 // Looks the entry up (building it once), points its user memories at the caller's buffers and
-// runs its steps: reorders in, the convolution, reorder out.
+// runs its steps: reorders in, the convolution, reorder out. `lane` picks the entry of one
+// OpenMP thread when blocks run concurrently (fixed_blocks.h).
 void run(CpuOp op, const ConvDesc& d, float* out, const float* in0, const float* in1,
-         const float* bias = nullptr) {
+         const float* bias = nullptr, int lane = 0) {
   OneDnnContext& ctx = OneDnnContext::instance();
-  const ConvKey key{op, num_threads(), d};
+  const ConvKey key{op, num_threads(), lane, d};
   const std::shared_ptr<ConvEntry> held = ctx.conv(key, builder(op));
   ConvEntry& entry = *held;
   std::lock_guard<std::mutex> lock(entry.mutex);
@@ -223,9 +225,52 @@ void run(CpuOp op, const ConvDesc& d, float* out, const float* in0, const float*
   entry.user_in1.set_data_handle(const_cast<float*>(in1));
   entry.user_out.set_data_handle(out);
   if (bias != nullptr) entry.user_bias.set_data_handle(const_cast<float*>(bias));
-  dnnl::stream& stream = ctx.stream();
-  for (ConvStep& step : entry.steps) step.prim.execute(stream, step.args);
-  stream.wait();
+  for (ConvStep& step : entry.steps) step.prim.execute(entry.stream, step.args);
+  entry.stream.wait();
+}
+
+// Backward-weights sums over the batch, and oneDNN splits that sum by thread. So the batch is
+// cut into blocks of images fixed by the shape; each block's weight gradient is computed by a
+// single-threaded primitive into a partial buffer of its own, and the partials are added in
+// block order: the same bits on any thread count. A block holds at least kMinBlockPixels output
+// pixels (so a thread's work stays large against the partials' extra pass, ~10 / pixels of
+// the convolution's time) and there are at most kMaxBlocks (the partials' memory).
+constexpr int64_t kMinBlockPixels = 512;
+constexpr int64_t kMaxBlocks = 32;
+
+int64_t images_per_block(const ConvDesc& d) {
+  const int64_t by_pixels = ceil_div(kMinBlockPixels, d.oh() * d.ow());
+  return std::min(d.n, std::max(by_pixels, ceil_div(d.n, kMaxBlocks)));
+}
+
+// Per-thread scratch for the partial sums, kept between calls (grows to the largest need).
+std::vector<float>& partials_buffer(size_t count) {
+  thread_local std::vector<float> buffer;
+  if (buffer.size() < count) buffer.resize(count);
+  return buffer;
+}
+
+void backward_weights_in_blocks(float* dw, const float* dy, const float* x, const ConvDesc& d) {
+  const int64_t per_block = images_per_block(d);
+  const int64_t blocks = ceil_div(d.n, per_block);
+  const int64_t w_count = d.c_out * (d.c_in / d.groups) * d.kh * d.kw;
+  const int64_t x_image = d.c_in * d.h * d.w, y_image = d.c_out * d.oh() * d.ow();
+  // Block 0 writes dw itself; blocks 1.. write their partials.
+  float* partials = blocks > 1 ? partials_buffer((blocks - 1) * w_count).data() : nullptr;
+  for_each_fixed_block(blocks, [&](int64_t b) {
+    ConvDesc block = d;
+    block.n = std::min(per_block, d.n - b * per_block);
+    float* out = b == 0 ? dw : partials + (b - 1) * w_count;
+    run(CpuOp::conv_backward_weights, block, out, dy + b * per_block * y_image,
+        x + b * per_block * x_image, nullptr, omp_get_thread_num());
+  });
+  if (blocks == 1) return;
+#pragma omp parallel for schedule(static) if (w_count > 4096)
+  for (int64_t i = 0; i < w_count; ++i) {
+    float sum = dw[i];
+    for (int64_t b = 1; b < blocks; ++b) sum += partials[(b - 1) * w_count + i];
+    dw[i] = sum;
+  }
 }
 
 // A channels-last pointwise convolution (1x1, stride 1, no padding, one group) is one GEMM over
@@ -242,16 +287,15 @@ bool runs_as_gemm(const ConvDesc& d) {
 
 // Row-major C[m, n] = op(A) op(B) through oneDNN's sgemm.
 void sgemm(char trans_a, char trans_b, int64_t m, int64_t n, int64_t k, const float* a,
-           int64_t lda, const float* b, int64_t ldb, float* c) {
+           int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc) {
   const dnnl_status_t status =
-      dnnl_sgemm(trans_a, trans_b, m, n, k, 1.f, a, lda, b, ldb, 0.f, c, n);
+      dnnl_sgemm(trans_a, trans_b, m, n, k, 1.f, a, lda, b, ldb, 0.f, c, ldc);
   AR1_CHECK(status == dnnl_success, "[conv2d] oneDNN sgemm failed with status ",
             static_cast<int>(status));
 }
 
 // y[r, c] += bias[c] over rows of channels-last output, then ReLU.
 void add_bias(float* y, const float* bias, int64_t rows, int64_t c, bool relu) {
-#pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     float* row = y + r * c;
     for (int64_t i = 0; i < c; ++i) {
@@ -259,6 +303,25 @@ void add_bias(float* y, const float* bias, int64_t rows, int64_t c, bool relu) {
       row[i] = relu ? std::max(v, 0.f) : v;
     }
   }
+}
+
+// The sgemm path in blocks fixed by the shape (fixed_blocks.h): oneDNN's sgemm picks its
+// k-blocking and may split k by thread. Forward and backward-data cut the pixel rows, backward-
+// weights cuts the output channels, so every k-sum runs whole inside one single-threaded call.
+// At least kGemmMinBlockRows rows a block, at most kGemmBlocks blocks (each block reads the
+// whole other operand once).
+constexpr int64_t kGemmMinBlockRows = 32;
+constexpr int64_t kGemmBlocks = 8;
+
+// Calls gemm_block(first_row, rows) over [0, total) in fixed blocks.
+template <class GemmBlock>
+void gemm_in_blocks(int64_t total, GemmBlock&& gemm_block) {
+  const int64_t per_block =
+      std::min(total, std::max(kGemmMinBlockRows, ceil_div(total, kGemmBlocks)));
+  for_each_fixed_block(ceil_div(total, per_block), [&](int64_t b) {
+    const int64_t first = b * per_block;
+    gemm_block(first, std::min(per_block, total - first));
+  });
 }
 
 }  // namespace
@@ -270,9 +333,12 @@ void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& d,
             " but a bias pointer was ", bias != nullptr ? "given" : "not given");
   if (d.n == 0) return;
   if (runs_as_gemm(d)) {
-    const int64_t rows = d.n * d.h * d.w;
-    sgemm('N', 'T', rows, d.c_out, d.c_in, x, d.c_in, w, d.c_in, y);
-    if (d.bias) add_bias(y, bias, rows, d.c_out, d.relu);
+    gemm_in_blocks(d.n * d.h * d.w, [&](int64_t first, int64_t rows) {
+      float* y_rows = y + first * d.c_out;
+      sgemm('N', 'T', rows, d.c_out, d.c_in, x + first * d.c_in, d.c_in, w, d.c_in, y_rows,
+            d.c_out);
+      if (d.bias) add_bias(y_rows, bias, rows, d.c_out, d.relu);
+    });
     return;
   }
   run(CpuOp::conv_forward, d, y, x, w, bias);
@@ -283,7 +349,10 @@ void conv2d_backward_data(float* dx, const float* dy, const float* w, const Conv
   AR1_CHECK(!d.bias, "[conv2d_backward_data] a fused bias is forward only");
   if (d.n == 0) return;
   if (runs_as_gemm(d)) {
-    sgemm('N', 'N', d.n * d.h * d.w, d.c_in, d.c_out, dy, d.c_out, w, d.c_in, dx);
+    gemm_in_blocks(d.n * d.h * d.w, [&](int64_t first, int64_t rows) {
+      sgemm('N', 'N', rows, d.c_in, d.c_out, dy + first * d.c_out, d.c_out, w, d.c_in,
+            dx + first * d.c_in, d.c_in);
+    });
     return;
   }
   run(CpuOp::conv_backward_data, d, dx, dy, w);
@@ -297,10 +366,14 @@ void conv2d_backward_weights(float* dw, const float* dy, const float* x, const C
     return;
   }
   if (runs_as_gemm(d)) {
-    sgemm('T', 'N', d.c_out, d.c_in, d.n * d.h * d.w, dy, d.c_out, x, d.c_in, dw);
+    // dw[o, i] = sum over pixel rows r of dy[r, o] x[r, i]: output-channel rows in blocks.
+    gemm_in_blocks(d.c_out, [&](int64_t first, int64_t rows) {
+      sgemm('T', 'N', rows, d.c_in, d.n * d.h * d.w, dy + first, d.c_out, x, d.c_in,
+            dw + first * d.c_in, d.c_in);
+    });
     return;
   }
-  run(CpuOp::conv_backward_weights, d, dw, dy, x);
+  backward_weights_in_blocks(dw, dy, x, d);
 }
 
 }  // namespace ar1::kernels::cpu

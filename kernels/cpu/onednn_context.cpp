@@ -2,7 +2,7 @@
 
 namespace ar1::kernels::cpu {
 
-OneDnnContext::OneDnnContext() : engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {}
+OneDnnContext::OneDnnContext() : engine_(dnnl::engine::kind::cpu, 0) {}
 
 OneDnnContext& OneDnnContext::instance() {
   // Function-local static: built on first use, thread-safe initialisation (C++11).
@@ -21,6 +21,7 @@ std::shared_ptr<ConvEntry> OneDnnContext::conv(const ConvKey& key, ConvBuilder b
   // Built under the map lock: a first call per shape is rare, and this keeps two threads from
   // building the same primitive twice. A builder that throws leaves nothing in the cache.
   auto entry = std::make_shared<ConvEntry>();
+  entry->stream = dnnl::stream(engine_);
   build(*entry, key.desc, engine_);
   if (conv_cache_.size() >= kMaxEntries) {
     auto oldest = conv_cache_.begin();

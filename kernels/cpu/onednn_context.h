@@ -1,5 +1,5 @@
 #pragma once
-// The CPU backend context: one oneDNN cpu engine, one stream, and a cache of convolution
+// The CPU backend context: one oneDNN cpu engine and a cache of convolution
 // primitives keyed by a POD ConvKey, so a primitive (with its reorders and scratch memory) is
 // built once per shape and reused by every later call of that shape.
 //
@@ -28,9 +28,12 @@ enum class CpuOp : uint8_t { conv_forward, conv_backward_data, conv_backward_wei
 // The cache key. `threads` is part of it because a oneDNN primitive descriptor records the
 // OpenMP thread count at creation and keeps using it: after set_num_threads(k) a shape gets
 // a fresh primitive built for k threads instead of silently running with the old count.
+// `lane` is the OpenMP thread that runs the entry when a call is cut into single-threaded
+// blocks (fixed_blocks.h): blocks of one shape run concurrently, each on an entry of its own.
 struct ConvKey {
   CpuOp op = CpuOp::conv_forward;
   int threads = 0;
+  int lane = 0;
   ConvDesc desc;
   friend bool operator==(const ConvKey&, const ConvKey&) = default;
 };
@@ -40,6 +43,7 @@ struct ConvKeyHash {
     size_t h = ConvDescHash{}(k.desc);
     h = h * 1000003u ^ static_cast<size_t>(k.op);
     h = h * 1000003u ^ static_cast<size_t>(k.threads);
+    h = h * 1000003u ^ static_cast<size_t>(k.lane);
     return h;
   }
 };
@@ -58,6 +62,9 @@ struct ConvStep {
 //   backward weights: in0 = dy, in1 = x,  out = dw
 struct ConvEntry {
   std::mutex mutex;  // held while executing: the buffers below are shared per entry
+  // A stream of its own: entries of different lanes execute at the same time, and a oneDNN
+  // stream is not meant to be shared by concurrent callers.
+  dnnl::stream stream;
   // Plain (NCHW / OIHW / goihw) memories with no buffer of their own: each call points them
   // at the caller's buffers with set_data_handle.
   dnnl::memory user_in0, user_in1, user_out;
@@ -74,7 +81,6 @@ class OneDnnContext {
   static OneDnnContext& instance();
 
   const dnnl::engine& engine() const { return engine_; }
-  dnnl::stream& stream() { return stream_; }
 
   // The entry for `key`, built by `build(entry, key.desc, engine)` on the first call for that
   // key. A plain function pointer, not std::function: a lookup must not allocate. The caller
@@ -83,7 +89,8 @@ class OneDnnContext {
   // unbounded cache of their blocked buffers grew a NIC run by ~25 MB per experience).
   using ConvBuilder = void (*)(ConvEntry&, const ConvDesc&, const dnnl::engine&);
   std::shared_ptr<ConvEntry> conv(const ConvKey& key, ConvBuilder build);
-  static constexpr size_t kMaxEntries = 192;
+  // Room for MobileNetV1's 27 layers x 3 ops x (a full and a last block) on a few lanes.
+  static constexpr size_t kMaxEntries = 512;
 
   // Number of cached entries (all ops), for tests.
   size_t cache_size() const;
@@ -92,7 +99,6 @@ class OneDnnContext {
   OneDnnContext();
 
   dnnl::engine engine_;
-  dnnl::stream stream_;
   mutable std::mutex mutex_;
   struct Cached {
     std::shared_ptr<ConvEntry> entry;

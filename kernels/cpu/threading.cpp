@@ -1,19 +1,18 @@
 // One thread count for oneDNN (OpenMP runtime: it honours omp_set_num_threads), Eigen and our
-// own OpenMP loops. The setting lives in OpenMP's nthreads-var and Eigen's own counter, so there
-// is no extra state here. Like omp_set_num_threads itself, it applies to parallel regions
+// own OpenMP loops. The setting lives in OpenMP's nthreads-var, so there is no extra state
+// here. Like omp_set_num_threads itself, it applies to parallel regions
 // started from the calling thread (the thread that runs training).
 #include "kernels/threading.h"
 
 #include <omp.h>
-
-#include <Eigen/Core>
 
 namespace ar1::kernels {
 
 void set_num_threads(int n) {
   if (n <= 0) n = omp_get_num_procs();
   omp_set_num_threads(n);
-  Eigen::setNbThreads(n);
+  // Eigen runs single-threaded inside our fixed blocks (fixed_blocks.h); with its own counter
+  // left at its default it follows OpenMP's count, which is 1 there.
 }
 
 int num_threads() { return omp_get_max_threads(); }

@@ -173,38 +173,6 @@ TEST_CASE("conv2d reuses cached primitives for a repeated shape") {
   CHECK(dw == dw_first);
 }
 
-TEST_CASE("conv2d gives the same results with 1 and 2 threads") {
-  const int saved = ar1::kernels::num_threads();
-  const ConvDesc shapes[] = {make(4, 16, 12, 12, 32, 3, 1, 1, 1),    // dense
-                             make(4, 32, 12, 12, 32, 3, 2, 1, 32),   // depthwise
-                             make(4, 32, 8, 8, 64, 1, 1, 0, 1)};     // pointwise
-  for (const ConvDesc& d : shapes) {
-    INFO(describe(d));
-    Generator gen(71);
-    const std::vector<float> x = random_values(x_size(d), gen);
-    const std::vector<float> w = random_values(w_size(d), gen);
-    const std::vector<float> dy = random_values(y_size(d), gen);
-    std::vector<float> y[2], dx[2], dw[2];
-    for (int t = 0; t < 2; ++t) {
-      ar1::kernels::set_num_threads(t + 1);
-      CHECK(ar1::kernels::num_threads() == t + 1);
-      y[t].assign(y_size(d), kStale), dx[t].assign(x_size(d), kStale);
-      dw[t].assign(w_size(d), kStale);
-      cpu::conv2d_forward(y[t].data(), x.data(), w.data(), d);
-      cpu::conv2d_backward_data(dx[t].data(), dy.data(), w.data(), d);
-      cpu::conv2d_backward_weights(dw[t].data(), dy.data(), x.data(), d);
-    }
-    CHECK(compare(y[1], y[0]).within());
-    CHECK(compare(dx[1], dx[0]).within());
-    CHECK(compare(dw[1], dw[0]).within());
-    // And both agree with the reference.
-    std::vector<float> y_ref(y_size(d));
-    reference::conv2d_forward(y_ref.data(), x.data(), w.data(), d);
-    CHECK(compare(y[1], y_ref).within());
-  }
-  ar1::kernels::set_num_threads(saved);
-}
-
 TEST_CASE("conv2d n <= 0 threads means all cores") {
   const int saved = ar1::kernels::num_threads();
   ar1::kernels::set_num_threads(0);

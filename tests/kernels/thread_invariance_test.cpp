@@ -41,6 +41,8 @@ void same_bits_on_every_thread_count(
   for (int threads : {2, 3}) {
     ar1::kernels::set_num_threads(threads);
     const auto many = compute();
+    // The blocks' single-threaded setting stays inside them.
+    CHECK(ar1::kernels::num_threads() == threads);
     REQUIRE(many.size() == one.size());
     for (size_t i = 0; i < one.size(); ++i) {
       CAPTURE(threads);

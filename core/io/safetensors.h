@@ -57,7 +57,7 @@ class SafetensorsFile {
   std::string source_;  // the path, for error messages
 };
 
-// Writes `tensors` (CPU, plain layout, any strides; names unique and non-empty, in this order)
+// Writes `tensors` (CPU, any strides; names unique and non-empty, in this order)
 // and `metadata` to `path` atomically. Throws ar1::Error and leaves nothing behind on failure.
 void save_safetensors(const std::filesystem::path& path, const NamedTensors& tensors,
                       const SafetensorsMetadata& metadata = {});

@@ -19,6 +19,7 @@
 #include "core/half.h"
 #include "core/io/safetensors.h"
 #include "core/tensor.h"
+#include "tests/support/skip_test.h"
 
 namespace fs = std::filesystem;
 using ar1::DType;
@@ -407,9 +408,7 @@ TEST_CASE("safetensors write failing midway keeps the old file and removes the t
 TEST_CASE("safetensors reads a PyTorch fixture (conv_dense)") {
   const fs::path p = fs::path(AR1_TEST_FIXTURES) / "conv_dense.safetensors";
   if (!fs::exists(p)) {
-    const std::string note = "fixture " + p.string() + " missing; run tools/make_fixtures.py";
-    MESSAGE(note);
-    return;
+    ar1::testing::skip_test("fixture " + p.string() + " missing; run tools/make_fixtures.py");
   }
   const auto f = ar1::load_safetensors(p);
   CHECK(f.metadata().at("op") == "conv2d");
@@ -452,8 +451,8 @@ TEST_CASE("safetensors reads a PyTorch fixture (conv_dense)") {
 TEST_CASE("safetensors loads every PyTorch fixture") {
   const fs::path dir(AR1_TEST_FIXTURES);
   if (!fs::is_directory(dir)) {
-    MESSAGE("no fixtures directory; run tools/make_fixtures.py");
-    return;
+    ar1::testing::skip_test("no fixtures directory " + dir.string() +
+                            "; run tools/make_fixtures.py");
   }
   int files = 0;
   for (const auto& e : fs::directory_iterator(dir)) {

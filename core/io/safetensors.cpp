@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <cstdint>
@@ -13,6 +12,8 @@
 #include <limits>
 #include <string_view>
 #include <unordered_set>
+
+#include "core/io/atomic_file.h"
 
 namespace ar1 {
 
@@ -59,7 +60,7 @@ bool parse_dtype(std::string_view name, DType* out) {
 
 std::string errno_text(int err) { return std::strerror(err); }
 
-// Owns a file descriptor.
+// Owns a file descriptor open for reading.
 class Fd {
  public:
   explicit Fd(int fd = -1) : fd_(fd) {}
@@ -69,13 +70,6 @@ class Fd {
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
   int get() const { return fd_; }
-  // Closes now and reports close()'s errno (0 on success): on some file systems a failed write
-  // only surfaces here.
-  int close_now() {
-    const int rc = ::close(fd_);
-    fd_ = -1;
-    return rc == 0 ? 0 : errno;
-  }
 
  private:
   int fd_;
@@ -95,22 +89,6 @@ int read_exact(int fd, void* dst, size_t n, uint64_t offset) {
     p += got;
     n -= static_cast<size_t>(got);
     offset += static_cast<uint64_t>(got);
-  }
-  return 0;
-}
-
-// Writes all `n` bytes; returns 0 or the errno.
-int write_all(int fd, const void* src, size_t n) {
-  const char* p = static_cast<const char*>(src);
-  while (n > 0) {
-    const size_t chunk = std::min<size_t>(n, size_t{1} << 30);
-    const ssize_t put = ::write(fd, p, chunk);
-    if (put < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    p += put;
-    n -= static_cast<size_t>(put);
   }
   return 0;
 }
@@ -517,58 +495,6 @@ uint64_t get_u64_le(const unsigned char* src) {
   return v;
 }
 
-// Removes the temporary file unless disarmed.
-class TempFileGuard {
- public:
-  explicit TempFileGuard(std::string path) : path_(std::move(path)) {}
-  ~TempFileGuard() {
-    if (!path_.empty()) ::unlink(path_.c_str());
-  }
-  void disarm() { path_.clear(); }
-
- private:
-  std::string path_;
-};
-
-// Creates a fresh file next to `target` (so rename() stays within one file system) with the
-// usual 0666 & ~umask permissions; returns its descriptor and sets *tmp_path.
-int create_temp_beside(const std::filesystem::path& target, std::string* tmp_path) {
-  static std::atomic<uint64_t> counter{0};
-  const std::filesystem::path dir =
-      target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    // Built by appending: GCC 12 warns falsely (-Wrestrict) on "." + std::string.
-    std::string name(1, '.');
-    name += target.filename().string();
-    name += ".tmp.";
-    name += std::to_string(::getpid());
-    name += '.';
-    name += std::to_string(counter++);
-    const std::string candidate = (dir / name).string();
-    const int fd = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd >= 0) {
-      *tmp_path = candidate;
-      return fd;
-    }
-    if (errno != EEXIST) {
-      AR1_FAIL(kTag, "cannot create a temporary file in ", dir.string(), " to save ",
-               target.string(), ": ", errno_text(errno),
-               "; check that the directory exists and is writable");
-    }
-  }
-  AR1_FAIL(kTag, "cannot find a free temporary file name in ", dir.string(), " to save ",
-           target.string(), "; remove stale .", target.filename().string(), ".tmp.* files");
-}
-
-void fsync_directory_of(const std::filesystem::path& target) {
-  const std::filesystem::path dir =
-      target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;  // best effort: the rename itself already happened
-  ::fsync(fd);
-  ::close(fd);
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------- SafetensorsFile
@@ -662,18 +588,11 @@ void save_safetensors(const std::filesystem::path& path, const NamedTensors& ten
             header.size(), " bytes exceeds the ", kSafetensorsMaxHeader,
             "-byte limit readers enforce; save fewer tensors per file");
 
-  std::string tmp;
-  Fd fd(create_temp_beside(path, &tmp));
-  TempFileGuard guard(tmp);
-  auto check_io = [&](int err, const char* what) {
-    AR1_CHECK(err == 0, kTag, "saving ", where, ": ", what, " failed: ", errno_text(err),
-              "; check free disk space, quotas and permissions (no file was written)");
-  };
-
+  AtomicFile file(path, "safetensors");
   unsigned char len[8];
   put_u64_le(len, header.size());
-  check_io(write_all(fd.get(), len, sizeof len), "writing the header length");
-  check_io(write_all(fd.get(), header.data(), header.size()), "writing the header");
+  file.write(len, sizeof len, "the header length");
+  file.write(header, "the header");
   std::vector<char> staging;  // only for strided tensors
   for (const auto& [name, t] : tensors) {
     const size_t bytes = static_cast<size_t>(t.numel()) * dtype_size(t.dtype());
@@ -684,13 +603,9 @@ void save_safetensors(const std::filesystem::path& path, const NamedTensors& ten
       copy_to_contiguous(t, staging.data());
       src = staging.data();
     }
-    check_io(write_all(fd.get(), src, bytes), "writing tensor data");
+    file.write(src, bytes, "tensor data");
   }
-  check_io(::fsync(fd.get()) == 0 ? 0 : errno, "fsync");
-  check_io(fd.close_now(), "close");
-  check_io(::rename(tmp.c_str(), path.c_str()) == 0 ? 0 : errno, "renaming the temporary file");
-  guard.disarm();
-  fsync_directory_of(path);
+  file.commit();
 }
 
 // ---------------------------------------------------------------- load

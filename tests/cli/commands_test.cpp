@@ -93,7 +93,8 @@ TEST_CASE("cli train writes a complete run directory on a reduced default run") 
     CHECK_MESSAGE(fs::exists(out / f), f);
   }
   for (const auto& e : fs::directory_iterator(out)) {
-    CHECK_MESSAGE(e.path().extension() != ".tmp", e.path());  // nothing half-written
+    // Nothing half-written: no temporary ".<name>.tmp.<pid>.<n>" file is left.
+    CHECK_MESSAGE(e.path().filename().string().find(".tmp") == std::string::npos, e.path());
   }
   const std::string config = read(out / "config.json");
   CHECK(contains(config, "\"inc_lr\""));

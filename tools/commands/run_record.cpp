@@ -2,8 +2,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -78,28 +76,6 @@ StrategyRun run_from_json(const std::string& text) {
     run.accuracy.push_back(std::move(row));
   }
   return run;
-}
-
-void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    AR1_CHECK(out.good(), "[ar1] cannot write ", tmp.string(), ": check that the directory "
-              "exists and is writable");
-    out << text;
-    out.flush();
-    if (!out.good()) {
-      out.close();
-      std::filesystem::remove(tmp);
-      AR1_FAIL("[ar1] writing ", tmp.string(), " failed (disk full?)");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp);
-    AR1_FAIL("[ar1] cannot rename ", tmp.string(), " to ", path.string(), ": ", ec.message());
-  }
 }
 
 }  // namespace ar1::cli

@@ -32,7 +32,7 @@ Strides channels_last_strides(const Shape& s) {
 }
 
 bool is_channels_last(const Tensor& t) {
-  if (!t.defined() || t.dim() != 4 || !t.is_plain()) return false;
+  if (!t.defined() || t.dim() != 4) return false;
   const Strides want = channels_last_strides(t.shape());
   for (size_t i = 0; i < 4; ++i) {
     if (t.shape()[i] != 1 && t.strides()[i] != want[i]) return false;

@@ -7,7 +7,8 @@ namespace ar1 {
 
 std::shared_ptr<Storage> Storage::allocate(size_t bytes, Device device) {
   AR1_CHECK(device.is_cpu(), "[storage] cannot allocate on ", device.str(),
-            " here: CUDA storage is created by the CUDA backend (kernels::cuda_allocate)");
+            " here: CUDA storage is created by the CUDA backend (kernels::device_allocate, "
+            "then Storage::wrap)");
   size_t capacity = 0;
   void* p = CpuAllocator::instance().allocate(bytes, &capacity);
   auto* s = new Storage(p, bytes, device, nullptr);

@@ -42,14 +42,9 @@ Tensor make_view(const Tensor& src, const Shape& shape, const Strides& strides, 
   return Tensor(std::move(impl));
 }
 
-void require_plain(const Tensor& t, const char* op) {
-  AR1_CHECK(t.is_plain(), "[", op, "] tensor is in backend layout ", t.opaque_layout()->name(),
-            "; convert it with kernels::to_plain() first");
-}
-
 void require_cpu(const Tensor& t, const char* op) {
   AR1_CHECK(t.device().is_cpu(), "[", op, "] needs a cpu tensor, got ", t.describe(),
-            "; copy it to the cpu first (kernels::to_device)");
+            "; copy it to the cpu first (nn::to_device)");
 }
 
 // ---- backward nodes of the view ops ----
@@ -161,7 +156,6 @@ int64_t Tensor::size(int64_t d) const {
 }
 
 bool Tensor::is_contiguous() const {
-  if (!is_plain()) return false;
   int64_t expected = 1;
   for (size_t i = shape().size(); i-- > 0;) {
     if (shape()[i] == 1) continue;
@@ -185,7 +179,6 @@ void* Tensor::checked_data(DType want) const {
   AR1_CHECK(dtype() == want, "[tensor] data<", dtype_name(want), ">() on a ", describe(),
             " tensor; convert with .to(DType::", dtype_name(want), ")");
   require_cpu(*this, "data");
-  require_plain(*this, "data");
   return raw_data();
 }
 
@@ -208,7 +201,6 @@ template std::vector<uint8_t> Tensor::to_vector<uint8_t>() const;
 
 void copy_to_contiguous(const Tensor& src, void* dst) {
   require_cpu(src, "copy");
-  require_plain(src, "copy");
   const size_t elem = dtype_size(src.dtype());
   const int64_t n = src.numel();
   if (n == 0) return;
@@ -323,7 +315,6 @@ Tensor Tensor::flatten(int64_t start_dim) const {
 }
 
 Tensor Tensor::slice(int64_t begin, int64_t end) const {
-  require_plain(*this, "slice");
   AR1_CHECK(dim() >= 1, "[slice] cannot slice a 0-d tensor");
   const int64_t rows = shape()[0];
   AR1_CHECK(0 <= begin && begin <= end && end <= rows, "[slice] rows [", begin, ", ", end,
@@ -420,7 +411,6 @@ Tensor Tensor::detach() const {
   impl->shape = shape();
   impl->strides = strides();
   impl->dtype = dtype();
-  impl->opaque_layout = opaque_layout();
   return Tensor(std::move(impl));
 }
 
@@ -464,7 +454,7 @@ void check_dtype(const Tensor& t, DType want, const char* op, const char* what) 
 
 void check_same_device(const Tensor& a, const Tensor& b, const char* op) {
   AR1_CHECK(a.device() == b.device(), "[", op, "] inputs on different devices: ", a.describe(),
-            " and ", b.describe(), "; move one with kernels::to_device");
+            " and ", b.describe(), "; move one with nn::to_device");
 }
 
 }  // namespace ar1

@@ -1,5 +1,5 @@
 #pragma once
-// Tensor: a cheap, shared handle to (storage, element offset, shape, strides, dtype, layout)
+// Tensor: a cheap, shared handle to (storage, element offset, shape, strides, dtype)
 // plus autograd state. Copies of a Tensor alias the same data; views (reshape, flatten,
 // slice) alias the same Storage. Undefined tensors (default-constructed) stand for "no value",
 // e.g. an absent gradient.
@@ -14,7 +14,6 @@
 #include "core/device.h"
 #include "core/dtype.h"
 #include "core/error.h"
-#include "core/layout.h"
 #include "core/shape.h"
 #include "core/storage.h"
 
@@ -30,7 +29,6 @@ struct TensorImpl {
   Shape shape;
   Strides strides;
   DType dtype = DType::f32;
-  std::shared_ptr<const OpaqueLayout> opaque_layout;  // null: plain strided
 
   // Autograd: a leaf that wants a gradient has requires_grad set; a result of a recorded op
   // has grad_fn set instead.
@@ -68,13 +66,9 @@ class Tensor {
   Device device() const { return impl().storage->device(); }
   const std::shared_ptr<Storage>& storage() const { return impl().storage; }
   bool is_contiguous() const;
-  bool is_plain() const { return impl().opaque_layout == nullptr; }
-  const std::shared_ptr<const OpaqueLayout>& opaque_layout() const {
-    return impl().opaque_layout;
-  }
   std::string describe() const;  // "f32[2, 3] cpu", for messages
 
-  // ---- element access (CPU, plain layout, matching dtype) ----
+  // ---- element access (CPU, matching dtype) ----
   template <class T> T* data() { return static_cast<T*>(checked_data(dtype_of<T>::value)); }
   template <class T> const T* data() const {
     return static_cast<const T*>(checked_data(dtype_of<T>::value));
@@ -118,7 +112,7 @@ class Tensor {
   std::shared_ptr<TensorImpl> impl_;
 };
 
-// Copies the elements of `src` (any strides, plain layout, CPU) densely into `dst`.
+// Copies the elements of `src` (any strides, CPU) densely into `dst`.
 void copy_to_contiguous(const Tensor& src, void* dst);
 
 // Checks used by ops: throw with the op's name and the offending shapes.

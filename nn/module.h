@@ -92,8 +92,6 @@ class Module {
     return child;
   }
   void add_child(const std::string& name, std::shared_ptr<Module> child);
-  // Drops every child (Sequential rebuilds its list).
-  void clear_children() { children_.clear(); }
 
  private:
   void check_new_name(const std::string& name) const;

@@ -124,7 +124,7 @@ void AR1::model_adaptation() {
   model_->lat_features()->eval();
   if (!first) {
     freeze_lower_layers();
-    apply_batch_renorm_schedule(false);
+    apply_batch_renorm_schedule();
   }
   split_lower_network();
   latent_cache_.reset(ar1_.latent_cache && !frozen_part_->empty() &&
@@ -154,9 +154,8 @@ void AR1::freeze_lower_layers() {
   }
 }
 
-void AR1::apply_batch_renorm_schedule(bool first) {
+void AR1::apply_batch_renorm_schedule() {
   for (auto& [name, bn] : nn::batch_renorm_layers(*model_)) {
-    if (first) continue;
     bn->set_momentum(ar1_.inc_update_rate);
     bn->set_r_max(ar1_.max_r_max);
     bn->set_d_max(ar1_.max_d_max);

@@ -95,7 +95,7 @@ class AR1 : public SupervisedTemplate {
 
  private:
   void freeze_lower_layers();
-  void apply_batch_renorm_schedule(bool first);
+  void apply_batch_renorm_schedule();
   void split_lower_network();
   Tensor latent_of(const Tensor& x);
   void refresh_kept_latents();

@@ -2,37 +2,46 @@
 // Plugins: callbacks around every step of training and evaluation, as in Avalanche's
 // SupervisedPlugin. Override the events you need; each receives the strategy, whose public
 // state (mb_x, mb_y, mb_output, loss, experience, clock, ...) it may read and change.
+//
+// AR1_PLUGIN_EVENTS is the one list of events: Plugin declares them from it and
+// EvaluationPlugin forwards each of them from it. To add an event, add it here (in the order
+// the strategy fires it) and call notify(&Plugin::<event>) where it happens in template.cpp.
 namespace ar1::strategy {
 
 class SupervisedTemplate;
+
+// X(event) for every event, training first, then evaluation.
+#define AR1_PLUGIN_EVENTS(X)   \
+  X(before_training)           \
+  X(before_training_exp)       \
+  X(before_training_epoch)     \
+  X(before_training_iteration) \
+  X(before_forward)            \
+  X(after_forward)             \
+  X(before_backward)           \
+  X(after_backward)            \
+  X(before_update)             \
+  X(after_update)              \
+  X(after_training_iteration)  \
+  X(after_training_epoch)      \
+  X(after_training_exp)        \
+  X(after_training)            \
+  X(before_eval)               \
+  X(before_eval_exp)           \
+  X(before_eval_iteration)     \
+  X(before_eval_forward)       \
+  X(after_eval_forward)        \
+  X(after_eval_iteration)      \
+  X(after_eval_exp)            \
+  X(after_eval)
 
 class Plugin {
  public:
   virtual ~Plugin() = default;
 
-  virtual void before_training(SupervisedTemplate&) {}
-  virtual void before_training_exp(SupervisedTemplate&) {}
-  virtual void before_training_epoch(SupervisedTemplate&) {}
-  virtual void before_training_iteration(SupervisedTemplate&) {}
-  virtual void before_forward(SupervisedTemplate&) {}
-  virtual void after_forward(SupervisedTemplate&) {}
-  virtual void before_backward(SupervisedTemplate&) {}
-  virtual void after_backward(SupervisedTemplate&) {}
-  virtual void before_update(SupervisedTemplate&) {}
-  virtual void after_update(SupervisedTemplate&) {}
-  virtual void after_training_iteration(SupervisedTemplate&) {}
-  virtual void after_training_epoch(SupervisedTemplate&) {}
-  virtual void after_training_exp(SupervisedTemplate&) {}
-  virtual void after_training(SupervisedTemplate&) {}
-
-  virtual void before_eval(SupervisedTemplate&) {}
-  virtual void before_eval_exp(SupervisedTemplate&) {}
-  virtual void before_eval_iteration(SupervisedTemplate&) {}
-  virtual void before_eval_forward(SupervisedTemplate&) {}
-  virtual void after_eval_forward(SupervisedTemplate&) {}
-  virtual void after_eval_iteration(SupervisedTemplate&) {}
-  virtual void after_eval_exp(SupervisedTemplate&) {}
-  virtual void after_eval(SupervisedTemplate&) {}
+#define AR1_DECLARE_EVENT(event) virtual void event(SupervisedTemplate&) {}
+  AR1_PLUGIN_EVENTS(AR1_DECLARE_EVENT)
+#undef AR1_DECLARE_EVENT
 };
 
 }  // namespace ar1::strategy

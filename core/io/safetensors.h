@@ -11,9 +11,9 @@
 //
 // Supported dtypes: F32, F16, BF16, I64, U8 (our DType set). Loading validates the whole
 // header before it allocates a tensor and then reads each tensor's bytes straight into that
-// tensor's storage (no second pass, no file-sized buffer). Saving writes to a temporary file
-// in the target's directory, fsyncs it and renames it into place: readers see the old file or
-// the complete new one, never a partial one.
+// tensor's storage (no second pass, no file-sized buffer). Saving goes through AtomicFile
+// (core/io/atomic_file.h): readers see the old file or the complete new one, never a partial
+// one.
 //
 // Usage:
 //   ar1::save_safetensors("ckpt.safetensors", {{"w", w}, {"b", b}}, {{"epoch", "3"}});
@@ -57,7 +57,7 @@ class SafetensorsFile {
   std::string source_;  // the path, for error messages
 };
 
-// Writes `tensors` (CPU, plain layout, any strides; names unique and non-empty, in this order)
+// Writes `tensors` (CPU, any strides; names unique and non-empty, in this order)
 // and `metadata` to `path` atomically. Throws ar1::Error and leaves nothing behind on failure.
 void save_safetensors(const std::filesystem::path& path, const NamedTensors& tensors,
                       const SafetensorsMetadata& metadata = {});

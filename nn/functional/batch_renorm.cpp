@@ -66,7 +66,7 @@ Tensor batch_renorm(const Tensor& x_in, const Tensor& gamma_in, const Tensor& be
     check_dtype(*t, DType::f32, op, what);
     check_channel_vector(*t, c, what);
     // Updated in place: a strided view would be copied and the update lost.
-    AR1_CHECK(t->is_contiguous() && t->is_plain() && !t->requires_grad(), "[batch_renorm] ",
+    AR1_CHECK(t->is_contiguous() && !t->requires_grad(), "[batch_renorm] ",
               what, " must be a contiguous buffer that requires no gradient, got ",
               t->describe());
     check_same_device(x, *t, op);

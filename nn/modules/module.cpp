@@ -189,7 +189,7 @@ void Module::load_state_dict(const StateDict& state, bool strict) {
     Tensor src = *it->second;
     if (src.dtype() != dst.dtype()) src = to_device(src, Device::cpu()).to(dst.dtype());
     src = src.contiguous();
-    AR1_CHECK(dst.is_contiguous() && dst.is_plain(), "[load_state_dict] ", name,
+    AR1_CHECK(dst.is_contiguous(), "[load_state_dict] ", name,
               " is not a contiguous tensor in the module: ", dst.describe());
     const size_t bytes = static_cast<size_t>(dst.numel()) * dtype_size(dst.dtype());
     kernels::copy_bytes(dst.raw_data(), dst.device(), src.raw_data(), src.device(), bytes);

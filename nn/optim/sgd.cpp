@@ -8,8 +8,7 @@ SGD::SGD(StateDict named_parameters, const SGDOptions& options)
     : params_(std::move(named_parameters)), velocity_(params_.size()), options_(options) {
   for (const auto& [name, p] : params_) {
     check_defined(p, "SGD", name.c_str());
-    AR1_CHECK(p.dtype() == DType::f32 && p.device().is_cpu() && p.is_contiguous() &&
-                  p.is_plain(),
+    AR1_CHECK(p.dtype() == DType::f32 && p.device().is_cpu() && p.is_contiguous(),
               "[SGD] parameter ", name, " is ", p.describe(),
               "; only contiguous f32 cpu parameters are supported");
   }

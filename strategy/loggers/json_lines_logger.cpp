@@ -1,58 +1,46 @@
 #include "strategy/loggers/json_lines_logger.h"
 
-#include <cstdio>
-
-#include "strategy/loggers/number_format.h"
+#include <cmath>
+#include <cstdint>
+#include <nlohmann/json.hpp>
 
 namespace ar1::strategy {
 
-std::string json_string(const std::string& text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out += '"';
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out += ch;
-        }
-    }
+namespace {
+
+using Json = nlohmann::ordered_json;  // ordered: name, value, x
+
+// NaN and infinities are not JSON numbers: null. An integral value is written as an integer
+// ("2", as in the CSV files, not nlohmann's "2.0"); -0.0 stays a double to keep its sign.
+Json json_number(double v) {
+  if (!std::isfinite(v)) return nullptr;
+  constexpr double kExact = 9007199254740992.0;  // 2^53: every integer below is a double
+  if (std::trunc(v) == v && std::abs(v) < kExact && !(v == 0 && std::signbit(v))) {
+    return static_cast<int64_t>(v);
   }
-  out += '"';
-  return out;
+  return v;
 }
 
+}  // namespace
+
 std::string to_json_line(const MetricValue& value) {
-  std::string line = "{\"name\":" + json_string(value.name) + ",\"value\":";
+  Json line;
+  line["name"] = value.name;
   if (value.matrix.empty()) {
-    line += shortest_number(value.value, "null");
+    line["value"] = json_number(value.value);
   } else {
-    line += '[';
-    for (size_t r = 0; r < value.matrix.size(); ++r) {
-      if (r > 0) line += ',';
-      line += '[';
-      for (size_t c = 0; c < value.matrix[r].size(); ++c) {
-        if (c > 0) line += ',';
-        line += shortest_number(value.matrix[r][c], "null");
-      }
-      line += ']';
+    Json rows = Json::array();
+    for (const auto& row : value.matrix) {
+      Json r = Json::array();
+      for (double v : row) r.push_back(json_number(v));
+      rows.push_back(std::move(r));
     }
-    line += ']';
+    line["value"] = std::move(rows);
   }
-  line += ",\"x\":" + std::to_string(value.x) + '}';
-  return line;
+  line["x"] = value.x;
+  // A logger must not fail a run over a metric name that is not UTF-8: such bytes become
+  // U+FFFD.
+  return line.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 JsonLinesLogger::JsonLinesLogger(const std::filesystem::path& path)

@@ -6,8 +6,8 @@
 //   {"name":"ConfusionMatrix_Stream/eval_phase/test_stream","value":[[3,1],[0,4]],"x":120}
 //
 // x is the training iteration when the value was emitted. Matrix values (the confusion matrix)
-// are nested arrays, rows first. Numbers are the shortest text that reads back as the same
-// double; NaN and infinities are null. Written as <path>.partial and renamed to <path> by
+// are nested arrays, rows first. Numbers are nlohmann-json's shortest text that reads back
+// as the same double (integral values as integers: 2, not 2.0); NaN and infinities are null. Written as <path>.partial and renamed to <path> by
 // close() (or the destructor; see strategy/loggers/partial_file.h).
 #include <filesystem>
 #include <string>
@@ -35,9 +35,6 @@ class JsonLinesLogger final : public Logger {
   PartialFile file_;
 };
 
-// `text` as a JSON string literal, quotes included (control characters escaped; other bytes,
-// UTF-8 included, kept as they are).
-std::string json_string(const std::string& text);
 // One MetricValue as a JSON object, no trailing newline.
 std::string to_json_line(const MetricValue& value);
 

@@ -53,28 +53,7 @@ void EvaluationPlugin::forward_event(void (Plugin::*event)(SupervisedTemplate&),
 
 #define AR1_FORWARD_EVENT(event) \
   void EvaluationPlugin::event(SupervisedTemplate& s) { forward_event(&Plugin::event, s); }
-AR1_FORWARD_EVENT(before_training)
-AR1_FORWARD_EVENT(before_training_exp)
-AR1_FORWARD_EVENT(before_training_epoch)
-AR1_FORWARD_EVENT(before_training_iteration)
-AR1_FORWARD_EVENT(before_forward)
-AR1_FORWARD_EVENT(after_forward)
-AR1_FORWARD_EVENT(before_backward)
-AR1_FORWARD_EVENT(after_backward)
-AR1_FORWARD_EVENT(before_update)
-AR1_FORWARD_EVENT(after_update)
-AR1_FORWARD_EVENT(after_training_iteration)
-AR1_FORWARD_EVENT(after_training_epoch)
-AR1_FORWARD_EVENT(after_training_exp)
-AR1_FORWARD_EVENT(after_training)
-AR1_FORWARD_EVENT(before_eval)
-AR1_FORWARD_EVENT(before_eval_exp)
-AR1_FORWARD_EVENT(before_eval_iteration)
-AR1_FORWARD_EVENT(before_eval_forward)
-AR1_FORWARD_EVENT(after_eval_forward)
-AR1_FORWARD_EVENT(after_eval_iteration)
-AR1_FORWARD_EVENT(after_eval_exp)
-AR1_FORWARD_EVENT(after_eval)
+AR1_PLUGIN_EVENTS(AR1_FORWARD_EVENT)
 #undef AR1_FORWARD_EVENT
 
 std::shared_ptr<EvaluationPlugin> default_evaluator() {

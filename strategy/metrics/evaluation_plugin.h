@@ -61,28 +61,7 @@ class EvaluationPlugin final : public Plugin {
 
   // Plugin events go to every metric first, then to every logger.
 #define AR1_FORWARD_EVENT(event) void event(SupervisedTemplate& s) override;
-  AR1_FORWARD_EVENT(before_training)
-  AR1_FORWARD_EVENT(before_training_exp)
-  AR1_FORWARD_EVENT(before_training_epoch)
-  AR1_FORWARD_EVENT(before_training_iteration)
-  AR1_FORWARD_EVENT(before_forward)
-  AR1_FORWARD_EVENT(after_forward)
-  AR1_FORWARD_EVENT(before_backward)
-  AR1_FORWARD_EVENT(after_backward)
-  AR1_FORWARD_EVENT(before_update)
-  AR1_FORWARD_EVENT(after_update)
-  AR1_FORWARD_EVENT(after_training_iteration)
-  AR1_FORWARD_EVENT(after_training_epoch)
-  AR1_FORWARD_EVENT(after_training_exp)
-  AR1_FORWARD_EVENT(after_training)
-  AR1_FORWARD_EVENT(before_eval)
-  AR1_FORWARD_EVENT(before_eval_exp)
-  AR1_FORWARD_EVENT(before_eval_iteration)
-  AR1_FORWARD_EVENT(before_eval_forward)
-  AR1_FORWARD_EVENT(after_eval_forward)
-  AR1_FORWARD_EVENT(after_eval_iteration)
-  AR1_FORWARD_EVENT(after_eval_exp)
-  AR1_FORWARD_EVENT(after_eval)
+  AR1_PLUGIN_EVENTS(AR1_FORWARD_EVENT)
 #undef AR1_FORWARD_EVENT
 
  private:

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "core/io/safetensors.h"
+#include "tests/support/fashion_mnist.h"
 
 namespace fs = std::filesystem;
 
@@ -62,7 +63,10 @@ const std::string kSmall =
     " --scenario nc --n-experiences 5 --train-per-class 30 --test-per-class 10 --image-size 16"
     " --first-epochs 2 --train-epochs 1 --rm-sz 40 --train-mb-size 16 --workers 1";
 
-bool fashion_installed() { return fs::exists("/usr/share/datasets/fashion-mnist"); }
+// kSmall on the tests' Fashion-MNIST; skips the test case when it is not installed.
+std::string small_fashion_run() {
+  return kSmall + " --data-root " + ar1::testing::fashion_mnist_or_skip().string();
+}
 
 // Metric lines of metrics.jsonl that must not depend on timing.
 std::string deterministic_metrics(const fs::path& jsonl) {
@@ -92,12 +96,9 @@ void check_same_checkpoints(const fs::path& run_a, const fs::path& run_b) {
 }  // namespace
 
 TEST_CASE("cli train writes a complete run directory on a reduced default run") {
-  if (!fashion_installed()) {
-    WARN_MESSAGE(false, "Fashion-MNIST not installed: apt-get install dataset-fashion-mnist");
-    return;
-  }
+  const std::string small = small_fashion_run();
   const fs::path out = fresh_dir("train");
-  const Result r = run("train --out " + out.string() + kSmall);
+  const Result r = run("train --out " + out.string() + small);
   INFO(r.output);
   REQUIRE(r.status == 0);
   CHECK(contains(r.output, "final stream accuracy"));
@@ -106,7 +107,8 @@ TEST_CASE("cli train writes a complete run directory on a reduced default run") 
     CHECK_MESSAGE(fs::exists(out / f), f);
   }
   for (const auto& e : fs::directory_iterator(out)) {
-    CHECK_MESSAGE(e.path().extension() != ".tmp", e.path());  // nothing half-written
+    // Nothing half-written: no temporary ".<name>.tmp.<pid>.<n>" file is left.
+    CHECK_MESSAGE(e.path().filename().string().find(".tmp") == std::string::npos, e.path());
   }
   const std::string config = read(out / "config.json");
   CHECK(contains(config, "\"inc_lr\""));
@@ -126,13 +128,10 @@ TEST_CASE("cli train writes a complete run directory on a reduced default run") 
 }
 
 TEST_CASE("cli resume after an interruption ends bit-identical to an uninterrupted run") {
-  if (!fashion_installed()) {
-    WARN_MESSAGE(false, "Fashion-MNIST not installed: apt-get install dataset-fashion-mnist");
-    return;
-  }
+  const std::string small = small_fashion_run();
   const fs::path whole = fresh_dir("whole"), split = fresh_dir("split");
-  REQUIRE(run("train --out " + whole.string() + kSmall).status == 0);
-  const Result first = run("train --out " + split.string() + kSmall + " --stop-after 2");
+  REQUIRE(run("train --out " + whole.string() + small).status == 0);
+  const Result first = run("train --out " + split.string() + small + " --stop-after 2");
   INFO(first.output);
   REQUIRE(first.status == 0);
   CHECK(contains(first.output, "stopping after experience 1"));
@@ -231,13 +230,10 @@ TEST_CASE("cli refuses weights that do not fit the model") {
 }
 
 TEST_CASE("cli refuses a truncated or corrupted checkpoint and an occupied run directory") {
-  if (!fashion_installed()) {
-    WARN_MESSAGE(false, "Fashion-MNIST not installed: apt-get install dataset-fashion-mnist");
-    return;
-  }
+  const std::string small = small_fashion_run();
   const fs::path out = fresh_dir("corrupt");
-  REQUIRE(run("train --out " + out.string() + kSmall + " --stop-after 1").status == 0);
-  const Result again = run("train --out " + out.string() + kSmall);
+  REQUIRE(run("train --out " + out.string() + small + " --stop-after 1").status == 0);
+  const Result again = run("train --out " + out.string() + small);
   CHECK(again.status == 2);
   CHECK(contains(again.output, "already holds a run"));
 

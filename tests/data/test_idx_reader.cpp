@@ -3,6 +3,7 @@
 #include "data/idx_reader.h"
 #include "error_text.h"
 #include "fixtures.h"
+#include "tests/support/fashion_mnist.h"
 
 using namespace ar1::data;
 using namespace ar1::data::testing;
@@ -100,12 +101,7 @@ TEST_CASE("idx: image and label counts must agree") {
 }
 
 TEST_CASE("idx: the installed Fashion-MNIST reads whole") {
-  const std::filesystem::path folder = "/usr/share/datasets/fashion-mnist";
-  if (!std::filesystem::exists(folder / "train-images-idx3-ubyte.gz")) {
-    WARN_MESSAGE(false, "Fashion-MNIST not installed at /usr/share/datasets/fashion-mnist "
-                        "(apt install dataset-fashion-mnist); test skipped");
-    return;
-  }
+  const std::filesystem::path folder = ar1::testing::fashion_mnist_or_skip();
   auto train = load_mnist_folder(folder, Split::train);
   auto test = load_mnist_folder(folder, Split::test);
   CHECK(train->size() == 60000);

@@ -11,13 +11,13 @@
 #include "nn/models/mobilenet_v1.h"
 #include "strategy/ar1.h"
 #include "strategy/naive.h"
+#include "tests/support/fashion_mnist.h"
 
 using namespace ar1;
 using namespace ar1::strategy;
 
 namespace {
 
-const char* kFashion = "/usr/share/datasets/fashion-mnist";
 const char* kStreamAcc = "Top1_Acc_Stream/eval_phase/test_stream/Task000";
 
 std::shared_ptr<nn::MobileNetV1> model(double bn_momentum) {
@@ -33,12 +33,9 @@ std::shared_ptr<nn::MobileNetV1> model(double bn_momentum) {
 }  // namespace
 
 TEST_CASE("learning ar1 beats naive by 20 points on fashion-mnist class-incremental") {
-  if (!std::filesystem::exists(kFashion)) {
-    WARN_MESSAGE(false, "Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)");
-    return;
-  }
-  const auto train = data::take_per_class(data::load_mnist_folder(kFashion, data::Split::train), 300);
-  const auto test = data::take_per_class(data::load_mnist_folder(kFashion, data::Split::test), 100);
+  const std::filesystem::path fashion = testing::fashion_mnist_or_skip();
+  const auto train = data::take_per_class(data::load_mnist_folder(fashion, data::Split::train), 300);
+  const auto test = data::take_per_class(data::load_mnist_folder(fashion, data::Split::test), 100);
   const data::Benchmark b = data::nc_benchmark(train, test, {});
 
   AR1Options o;  // SPEC.md 3c's recipe

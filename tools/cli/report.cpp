@@ -1,12 +1,9 @@
 #include "tools/cli/report.h"
 
-#include <fcntl.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
@@ -14,6 +11,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/io/atomic_file.h"
 
 namespace ar1::cli {
 
@@ -580,40 +578,7 @@ std::string render_report(const RunReport& r) {
 }
 
 void write_report(const std::filesystem::path& path, const RunReport& report) {
-  const std::string html = render_report(report);
-  static std::atomic<unsigned> counter{0};
-  std::filesystem::path dir = path.parent_path().empty() ? "." : path.parent_path();
-  std::filesystem::path tmp =
-      dir / ("." + path.filename().string() + ".tmp." + std::to_string(::getpid()) + "." +
-             std::to_string(counter++));
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  AR1_CHECK(fd >= 0, "[report] cannot create ", tmp.string(), ": ", std::strerror(errno),
-            " (does the directory exist and is it writable?)");
-  auto fail = [&](const char* what) {
-    int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    AR1_FAIL("[report] ", what, " ", tmp.string(), ": ", std::strerror(err));
-  };
-  std::size_t done = 0;
-  while (done < html.size()) {
-    ssize_t n = ::write(fd, html.data() + done, html.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail("cannot write");
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) fail("cannot flush");
-  if (::close(fd) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    AR1_FAIL("[report] cannot close ", tmp.string(), ": ", std::strerror(err));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    ::unlink(tmp.c_str());
-    AR1_FAIL("[report] cannot rename ", tmp.string(), " to ", path.string(), ": ", ec.message());
-  }
+  write_file_atomically(path, render_report(report), "report");
 }
 
 }  // namespace ar1::cli

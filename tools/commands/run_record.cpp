@@ -2,8 +2,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -23,6 +21,18 @@ json value_json(const strategy::MetricValue& v) {
   if (!v.matrix.empty()) j["matrix"] = v.matrix;
   return j;
 }
+
+// Runs `read` on checkpoint metadata; nlohmann's exceptions (bad JSON, a missing key, a wrong
+// type) become an ar1::Error that names the metadata entry.
+template <class Read>
+auto read_metadata(const char* key, Read read) {
+  try {
+    return read();
+  } catch (const json::exception& e) {
+    AR1_FAIL("[ar1] the checkpoint's \"", key, "\" metadata is not what ar1 writes (", e.what(),
+             "); resume from a checkpoint written by ar1 train, or start a new run");
+  }
+}
 }  // namespace
 
 std::string history_to_json(const std::vector<strategy::MetricValue>& history) {
@@ -32,17 +42,19 @@ std::string history_to_json(const std::vector<strategy::MetricValue>& history) {
 }
 
 std::vector<strategy::MetricValue> history_from_json(const std::string& text) {
-  std::vector<strategy::MetricValue> out;
-  for (const json& j : json::parse(text)) {
-    strategy::MetricValue v;
-    v.name = j.at("name").get<std::string>();
-    v.value = number_of(j.at("value"));
-    v.x = j.at("x").get<int64_t>();
-    v.trained = j.at("trained").get<int64_t>();
-    if (j.contains("matrix")) v.matrix = j.at("matrix").get<std::vector<std::vector<double>>>();
-    out.push_back(std::move(v));
-  }
-  return out;
+  return read_metadata("history", [&] {
+    std::vector<strategy::MetricValue> out;
+    for (const json& j : json::parse(text)) {
+      strategy::MetricValue v;
+      v.name = j.at("name").get<std::string>();
+      v.value = number_of(j.at("value"));
+      v.x = j.at("x").get<int64_t>();
+      v.trained = j.at("trained").get<int64_t>();
+      if (j.contains("matrix")) v.matrix = j.at("matrix").get<std::vector<std::vector<double>>>();
+      out.push_back(std::move(v));
+    }
+    return out;
+  });
 }
 
 std::string history_to_json_lines(const std::vector<strategy::MetricValue>& history) {
@@ -66,40 +78,21 @@ std::string run_to_json(const StrategyRun& run) {
 }
 
 StrategyRun run_from_json(const std::string& text) {
-  const json j = json::parse(text);
-  StrategyRun run;
-  run.name = j.at("name").get<std::string>();
-  for (const json& e : j.at("experiences")) {
-    run.experiences.push_back({number_of(e[0]), number_of(e[1]), number_of(e[2]), number_of(e[3])});
-  }
-  for (const json& r : j.at("accuracy")) {
-    std::vector<double> row;
-    for (const json& v : r) row.push_back(number_of(v));
-    run.accuracy.push_back(std::move(row));
-  }
-  return run;
-}
-
-void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    AR1_CHECK(out.good(), "[ar1] cannot write ", tmp.string(), ": check that the directory "
-              "exists and is writable");
-    out << text;
-    out.flush();
-    if (!out.good()) {
-      out.close();
-      std::filesystem::remove(tmp);
-      AR1_FAIL("[ar1] writing ", tmp.string(), " failed (disk full?)");
+  return read_metadata("run", [&] {
+    const json j = json::parse(text);
+    StrategyRun run;
+    run.name = j.at("name").get<std::string>();
+    for (const json& e : j.at("experiences")) {
+      run.experiences.push_back(
+          {number_of(e[0]), number_of(e[1]), number_of(e[2]), number_of(e[3])});
     }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp);
-    AR1_FAIL("[ar1] cannot rename ", tmp.string(), " to ", path.string(), ": ", ec.message());
-  }
+    for (const json& r : j.at("accuracy")) {
+      std::vector<double> row;
+      for (const json& v : r) row.push_back(number_of(v));
+      run.accuracy.push_back(std::move(row));
+    }
+    return run;
+  });
 }
 
 }  // namespace ar1::cli

@@ -23,7 +23,4 @@ std::string history_to_json_lines(const std::vector<strategy::MetricValue>& hist
 std::string training_csv(const std::vector<strategy::MetricValue>& history);
 std::string eval_csv(const std::vector<strategy::MetricValue>& history);
 
-// Writes `text` to `path` through a temporary file and a rename.
-void write_file_atomically(const std::filesystem::path& path, const std::string& text);
-
 }  // namespace ar1::cli

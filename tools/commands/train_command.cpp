@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "core/io/atomic_file.h"
 #include "kernels/threading.h"
 #include "strategy/checkpoint.h"
 #include "strategy/loggers/text_logger.h"
@@ -70,9 +71,9 @@ struct RunDirectory {
   fs::path dir;
   void write_outputs(const ResolvedOptions& o, const std::vector<StrategyRun>& runs,
                      const strategy::EvaluationPlugin& ev) const {
-    write_file_atomically(dir / "metrics.jsonl", history_to_json_lines(ev.history()));
-    write_file_atomically(dir / "training_results.csv", training_csv(ev.history()));
-    write_file_atomically(dir / "eval_results.csv", eval_csv(ev.history()));
+    write_file_atomically(dir / "metrics.jsonl", history_to_json_lines(ev.history()), "ar1");
+    write_file_atomically(dir / "training_results.csv", training_csv(ev.history()), "ar1");
+    write_file_atomically(dir / "eval_results.csv", eval_csv(ev.history()), "ar1");
     RunReport report;
     report.title = "ar1 run " + dir.filename().string();
     report.date = now_text("%Y-%m-%d %H:%M");
@@ -184,7 +185,7 @@ int train_command(const std::vector<std::string>& args) {
                 b.train_stream.size());
   } else {
     fs::create_directories(run_dir.dir);
-    write_file_atomically(run_dir.dir / "config.json", o.to_json() + "\n");
+    write_file_atomically(run_dir.dir / "config.json", o.to_json() + "\n", "ar1");
   }
   std::printf("ar1: %s, %s scenario, %zu training experiences, %zu test experiences, %lld "
               "classes -> %s\n", o.str("dataset").c_str(), o.str("scenario").c_str(),

@@ -148,13 +148,9 @@ TEST_CASE("cli resume after an interruption ends bit-identical to an uninterrupt
 }
 
 TEST_CASE("cli train gives bit-identical weights memory and metrics on 1 2 and 3 threads") {
-  if (!fashion_installed()) {
-    WARN_MESSAGE(false, "Fashion-MNIST not installed: apt-get install dataset-fashion-mnist");
-    return;
-  }
   // Batches of 24 over 16 x 16 images: the first layers' backward-weights run in several
   // blocks, the pointwise ones as blocked sgemms (kernels/cpu/fixed_blocks.h).
-  std::string args = kSmall;
+  std::string args = small_fashion_run();
   const std::string batch = " --train-mb-size 16";
   REQUIRE(args.find(batch) != std::string::npos);
   args.replace(args.find(batch), batch.size(), " --train-mb-size 24");

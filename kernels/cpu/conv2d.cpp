@@ -24,6 +24,11 @@
 // blocked, depthwise c128 32x32 7.5 / 12.4 / 10.1 vs 5.4 / 5.4 / 7.9; the blocked path pays
 // two reorders per call on top (31.7 ms in all for that pointwise forward), so nhwc wins.
 //
+// Thread count: backward-weights (and the sgemm path) run in blocks fixed by the shape, each on
+// one thread, so results are bit-identical for any thread count (fixed_blocks.h; the forward
+// and backward-data primitives compute each output on one thread already, tested in
+// tests/kernels/thread_invariance_test.cpp).
+//
 // Algorithm: convolution_direct, not convolution_auto: auto may choose Winograd for 3x3, which
 // is less accurate and would need a looser tolerance against the reference loops.
 #include <algorithm>

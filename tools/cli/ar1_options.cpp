@@ -58,6 +58,13 @@ OptionTable train_options() {
   t.add_bool("latent-cache", true,
              "reuse the frozen lower layers' activations between epochs (exact; only where "
              "the training pipeline is not random)", A);
+  t.add_bool("replay-wrap", false,
+             "replayed latents wrap around the memory so that the last minibatch of an "
+             "experience is not a lone tail of a few new images (long streams of small "
+             "experiences)", A);
+  t.add_bool("recalibrate-norm", false,
+             "after each experience, set the BatchReNorm statistics above the latent layer to "
+             "those of the replay memory under the final weights", A);
   t.add_enum("replay-dtype", {"f32", "f16", "bf16", "u8"}, "f32",
              "storage type of the replay memory (u8: per-channel quantised)", A);
   t.add_enum("init", {"pytorch", "kaiming", "kaiming-fan-out"}, "kaiming",

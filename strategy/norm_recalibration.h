@@ -1,5 +1,5 @@
 #pragma once
-// BatchReNorm recalibration (SPEC.md 3b, AR1Options::recalibrate_norm): sets the running
+// BatchReNorm recalibration (AR1Options::recalibrate_norm): sets the running
 // statistics of every BatchReNorm2d in `layers` to the exact statistics of `input` passed
 // through them, layer by layer, as evaluation mode will see it.
 //

@@ -4,7 +4,7 @@
 //   cur = N // ((N + rm_sz) // train_mb_size)   (N when the divisor is 0; at least 1)
 //   rep = train_mb_size - cur
 // Iteration `it` takes new images [it*cur, (it+1)*cur) and memory rows [it*rep, (it+1)*rep),
-// fewer or none past the end of either. With replay_wrap (SPEC.md 3b) the memory rows are
+// fewer or none past the end of either. With AR1Options::replay_wrap the memory rows are
 // taken modulo the memory's size instead, so the last minibatch, whose new images may be as
 // few as one or two, still holds rep replayed latents.
 #include <cstdint>

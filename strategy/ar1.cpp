@@ -6,6 +6,7 @@
 #include "core/grad_mode.h"
 #include "nn/functional.h"
 #include "nn/models/mobilenet_v1.h"
+#include "strategy/norm_recalibration.h"
 
 namespace ar1::strategy {
 
@@ -217,8 +218,16 @@ void AR1::training_epoch() {
     Tensor replay_y;
     replay_x_ = Tensor();
     if (plan_.replay_per_batch > 0 && memory_.size() > 0) {
-      const auto [begin, end] = replay_rows(plan_, it, memory_.size());
-      std::tie(replay_x_, replay_y) = memory_.rows(begin, end);
+      std::vector<std::pair<int64_t, int64_t>> ranges{replay_rows(plan_, it, memory_.size())};
+      if (ar1_.replay_wrap) ranges = replay_rows_wrapped(plan_, it, memory_.size());
+      std::vector<Tensor> xs, ys;
+      for (const auto& [begin, end] : ranges) {
+        auto [rx, ry] = memory_.rows(begin, end);
+        xs.push_back(rx);
+        ys.push_back(ry);
+      }
+      replay_x_ = xs.size() == 1 ? xs[0] : Tensor::concat(xs);
+      replay_y = ys.size() == 1 ? ys[0] : Tensor::concat(ys);
       replay_x_ = nn::to_device(replay_x_, options_.device);
       replay_y = nn::to_device(replay_y, options_.device);
     }
@@ -293,6 +302,10 @@ void AR1::finish_experience() {
   kept_labels_.clear();
   kept_indices_.clear();
   latent_cache_.reset(false);  // its images are not seen again
+  if (ar1_.recalibrate_norm && memory_.size() > 0 && !stop_requested()) {
+    recalibrate_batch_renorm(*model_->end_features(),
+                             nn::to_device(memory_.rows(0, memory_.size()).first, options_.device));
+  }
   // 2. CWR* consolidation and 3. SI run next, as plugins' after_training_exp.
 }
 

@@ -48,6 +48,15 @@ struct AR1Options {
   double first_lr = 0;           // learning rate of experience 0 (0: lr)
   bool freeze_norm = false;      // also freeze BatchReNorm gamma/beta below the freeze point
   bool refresh_latents = false;  // recompute kept latents with the final weights
+  // For long streams of small experiences (beyond section 3; off keeps it). replay_wrap:
+  // replayed rows wrap around the memory, so no minibatch is a lone tail of one or two new
+  // images (train-mode BatchReNorm over 2 patterns has channels of variance ~0, divides by
+  // ~sqrt(eps), and its gradients explode).
+  bool replay_wrap = false;
+  // After each experience end_features' BatchReNorm running statistics become the exact
+  // statistics of the replay memory under the final weights (strategy/norm_recalibration.h):
+  // the running ones lag the weights and the evaluation accuracy dips.
+  bool recalibrate_norm = false;
   bool shuffle = true;           // false: new images in dataset order (reference runs)
   // SPEC 3b: reuse the frozen lower layers' activations between epochs (exact; applies when
   // a whole prefix of lat_features is frozen and the training pipeline is not random).

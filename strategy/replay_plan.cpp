@@ -29,4 +29,14 @@ std::pair<int64_t, int64_t> replay_rows(const ReplayPlan& plan, int64_t it, int6
   return {begin, end};
 }
 
+std::vector<std::pair<int64_t, int64_t>> replay_rows_wrapped(const ReplayPlan& plan, int64_t it,
+                                                             int64_t memory_size) {
+  const int64_t count = std::min(plan.replay_per_batch, memory_size);
+  if (count == 0) return {};
+  const int64_t begin = it * plan.replay_per_batch % memory_size;
+  const int64_t end = begin + count;
+  if (end <= memory_size) return {{begin, end}};
+  return {{begin, memory_size}, {0, end - memory_size}};
+}
+
 }  // namespace ar1::strategy

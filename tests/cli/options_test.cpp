@@ -74,6 +74,8 @@ TEST_CASE("options train table defaults to the main job and configs/avalanche.js
   CHECK(main_job.integer("first-epochs") == 10);
   CHECK(main_job.flag("freeze-norm"));
   CHECK(main_job.flag("refresh-latents"));
+  CHECK(main_job.flag("replay-wrap"));
+  CHECK(main_job.flag("recalibrate-norm"));
   CHECK(main_job.str("init") == "kaiming");
   CHECK(main_job.number("alpha") == 0.5);
   CHECK(main_job.integer("image-size") == 32);
@@ -105,6 +107,8 @@ TEST_CASE("options train table defaults to the main job and configs/avalanche.js
   CHECK(o.number("first-lr") == 0.0);
   CHECK(o.flag("freeze-norm") == false);
   CHECK(o.flag("refresh-latents") == false);
+  CHECK(o.flag("replay-wrap") == false);
+  CHECK(o.flag("recalibrate-norm") == false);
   CHECK(o.str("replay-dtype") == "f32");
   CHECK(o.str("init") == "pytorch");
   // Run settings.
@@ -122,6 +126,30 @@ TEST_CASE("options train table defaults to the main job and configs/avalanche.js
   CHECK(o.entry("lr").spec.group == OptionGroup::Ar1);
   CHECK(o.entry("refresh-latents").spec.group == OptionGroup::Ar1);
   CHECK(o.entry("dataset").spec.group == OptionGroup::Run);
+}
+
+TEST_CASE("options configs/nic_long.json is the main job on 201 experiences with replay_wrap and recalibrate_norm") {
+  ResolvedOptions o(train_options());
+  apply_config_file(o, std::string(AR1_TEST_FIXTURES) + "/../../configs/nic_long.json");
+  CHECK(o.integer("n-experiences") == 201);
+  CHECK(o.integer("first-epochs") == 2);
+  CHECK(o.flag("replay-wrap"));
+  CHECK(o.flag("recalibrate-norm"));
+  CHECK(o.origin("replay-wrap") == Origin::Config);
+  CHECK(o.origin("recalibrate-norm") == Origin::Config);
+  // Everything else stays the main job's.
+  const ResolvedOptions main_job(train_options());
+  for (const auto& e : o.entries()) {
+    if (e.spec.name == "n-experiences" || e.spec.name == "first-epochs" ||
+        e.spec.name == "replay-wrap" || e.spec.name == "recalibrate-norm") {
+      continue;
+    }
+    CAPTURE(e.spec.name);
+    CHECK(e.value == main_job.value(e.spec.name));
+  }
+  CHECK_FALSE(parse({"--no-replay-wrap"}).options.flag("replay-wrap"));
+  CHECK(parse({"--replay_wrap=true"}).options.flag("replay-wrap"));
+  CHECK_FALSE(parse({"--recalibrate-norm=false"}).options.flag("recalibrate-norm"));
 }
 
 TEST_CASE("options flag forms: space, equals, booleans, negative numbers, underscores") {

@@ -8,6 +8,7 @@
 #include "data/scenario.h"
 #include "nn/models/mobilenet_v1.h"
 #include "strategy/ar1.h"
+#include "strategy/norm_recalibration.h"
 
 using namespace ar1;
 using namespace ar1::strategy;
@@ -136,6 +137,42 @@ TEST_CASE("ar1 minibatches join new images and replayed latents as the formula s
   CHECK(strategy.replay_plan().replay_per_batch == 3);
 }
 
+TEST_CASE("ar1 replay_wrap fills the last minibatches from the start of the memory") {
+  std::vector<int64_t> labels;
+  for (int64_t i = 0; i < 17; ++i) labels.push_back(i % 3);
+  const auto ds = label_images(labels, 3);
+  // Replayed labels per iteration, in minibatch order.
+  struct ReplayedLabels : Plugin {
+    std::vector<std::vector<int64_t>> rows;
+    void after_forward(SupervisedTemplate& s) override {
+      const auto y = s.mb_y.to_vector<int64_t>();
+      rows.emplace_back(y.begin() + s.mb_x.size(0), y.end());
+    }
+  };
+  for (const bool wrap : {false, true}) {
+    CAPTURE(wrap);
+    Generator gen(1);
+    auto seen = std::make_shared<ReplayedLabels>();
+    AR1Options o = tiny_options();
+    o.train_epochs = 1;
+    o.replay_wrap = wrap;
+    AR1 strategy(pooling_model(3, gen), o, {seen});
+    strategy.train(data::make_experience(0, ds, range(0, 10)));
+    const std::vector<int64_t> memory = strategy.replay_memory().labels();
+    REQUIRE(memory.size() == 10);
+    // N = 7, rm_sz = 10, mb = 4: (7 + 10) // 4 = 4, cur = 1, rep = 3, 7 iterations; rows
+    // [0,3) [3,6) [6,9) [9,10), then none (each new image alone) or, wrapped, [0,2) ...
+    seen->rows.clear();
+    strategy.train(data::make_experience(1, ds, range(10, 17)));
+    REQUIRE(seen->rows.size() == 7);
+    for (size_t it = 0; it < 7; ++it) {
+      std::vector<int64_t> want;
+      for (size_t r = 3 * it; r < 3 * it + 3 && (wrap || r < 10); ++r) want.push_back(memory[r % 10]);
+      CHECK(seen->rows[it] == want);
+    }
+  }
+}
+
 TEST_CASE("ar1 freezes the layers below freeze_below_layer and applies the BatchReNorm schedule") {
   Generator gen(2);
   const nn::MobileNetConfig mc = small_mobilenet();
@@ -173,6 +210,51 @@ TEST_CASE("ar1 freezes the layers below freeze_below_layer and applies the Batch
     }
   }
   (void)model;
+}
+
+TEST_CASE("ar1 recalibrate_norm ends every experience with the memory's statistics above the latent layer") {
+  const nn::MobileNetConfig mc = small_mobilenet();
+  Generator data_gen(5);
+  const auto ds = noise_images(24, data_gen);
+  // end_features' running statistics, in layer order.
+  const auto statistics = [](nn::MobileNetV1& m) {
+    std::vector<float> all;
+    for (auto& [name, bn] : nn::batch_renorm_layers(*m.end_features())) {
+      for (const Tensor* t : {&bn->running_mean(), &bn->running_std()}) {
+        const auto v = t->to_vector<float>();
+        all.insert(all.end(), v.begin(), v.end());
+      }
+    }
+    return all;
+  };
+  for (const bool recalibrate : {false, true}) {
+    CAPTURE(recalibrate);
+    Generator gen(6);
+    auto m = std::make_shared<nn::MobileNetV1>(mc, gen, nn::WeightInit::kaiming_normal_relu);
+    AR1Options o;
+    o.train_mb_size = 8;
+    o.rm_sz = 8;
+    o.train_epochs = 1;
+    o.recalibrate_norm = recalibrate;
+    o.train_pipeline = o.eval_pipeline = data::standard_pipeline(32);
+    AR1 strategy(m, o);
+    for (int64_t e = 0; e < 3; ++e) {
+      strategy.train(data::make_experience(e, ds, range(8 * e, 8 * e + 8)));
+      // Recalibrating once more on the memory changes nothing (but rounding: running +
+      // 1 * (batch - running)) exactly when the run did.
+      const std::vector<float> after_training = statistics(*m);
+      LatentReplayMemory& memory = strategy.replay_memory();
+      recalibrate_batch_renorm(*m->end_features(), memory.rows(0, memory.size()).first);
+      const std::vector<float> again = statistics(*m);
+      REQUIRE(again.size() == after_training.size());
+      double largest = 0;
+      for (size_t i = 0; i < again.size(); ++i) {
+        largest = std::max<double>(largest, std::abs(again[i] - after_training[i]) /
+                                                (std::abs(again[i]) + 1e-3));
+      }
+      CHECK((largest < 1e-4) == recalibrate);
+    }
+  }
 }
 
 TEST_CASE("ar1 rejects a freeze_below_layer that names no layer and a mismatched split") {

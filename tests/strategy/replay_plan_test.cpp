@@ -45,3 +45,21 @@ TEST_CASE("replay plan: edge cases of the formula") {
   CHECK(p.replay_per_batch == 0);
   CHECK_THROWS_AS(plan_replay(0, 10, 128, false), ar1::Error);
 }
+
+TEST_CASE("replay plan: wrapped rows continue from the start of the memory") {
+  // A Fashion-MNIST NIC-201 experience: N = 80, rm_sz = 1500: cur = 80 // 12 = 6, rep = 122,
+  // 14 iterations. Unwrapped, iteration 13 replays nothing and trains on 2 images alone.
+  const ReplayPlan p = plan_replay(80, 1500, 128, false);
+  CHECK(p.new_per_batch == 6);
+  CHECK(p.replay_per_batch == 122);
+  CHECK(p.iterations == 14);
+  CHECK(replay_rows(p, 13, 1500) == std::pair<int64_t, int64_t>{1500, 1500});
+  using Ranges = std::vector<std::pair<int64_t, int64_t>>;
+  CHECK(replay_rows_wrapped(p, 0, 1500) == Ranges{{0, 122}});
+  CHECK(replay_rows_wrapped(p, 12, 1500) == Ranges{{1464, 1500}, {0, 86}});  // straddles the end
+  CHECK(replay_rows_wrapped(p, 13, 1500) == Ranges{{86, 208}});
+  // A memory smaller than rep: every row once, starting where the previous batch stopped.
+  CHECK(replay_rows_wrapped(p, 1, 100) == Ranges{{22, 100}, {0, 22}});
+  CHECK(replay_rows_wrapped(p, 1, 0).empty());
+  CHECK(replay_rows_wrapped(plan_replay(300, 1500, 128, true), 2, 1500).empty());  // rep = 0
+}

@@ -11,8 +11,9 @@ OptionTable train_options() {
   // Avalanche's AR1 constructor, in its order (SPEC section 3). The defaults are the embedded
   // main job's: SPEC 3c's recipe for learning from random weights on Fashion-MNIST (lr,
   // inc-lr, update rates, first-epochs, freeze-norm, freeze-below-layer, refresh-latents,
-  // init, alpha, image size, 2000 images per class). configs/avalanche.json restores the
-  // values of SPEC section 3 (Avalanche's defaults, for pretrained weights).
+  // replay-wrap, recalibrate-norm, init, alpha, image size, 2000 images per class).
+  // configs/avalanche.json restores the values of SPEC section 3 (Avalanche's defaults, for
+  // pretrained weights).
   t.add_double("lr", 0.01, "SGD learning rate for the first experience", A).min = 0;
   t.add_double("inc-lr", 1e-3, "SGD learning rate for every later experience", A).min = 0;
   auto& momentum = t.add_double("momentum", 0.9, "SGD momentum", A);
@@ -58,6 +59,15 @@ OptionTable train_options() {
   t.add_bool("latent-cache", true,
              "reuse the frozen lower layers' activations between epochs (exact; only where "
              "the training pipeline is not random)", A);
+  // On in the main job: without them a long stream of small experiences collapses again and
+  // again (configs/nic_long.json), and they cost nothing on the 21 experiences.
+  t.add_bool("replay-wrap", true,
+             "replayed latents wrap around the memory so that the last minibatch of an "
+             "experience is not a lone tail of a few new images (long streams of small "
+             "experiences)", A);
+  t.add_bool("recalibrate-norm", true,
+             "after each experience, set the BatchReNorm statistics above the latent layer to "
+             "those of the replay memory under the final weights", A);
   t.add_enum("replay-dtype", {"f32", "f16", "bf16", "u8"}, "f32",
              "storage type of the replay memory (u8: per-channel quantised)", A);
   t.add_enum("init", {"pytorch", "kaiming", "kaiming-fan-out"}, "kaiming",

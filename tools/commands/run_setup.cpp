@@ -180,6 +180,8 @@ strategy::AR1Options make_ar1_options(const ResolvedOptions& o) {
   a.freeze_norm = o.flag("freeze-norm");
   a.refresh_latents = o.flag("refresh-latents");
   a.latent_cache = o.flag("latent-cache");
+  a.replay_wrap = o.flag("replay-wrap");
+  a.recalibrate_norm = o.flag("recalibrate-norm");
   a.replay_dtype = strategy::parse_replay_dtype(o.str("replay-dtype"));
   a.seed = static_cast<uint64_t>(o.integer("seed"));
   a.num_workers = static_cast<int>(o.integer("workers"));

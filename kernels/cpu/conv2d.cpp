@@ -238,9 +238,10 @@ void run(CpuOp op, const ConvDesc& d, float* out, const float* in0, const float*
 // cut into blocks of images fixed by the shape; each block's weight gradient is computed by a
 // single-threaded primitive into a partial buffer of its own, and the partials are added in
 // block order: the same bits on any thread count. A block holds at least kMinBlockPixels output
-// pixels (so a thread's work stays large against the partials' extra pass, ~10 / pixels of
-// the convolution's time) and there are at most kMaxBlocks (the partials' memory).
-constexpr int64_t kMinBlockPixels = 512;
+// pixels (a single-threaded call on fewer does too little work against its fixed costs and
+// the partials' extra pass: 512 measured slower on train_step_exp0 at 32 x 32) and there are
+// at most kMaxBlocks (the partials' memory).
+constexpr int64_t kMinBlockPixels = 2048;
 constexpr int64_t kMaxBlocks = 32;
 
 int64_t images_per_block(const ConvDesc& d) {
@@ -299,11 +300,11 @@ void sgemm(char trans_a, char trans_b, int64_t m, int64_t n, int64_t k, const fl
             static_cast<int>(status));
 }
 
-// y[r, c] += bias[c] over rows of channels-last output, then ReLU.
-void add_bias(float* y, const float* bias, int64_t rows, int64_t c, bool relu) {
+// y[r, c] += bias[c] over `rows` rows of `cols` channels (rows `ld` apart), then ReLU.
+void add_bias(float* y, const float* bias, int64_t rows, int64_t cols, int64_t ld, bool relu) {
   for (int64_t r = 0; r < rows; ++r) {
-    float* row = y + r * c;
-    for (int64_t i = 0; i < c; ++i) {
+    float* row = y + r * ld;
+    for (int64_t i = 0; i < cols; ++i) {
       const float v = row[i] + bias[i];
       row[i] = relu ? std::max(v, 0.f) : v;
     }
@@ -311,21 +312,27 @@ void add_bias(float* y, const float* bias, int64_t rows, int64_t c, bool relu) {
 }
 
 // The sgemm path in blocks fixed by the shape (fixed_blocks.h): oneDNN's sgemm picks its
-// k-blocking and may split k by thread. Forward and backward-data cut the pixel rows, backward-
-// weights cuts the output channels, so every k-sum runs whole inside one single-threaded call.
-// At least kGemmMinBlockRows rows a block, at most kGemmBlocks blocks (each block reads the
-// whole other operand once).
-constexpr int64_t kGemmMinBlockRows = 32;
+// k-blocking and may split k by thread. C [m, n] is cut along its longer side into at most
+// kGemmBlocks blocks of at least kGemmMinBlock rows or columns, so every k-sum runs whole inside
+// one single-threaded call, and the operand all blocks share (packed again by each) is the
+// smaller one: cutting 128 pixel rows against a 1024 x 1024 weight made every block repack the
+// weight (ar1_inc_step at 32 x 32: +21 % against one multi-threaded call, +9 % cut so).
+constexpr int64_t kGemmMinBlock = 32;
 constexpr int64_t kGemmBlocks = 8;
 
-// Calls gemm_block(first_row, rows) over [0, total) in fixed blocks.
+// Calls gemm_block(first_row, rows, first_col, cols) over C [m, n] in fixed blocks.
 template <class GemmBlock>
-void gemm_in_blocks(int64_t total, GemmBlock&& gemm_block) {
-  const int64_t per_block =
-      std::min(total, std::max(kGemmMinBlockRows, ceil_div(total, kGemmBlocks)));
+void gemm_in_blocks(int64_t m, int64_t n, GemmBlock&& gemm_block) {
+  const bool by_rows = m >= n;
+  const int64_t total = by_rows ? m : n;
+  const int64_t per_block = std::min(total, std::max(kGemmMinBlock, ceil_div(total, kGemmBlocks)));
   for_each_fixed_block(ceil_div(total, per_block), [&](int64_t b) {
-    const int64_t first = b * per_block;
-    gemm_block(first, std::min(per_block, total - first));
+    const int64_t first = b * per_block, size = std::min(per_block, total - first);
+    if (by_rows) {
+      gemm_block(first, size, int64_t{0}, n);
+    } else {
+      gemm_block(int64_t{0}, m, first, size);
+    }
   });
 }
 
@@ -338,11 +345,12 @@ void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& d,
             " but a bias pointer was ", bias != nullptr ? "given" : "not given");
   if (d.n == 0) return;
   if (runs_as_gemm(d)) {
-    gemm_in_blocks(d.n * d.h * d.w, [&](int64_t first, int64_t rows) {
-      float* y_rows = y + first * d.c_out;
-      sgemm('N', 'T', rows, d.c_out, d.c_in, x + first * d.c_in, d.c_in, w, d.c_in, y_rows,
-            d.c_out);
-      if (d.bias) add_bias(y_rows, bias, rows, d.c_out, d.relu);
+    // y [rows, c_out] = x [rows, c_in] w^T.
+    gemm_in_blocks(d.n * d.h * d.w, d.c_out, [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
+      float* y_block = y + r0 * d.c_out + c0;
+      sgemm('N', 'T', rows, cols, d.c_in, x + r0 * d.c_in, d.c_in, w + c0 * d.c_in, d.c_in,
+            y_block, d.c_out);
+      if (d.bias) add_bias(y_block, bias + c0, rows, cols, d.c_out, d.relu);
     });
     return;
   }
@@ -354,9 +362,10 @@ void conv2d_backward_data(float* dx, const float* dy, const float* w, const Conv
   AR1_CHECK(!d.bias, "[conv2d_backward_data] a fused bias is forward only");
   if (d.n == 0) return;
   if (runs_as_gemm(d)) {
-    gemm_in_blocks(d.n * d.h * d.w, [&](int64_t first, int64_t rows) {
-      sgemm('N', 'N', rows, d.c_in, d.c_out, dy + first * d.c_out, d.c_out, w, d.c_in,
-            dx + first * d.c_in, d.c_in);
+    // dx [rows, c_in] = dy [rows, c_out] w.
+    gemm_in_blocks(d.n * d.h * d.w, d.c_in, [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
+      sgemm('N', 'N', rows, cols, d.c_out, dy + r0 * d.c_out, d.c_out, w + c0, d.c_in,
+            dx + r0 * d.c_in + c0, d.c_in);
     });
     return;
   }
@@ -372,9 +381,9 @@ void conv2d_backward_weights(float* dw, const float* dy, const float* x, const C
   }
   if (runs_as_gemm(d)) {
     // dw[o, i] = sum over pixel rows r of dy[r, o] x[r, i]: output-channel rows in blocks.
-    gemm_in_blocks(d.c_out, [&](int64_t first, int64_t rows) {
-      sgemm('T', 'N', rows, d.c_in, d.n * d.h * d.w, dy + first, d.c_out, x, d.c_in,
-            dw + first * d.c_in, d.c_in);
+    gemm_in_blocks(d.c_out, d.c_in, [&](int64_t o0, int64_t outs, int64_t i0, int64_t ins) {
+      sgemm('T', 'N', outs, ins, d.n * d.h * d.w, dy + o0, d.c_out, x + i0, d.c_in,
+            dw + o0 * d.c_in + i0, d.c_in);
     });
     return;
   }

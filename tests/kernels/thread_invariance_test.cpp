@@ -84,14 +84,16 @@ std::vector<std::vector<float>> conv_outputs(const ConvDesc& d) {
 
 TEST_CASE("convolutions give the same bits on 1, 2 and 3 threads") {
   // MobileNetV1's kinds of layer at the sizes AR1 meets: a stem 3x3/2, depthwise 3x3 with
-  // stride 1 and 2, pointwise on many pixel rows (oneDNN's convolution) and on few (one sgemm),
-  // batches that a chunk size does not divide, both layouts.
+  // stride 1 and 2, pointwise on many pixel rows (oneDNN's convolution) and on few (sgemms cut
+  // by rows, or by columns where the rows are fewer than the channels), batches that a block
+  // size does not divide, both layouts.
   for (const bool cl : {true, false}) {
     for (const ConvDesc& d :
          {make(20, 3, 32, 16, 3, 2, 1, cl), make(20, 32, 16, 32, 3, 1, 32, cl),
           make(13, 64, 16, 64, 3, 2, 64, cl), make(20, 32, 16, 64, 1, 1, 1, cl),
           make(37, 128, 4, 128, 1, 1, 1, cl), make(130, 256, 2, 256, 1, 1, 1, cl),
-          make(3, 48, 8, 40, 1, 1, 1, cl)}) {
+          make(3, 48, 8, 40, 1, 1, 1, cl), make(3, 64, 2, 96, 1, 1, 1, cl),
+          make(3, 96, 2, 64, 1, 1, 1, cl)}) {
       INFO(describe(d));
       same_bits_on_every_thread_count([&] { return conv_outputs(d); });
     }

@@ -38,22 +38,25 @@ bool stored_channels_last(const Tensor& t) { return is_channels_last(t) && !t.is
 
 TEST_CASE("channels_last convolutions match the plain reference loops, forward and backward") {
   struct Case {
-    int64_t c_in, c_out, k, stride, groups;
+    int64_t c_in, c_out, k, stride, groups, hw = 7;
   };
+  // The last two: pointwise on fewer pixel rows (3 x 2 x 2) than channels, so the sgemm path
+  // cuts its products by columns (kernels/cpu/conv2d.cpp).
   for (const Case& c : {Case{3, 8, 3, 2, 1}, Case{8, 8, 3, 1, 8}, Case{8, 8, 3, 2, 8},
-                        Case{8, 16, 1, 1, 1}}) {
+                        Case{8, 16, 1, 1, 1}, Case{64, 96, 1, 1, 1, 2},
+                        Case{96, 64, 1, 1, 1, 2}}) {
     CAPTURE(c.c_in);
     CAPTURE(c.groups);
     CAPTURE(c.stride);
     Generator gen(11);
-    Tensor x = normal({3, c.c_in, 7, 7}, gen).set_requires_grad(true);
+    Tensor x = normal({3, c.c_in, c.hw, c.hw}, gen).set_requires_grad(true);
     Tensor w = normal({c.c_out, c.c_in / c.groups, c.k, c.k}, gen).set_requires_grad(true);
     const nn::ConvParams p{c.stride, c.k / 2, c.groups};
     const Tensor y = nn::conv2d(x, w, p);
     CHECK(stored_channels_last(y));
 
     kernels::ConvDesc d;
-    d.n = 3, d.c_in = c.c_in, d.h = 7, d.w = 7, d.c_out = c.c_out, d.kh = c.k, d.kw = c.k;
+    d.n = 3, d.c_in = c.c_in, d.h = c.hw, d.w = c.hw, d.c_out = c.c_out, d.kh = c.k, d.kw = c.k;
     d.stride = c.stride, d.pad = c.k / 2, d.groups = c.groups;
     std::vector<float> y_ref(static_cast<size_t>(y.numel()));
     kernels::reference::conv2d_forward(y_ref.data(), x.data<float>(), w.data<float>(), d);

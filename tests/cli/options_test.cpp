@@ -14,11 +14,14 @@
 #include "core/error.h"
 #include "tools/cli/ar1_options.h"
 #include "tools/cli/options.h"
+#include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace ar1::cli;
 
 namespace {
+
+using ar1::testing::TempDir;
 
 // The message of the ar1::Error that `f` throws, or a marker when it throws none.
 std::string error_of(const std::function<void()>& f) {
@@ -30,21 +33,6 @@ std::string error_of(const std::function<void()>& f) {
   return "<no error>";
 }
 
-// A fresh directory per test case, removed at the end.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int n = 0;
-    path = fs::temp_directory_path() /
-           ("ar1_cli_options_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  fs::path write(const std::string& name, const std::string& text) const {
-    std::ofstream(path / name) << text;
-    return path / name;
-  }
-};
 
 ParsedArgs parse(const std::vector<std::string>& args) {
   return parse_args(train_options(), args);
@@ -183,7 +171,7 @@ TEST_CASE("options flag forms: space, equals, booleans, negative numbers, unders
 }
 
 TEST_CASE("options precedence: defaults then config file then flags") {
-  TempDir dir;
+  TempDir dir("cli_options");
   auto cfg = dir.write("run.json", R"({"inc_lr": 1e-3, "rm-sz": 1500, "momentum": 0.5,
                                         "train_epochs": 9, "freeze_norm": true})");
   // Flags override the file wherever --config appears.
@@ -214,7 +202,7 @@ TEST_CASE("options precedence: defaults then config file then flags") {
 }
 
 TEST_CASE("options config keys accept dashes and underscores alike") {
-  TempDir dir;
+  TempDir dir("cli_options");
   ResolvedOptions a(train_options()), b(train_options());
   apply_config_text(a, R"({"inc_lr": 0.002, "freeze_below_layer": "end_features.0.conv",
                            "latent_layer_num": 17, "refresh_latents": true})", "a.json");
@@ -331,7 +319,7 @@ TEST_CASE("options wrong types, enum values and bounds") {
 }
 
 TEST_CASE("options config file that is missing or not JSON names the file, line and column") {
-  TempDir dir;
+  TempDir dir("cli_options");
   auto missing = dir.path / "nope.json";
   CHECK(error_of([&] { parse({"--config", missing.string()}); }) ==
         "[ar1] config file " + missing.string() + " does not exist");
@@ -354,7 +342,7 @@ TEST_CASE("options config file that is missing or not JSON names the file, line 
 }
 
 TEST_CASE("options resolved config round trips through JSON") {
-  TempDir dir;
+  TempDir dir("cli_options");
   auto p = parse({"--lr", "0.0123", "--inc-lr", "4.1e-05", "--freeze-norm", "--replay-dtype",
                   "u8", "--seed", "-7", "--out", "runs/a \"quoted\" dir", "--alpha", "0.5"});
   std::string text = p.options.to_json();

@@ -13,32 +13,13 @@
 
 #include "core/error.h"
 #include "core/io/atomic_file.h"
+#include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory per test case, removed at the end.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int n = 0;
-    path = fs::temp_directory_path() /
-           ("ar1_atomic_file_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path operator/(const std::string& name) const { return path / name; }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(path)) out.push_back(e.path().filename());
-    return out;
-  }
-};
+using ar1::testing::TempDir;
 
 std::string read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -70,7 +51,7 @@ class FileSizeLimit {
 }  // namespace
 
 TEST_CASE("atomic file replaces the old contents and leaves only the final file") {
-  TempDir dir;
+  TempDir dir("atomic_file");
   const fs::path p = dir / "out.txt";
   std::ofstream(p) << "old";
   ar1::write_file_atomically(p, "new contents\n", "test");
@@ -79,7 +60,7 @@ TEST_CASE("atomic file replaces the old contents and leaves only the final file"
 }
 
 TEST_CASE("atomic file puts raw writes and stream output in order and nothing before commit") {
-  TempDir dir;
+  TempDir dir("atomic_file");
   const fs::path p = dir / "mixed.bin";
   ar1::AtomicFile f(p, "test");
   CHECK(f.temp_path().parent_path() == dir.path);  // same directory: rename stays atomic
@@ -97,7 +78,7 @@ TEST_CASE("atomic file puts raw writes and stream output in order and nothing be
 }
 
 TEST_CASE("atomic file on a write error leaves nothing under the final name and no temp file") {
-  TempDir dir;
+  TempDir dir("atomic_file");
   const fs::path p = dir / "big.bin";
   const std::string payload(64 * 1024, 'x');
   std::string message;
@@ -133,7 +114,7 @@ TEST_CASE("atomic file on a write error leaves nothing under the final name and 
 }
 
 TEST_CASE("atomic file abandoned without commit removes its temp file unless asked to keep it") {
-  TempDir dir;
+  TempDir dir("atomic_file");
   {
     ar1::AtomicFile f(dir / "dropped.txt", "test");
     f.stream() << "half";
@@ -152,7 +133,7 @@ TEST_CASE("atomic file abandoned without commit removes its temp file unless ask
 }
 
 TEST_CASE("atomic file into a missing directory names it and creates nothing") {
-  TempDir dir;
+  TempDir dir("atomic_file");
   const fs::path p = dir / "no_such_dir" / "x.txt";
   CHECK_THROWS_WITH_AS(ar1::write_file_atomically(p, "x", "test"),
                        doctest::Contains("[test] cannot create a temporary file in"),

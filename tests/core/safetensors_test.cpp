@@ -20,6 +20,7 @@
 #include "core/io/safetensors.h"
 #include "core/tensor.h"
 #include "tests/support/skip_test.h"
+#include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using ar1::DType;
@@ -27,27 +28,7 @@ using ar1::Tensor;
 
 namespace {
 
-// A fresh directory per test case, removed at the end.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int n = 0;
-    path = fs::temp_directory_path() /
-           ("ar1_safetensors_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path operator/(const std::string& name) const { return path / name; }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(path)) out.push_back(e.path().filename());
-    return out;
-  }
-};
+using ar1::testing::TempDir;
 
 std::vector<unsigned char> bytes_of(const Tensor& t) {
   const auto* p = static_cast<const unsigned char*>(t.raw_data());
@@ -109,7 +90,7 @@ Tensor make_i64(const std::vector<int64_t>& values, const ar1::Shape& shape) {
 }  // namespace
 
 TEST_CASE("safetensors round trip of every dtype, 0-d and empty tensors, metadata") {
-  TempDir dir;
+  TempDir dir("safetensors");
   const fs::path p = dir / "all.safetensors";
   Tensor f32 = Tensor::from_vector(std::vector<float>{1.5f, -2.f, 0.f, -0.f, 3e-38f, 7.f},
                                    {2, 3});
@@ -157,7 +138,7 @@ TEST_CASE("safetensors round trip of every dtype, 0-d and empty tensors, metadat
 }
 
 TEST_CASE("safetensors writes the exact standard bytes") {
-  TempDir dir;
+  TempDir dir("safetensors");
   const fs::path p = dir / "exact.safetensors";
   float nan_payload;
   const uint32_t nan_bits = 0x7fc01234u;
@@ -185,7 +166,7 @@ TEST_CASE("safetensors writes the exact standard bytes") {
 }
 
 TEST_CASE("safetensors saves a strided view densely") {
-  TempDir dir;
+  TempDir dir("safetensors");
   const fs::path p = dir / "strided.safetensors";
   // [[0,1,2],[3,4,5]] viewed transposed: [3, 2] with strides [1, 3].
   Tensor base = Tensor::from_vector(std::vector<float>{0, 1, 2, 3, 4, 5}, {2, 3});
@@ -202,7 +183,7 @@ TEST_CASE("safetensors saves a strided view densely") {
 }
 
 TEST_CASE("safetensors reads an empty tensor list and a header with whitespace and escapes") {
-  TempDir dir;
+  TempDir dir("safetensors");
   const fs::path p = dir / "none.safetensors";
   ar1::save_safetensors(p, {});
   CHECK(ar1::load_safetensors(p).size() == 0);
@@ -218,36 +199,36 @@ TEST_CASE("safetensors reads an empty tensor list and a header with whitespace a
 // ---------------------------------------------------------------- malformed files
 
 TEST_CASE("safetensors rejects a file shorter than the length field") {
-  TempDir dir;
+  TempDir dir("safetensors");
   write_bytes(dir / "f", {1, 2, 3});
   expect_load_error(dir / "f", "shorter than the 8-byte header length");
 }
 
 TEST_CASE("safetensors rejects a missing file") {
-  TempDir dir;
+  TempDir dir("safetensors");
   expect_load_error(dir / "nope.safetensors", "cannot open");
 }
 
 TEST_CASE("safetensors rejects a header length below 2") {
-  TempDir dir;
+  TempDir dir("safetensors");
   write_raw(dir / "f", "{}", 0, 1);
   expect_load_error(dir / "f", "header length 1 is too small");
 }
 
 TEST_CASE("safetensors rejects a header length above 100 MB") {
-  TempDir dir;
+  TempDir dir("safetensors");
   write_raw(dir / "f", "{}", 0, 100'000'001);
   expect_load_error(dir / "f", "exceeds the 100000000-byte limit");
 }
 
 TEST_CASE("safetensors rejects a header length past the end of the file") {
-  TempDir dir;
+  TempDir dir("safetensors");
   write_raw(dir / "f", "{}", 0, 64);
   expect_load_error(dir / "f", "runs past the end of the 10-byte file");
 }
 
 TEST_CASE("safetensors rejects malformed JSON") {
-  TempDir dir;
+  TempDir dir("safetensors");
   struct Case {
     const char* header;
     const char* phrase;
@@ -288,7 +269,7 @@ TEST_CASE("safetensors rejects malformed JSON") {
 }
 
 TEST_CASE("safetensors rejects an unknown or unsupported dtype") {
-  TempDir dir;
+  TempDir dir("safetensors");
   write_raw(dir / "f", R"({"a":{"dtype":"Q7","shape":[1],"data_offsets":[0,1]}})", 1);
   expect_load_error(dir / "f", "dtype \"Q7\" is unknown");
   write_raw(dir / "f", R"({"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})", 8);
@@ -296,25 +277,25 @@ TEST_CASE("safetensors rejects an unknown or unsupported dtype") {
 }
 
 TEST_CASE("safetensors rejects a shape that disagrees with its offsets") {
-  TempDir dir;
+  TempDir dir("safetensors");
   write_raw(dir / "f", R"({"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,20]}})", 20);
   expect_load_error(dir / "f", "span 20 bytes but F32 shape [2, 3] needs 24");
 }
 
 TEST_CASE("safetensors rejects offsets out of the file's range") {
-  TempDir dir;
+  TempDir dir("safetensors");
   write_raw(dir / "f", R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 12);
   expect_load_error(dir / "f", "run past the data buffer of 12 bytes");
 }
 
 TEST_CASE("safetensors rejects offsets that end before they begin") {
-  TempDir dir;
+  TempDir dir("safetensors");
   write_raw(dir / "f", R"({"a":{"dtype":"U8","shape":[0],"data_offsets":[4,0]}})", 4);
   expect_load_error(dir / "f", "end before they begin");
 }
 
 TEST_CASE("safetensors rejects overlapping tensors") {
-  TempDir dir;
+  TempDir dir("safetensors");
   write_raw(dir / "f",
             R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
             R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
@@ -323,7 +304,7 @@ TEST_CASE("safetensors rejects overlapping tensors") {
 }
 
 TEST_CASE("safetensors rejects duplicate tensor names") {
-  TempDir dir;
+  TempDir dir("safetensors");
   write_raw(dir / "f",
             R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
             R"("a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})",
@@ -332,7 +313,7 @@ TEST_CASE("safetensors rejects duplicate tensor names") {
 }
 
 TEST_CASE("safetensors rejects holes and trailing bytes in the data buffer") {
-  TempDir dir;
+  TempDir dir("safetensors");
   write_raw(dir / "f",
             R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
             R"("b":{"dtype":"U8","shape":[1],"data_offsets":[2,3]}})",
@@ -343,7 +324,7 @@ TEST_CASE("safetensors rejects holes and trailing bytes in the data buffer") {
 }
 
 TEST_CASE("safetensors rejects malformed tensor entries and metadata") {
-  TempDir dir;
+  TempDir dir("safetensors");
   write_raw(dir / "f", R"({"a":{"dtype":"U8","shape":[1]}})", 1);
   expect_load_error(dir / "f", "missing \"data_offsets\"");
   write_raw(dir / "f", R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1],"x":"y"}})", 1);
@@ -359,7 +340,7 @@ TEST_CASE("safetensors rejects malformed tensor entries and metadata") {
 // ---------------------------------------------------------------- atomic saves
 
 TEST_CASE("safetensors save into a missing directory leaves nothing behind") {
-  TempDir dir;
+  TempDir dir("safetensors");
   const fs::path p = dir / "no_such_dir" / "x.safetensors";
   CHECK_THROWS_WITH_AS(ar1::save_safetensors(p, {{"a", Tensor::ones({3})}}),
                        doctest::Contains("cannot create a temporary file"), ar1::Error);
@@ -367,7 +348,7 @@ TEST_CASE("safetensors save into a missing directory leaves nothing behind") {
 }
 
 TEST_CASE("safetensors save with invalid input leaves nothing behind") {
-  TempDir dir;
+  TempDir dir("safetensors");
   const fs::path p = dir / "x.safetensors";
   Tensor a = Tensor::ones({3});
   CHECK_THROWS_WITH_AS(ar1::save_safetensors(p, {{"a", a}, {"a", a}}),
@@ -383,7 +364,7 @@ TEST_CASE("safetensors save with invalid input leaves nothing behind") {
 }
 
 TEST_CASE("safetensors write failing midway keeps the old file and removes the temp") {
-  TempDir dir;
+  TempDir dir("safetensors");
   const fs::path p = dir / "ckpt.safetensors";
   Tensor old = Tensor::full({4}, 1.f);
   ar1::save_safetensors(p, {{"w", old}});

@@ -23,6 +23,7 @@
 #include "strategy/metrics/evaluation_plugin.h"
 #include "strategy/naive.h"
 #include "tests/strategy/one_hot_fixture.h"
+#include "tests/support/temp_dir.h"
 
 using namespace ar1;
 using namespace ar1::strategy;
@@ -31,20 +32,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory under the system temp dir, removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() /
-             ("ar1_loggers_test_" + name + "_" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using ar1::testing::TempDir;
 
 std::vector<std::string> read_lines(const fs::path& path) {
   std::ifstream in(path);

@@ -65,6 +65,16 @@ nn::MobileNetConfig small_mobilenet() {
   return mc;
 }
 
+// AR1 on small_mobilenet(): minibatches of 8, a memory of 8, one epoch, 32 x 32 inputs.
+AR1Options small_mobilenet_options() {
+  AR1Options o;
+  o.train_mb_size = 8;
+  o.rm_sz = 8;
+  o.train_epochs = 1;
+  o.train_pipeline = o.eval_pipeline = data::standard_pipeline(32);
+  return o;
+}
+
 // `count` random 32 x 32 RGB images, labels cycling through 4 classes.
 data::DatasetPtr noise_images(int64_t count, Generator& gen) {
   std::vector<uint8_t> pixels(static_cast<size_t>(count * 32 * 32 * 3));
@@ -182,12 +192,8 @@ TEST_CASE("ar1 freezes the layers below freeze_below_layer and applies the Batch
   for (bool freeze_norm : {false, true}) {
     CAPTURE(freeze_norm);
     auto m = std::make_shared<nn::MobileNetV1>(mc, gen, nn::WeightInit::kaiming_normal_relu);
-    AR1Options o;
-    o.train_mb_size = 8;
-    o.rm_sz = 8;
-    o.train_epochs = 1;
+    AR1Options o = small_mobilenet_options();
     o.freeze_norm = freeze_norm;
-    o.train_pipeline = o.eval_pipeline = data::standard_pipeline(32);
     AR1 strategy(m, o);
     strategy.train(data::make_experience(0, ds, range(0, 8)));
     for (auto& [name, p] : m->named_parameters()) CHECK_MESSAGE(p.requires_grad(), name);
@@ -231,12 +237,8 @@ TEST_CASE("ar1 recalibrate_norm ends every experience with the memory's statisti
     CAPTURE(recalibrate);
     Generator gen(6);
     auto m = std::make_shared<nn::MobileNetV1>(mc, gen, nn::WeightInit::kaiming_normal_relu);
-    AR1Options o;
-    o.train_mb_size = 8;
-    o.rm_sz = 8;
-    o.train_epochs = 1;
+    AR1Options o = small_mobilenet_options();
     o.recalibrate_norm = recalibrate;
-    o.train_pipeline = o.eval_pipeline = data::standard_pipeline(32);
     AR1 strategy(m, o);
     for (int64_t e = 0; e < 3; ++e) {
       strategy.train(data::make_experience(e, ds, range(8 * e, 8 * e + 8)));

@@ -245,8 +245,7 @@ constexpr int64_t kMinBlockPixels = 2048;
 constexpr int64_t kMaxBlocks = 32;
 
 int64_t images_per_block(const ConvDesc& d) {
-  const int64_t by_pixels = ceil_div(kMinBlockPixels, d.oh() * d.ow());
-  return std::min(d.n, std::max(by_pixels, ceil_div(d.n, kMaxBlocks)));
+  return fixed_block_size(d.n, ceil_div(kMinBlockPixels, d.oh() * d.ow()), kMaxBlocks);
 }
 
 // Per-thread scratch for the partial sums, kept between calls (grows to the largest need).
@@ -325,7 +324,7 @@ template <class GemmBlock>
 void gemm_in_blocks(int64_t m, int64_t n, GemmBlock&& gemm_block) {
   const bool by_rows = m >= n;
   const int64_t total = by_rows ? m : n;
-  const int64_t per_block = std::min(total, std::max(kGemmMinBlock, ceil_div(total, kGemmBlocks)));
+  const int64_t per_block = fixed_block_size(total, kGemmMinBlock, kGemmBlocks);
   for_each_fixed_block(ceil_div(total, per_block), [&](int64_t b) {
     const int64_t first = b * per_block, size = std::min(per_block, total - first);
     if (by_rows) {

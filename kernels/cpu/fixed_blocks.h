@@ -40,4 +40,10 @@ void for_each_fixed_block(int64_t count, Block&& block) {
 // ceil(a / b) for a >= 0, b > 0.
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+// The size of a block over `total` items: at least `min_size` (all of them if fewer), and
+// large enough that there are at most `max_blocks` blocks. Depends on the shape only.
+inline int64_t fixed_block_size(int64_t total, int64_t min_size, int64_t max_blocks) {
+  return std::min(total, std::max(min_size, ceil_div(total, max_blocks)));
+}
+
 }  // namespace ar1::kernels::cpu

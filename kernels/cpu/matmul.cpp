@@ -29,7 +29,7 @@ void matmul(float* c, const float* a, const float* b, const MatmulDesc& d) {
     C.setZero();
     return;
   }
-  const int64_t per_block = std::min(d.m, std::max(kMinBlockRows, ceil_div(d.m, kBlocks)));
+  const int64_t per_block = fixed_block_size(d.m, kMinBlockRows, kBlocks);
   for_each_fixed_block(ceil_div(d.m, per_block), [&](int64_t block) {
     const int64_t first = block * per_block, rows = std::min(per_block, d.m - first);
     auto C_rows = C.middleRows(first, rows);

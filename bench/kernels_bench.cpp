@@ -144,6 +144,7 @@ void BM_global_pool(benchmark::State& state, bool backward, int64_t n, int64_t c
   kernels::AvgPoolDesc d{n, c, hw, hw, hw, hw, 1};
   Generator gen(0);
   Tensor x = normal({n, c, hw, hw}, gen), y = normal({n, c, 1, 1}, gen);
+  const float grad_loss = 1.f;
   Timer timer;
   for (auto _ : state) {
     if (backward) {
@@ -181,11 +182,12 @@ void BM_cross_entropy(benchmark::State& state, bool backward, int64_t n, int64_t
   for (int64_t i = 0; i < n; ++i) labels[static_cast<size_t>(i)] = i % classes;
   kernels::cpu::cross_entropy_forward(loss.data<float>(), log_probs.data<float>(),
                                       logits.data<float>(), labels.data(), d);
+  const float grad_loss = 1.f;
   Timer timer;
   for (auto _ : state) {
     if (backward) {
       kernels::cpu::cross_entropy_backward(dlogits.data<float>(), log_probs.data<float>(),
-                                           labels.data(), 1.f, d);
+                                           labels.data(), &grad_loss, d);
     } else {
       kernels::cpu::cross_entropy_forward(loss.data<float>(), log_probs.data<float>(),
                                           logits.data<float>(), labels.data(), d);

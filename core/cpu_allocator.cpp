@@ -23,9 +23,8 @@ CpuAllocator& CpuAllocator::instance() {
   return *allocator;
 }
 
-void* CpuAllocator::allocate(size_t bytes, size_t* capacity) {
+Block CpuAllocator::allocate(size_t bytes) {
   const size_t cls = size_class(bytes);
-  *capacity = cls;
   if (cls >= kMinCachedBytes) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = free_.find(cls);
@@ -33,7 +32,7 @@ void* CpuAllocator::allocate(size_t bytes, size_t* capacity) {
       void* p = it->second.back();
       it->second.pop_back();
       cached_ -= cls;
-      return p;
+      return {p, cls};
     }
   }
   void* p = std::aligned_alloc(kCpuAlignment, cls);
@@ -42,10 +41,12 @@ void* CpuAllocator::allocate(size_t bytes, size_t* capacity) {
     p = std::aligned_alloc(kCpuAlignment, cls);
   }
   AR1_CHECK(p != nullptr, "[storage] out of memory allocating ", bytes, " bytes on the cpu");
-  return p;
+  return {p, cls};
 }
 
-void CpuAllocator::release(void* p, size_t capacity) {
+void CpuAllocator::release(const Block& block) {
+  void* p = block.data;
+  const size_t capacity = block.capacity;
   if (p == nullptr) return;
   if (capacity >= kMinCachedBytes) {
     std::lock_guard<std::mutex> lock(mutex_);

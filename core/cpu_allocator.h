@@ -12,22 +12,22 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/allocator.h"
+
 namespace ar1 {
 
-class CpuAllocator {
+class CpuAllocator final : public Allocator {
  public:
   static CpuAllocator& instance();
 
-  // A 64-byte aligned block of at least `bytes`; its size class is written to *capacity and
-  // must be passed back to release().
-  void* allocate(size_t bytes, size_t* capacity);
-  void release(void* p, size_t capacity);
+  // A 64-byte aligned block of at least `bytes`.
+  Block allocate(size_t bytes) override;
+  void release(const Block& block) override;
 
-  // Frees every cached block.
-  void empty_cache();
-  size_t cached_bytes() const;
-  size_t budget() const;
-  void set_budget(size_t bytes);
+  void empty_cache() override;
+  size_t cached_bytes() const override;
+  size_t budget() const override;
+  void set_budget(size_t bytes) override;
 
   static constexpr size_t kMinCachedBytes = 64 * 1024;
 

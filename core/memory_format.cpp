@@ -40,8 +40,8 @@ bool is_channels_last(const Tensor& t) {
   return true;
 }
 
-Tensor empty_channels_last(const Shape& shape) {
-  const Tensor dense = Tensor::empty(shape);
+Tensor empty_channels_last(const Shape& shape, Device device) {
+  const Tensor dense = Tensor::empty(shape, DType::f32, device);
   auto impl = std::make_shared<TensorImpl>(dense.impl());
   impl->strides = channels_last_strides(shape);
   return Tensor(std::move(impl));

@@ -1,31 +1,26 @@
 #include "core/storage.h"
 
-#include "core/cpu_allocator.h"
-#include "core/error.h"
+#include "core/device_backend.h"
 
 namespace ar1 {
 
 std::shared_ptr<Storage> Storage::allocate(size_t bytes, Device device) {
-  AR1_CHECK(device.is_cpu(), "[storage] cannot allocate on ", device.str(),
-            " here: CUDA storage is created by the CUDA backend (kernels::device_allocate, "
-            "then Storage::wrap)");
-  size_t capacity = 0;
-  void* p = CpuAllocator::instance().allocate(bytes, &capacity);
-  auto* s = new Storage(p, bytes, device, nullptr);
-  s->pooled_capacity_ = capacity;
-  return std::shared_ptr<Storage>(s);
+  Allocator& allocator = allocator_for(device);
+  const Block block = allocator.allocate(bytes);
+  return std::shared_ptr<Storage>(new Storage(block, bytes, device, &allocator, nullptr));
 }
 
 std::shared_ptr<Storage> Storage::wrap(void* data, size_t bytes, Device device,
-                                       void (*deleter)(void*)) {
-  return std::shared_ptr<Storage>(new Storage(data, bytes, device, deleter));
+                                       std::function<void(void*)> deleter) {
+  return std::shared_ptr<Storage>(
+      new Storage(Block{data, bytes}, bytes, device, nullptr, std::move(deleter)));
 }
 
 Storage::~Storage() {
-  if (pooled_capacity_ != 0) {
-    CpuAllocator::instance().release(data_, pooled_capacity_);
-  } else if (deleter_ != nullptr && data_ != nullptr) {
-    deleter_(data_);
+  if (allocator_ != nullptr) {
+    allocator_->release(block_);
+  } else if (deleter_ && block_.data != nullptr) {
+    deleter_(block_.data);
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include "core/autograd/engine.h"
 #include "core/autograd/node.h"
+#include "core/device_backend.h"
 #include "core/grad_mode.h"
 #include "core/half.h"
 #include "core/memory_format.h"
@@ -44,7 +45,7 @@ Tensor make_view(const Tensor& src, const Shape& shape, const Strides& strides, 
 
 void require_cpu(const Tensor& t, const char* op) {
   AR1_CHECK(t.device().is_cpu(), "[", op, "] needs a cpu tensor, got ", t.describe(),
-            "; copy it to the cpu first (nn::to_device)");
+            "; copy it to the cpu first (.to(Device::cpu()))");
 }
 
 // ---- backward nodes of the view ops ----
@@ -62,9 +63,9 @@ class SliceBackward final : public autograd::Node {
   SliceBackward(int64_t begin, int64_t end) : begin_(begin), end_(end) {}
   std::string name() const override { return "SliceBackward"; }
   std::vector<Tensor> backward(const Tensor& g) override {
-    Tensor full = Tensor::zeros(input_shapes[0]);
+    Tensor full = Tensor::zeros(input_shapes[0], DType::f32, g.device());
     const int64_t row = end_ > begin_ ? g.numel() / (end_ - begin_) : 0;
-    copy_to_contiguous(g, full.data<float>() + begin_ * row);
+    copy_to_contiguous(g, static_cast<float*>(full.raw_data()) + begin_ * row);
     return {full};
   }
 
@@ -97,20 +98,29 @@ class ContiguousBackward final : public autograd::Node {
 
 // ---------------------------------------------------------------- creation
 
-Tensor Tensor::empty(const Shape& shape, DType dtype) {
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   check_shape(shape, "empty");
   const size_t bytes = static_cast<size_t>(numel_of(shape)) * dtype_size(dtype);
-  return Tensor(make_impl(Storage::allocate(bytes, Device::cpu()), shape, dtype, 0));
+  return Tensor(make_impl(Storage::allocate(bytes, device), shape, dtype, 0));
 }
 
-Tensor Tensor::zeros(const Shape& shape, DType dtype) {
-  Tensor t = empty(shape, dtype);
-  std::memset(t.raw_data(), 0, static_cast<size_t>(t.numel()) * dtype_size(dtype));
+Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
+  Tensor t = empty(shape, dtype, device);
+  const size_t bytes = static_cast<size_t>(t.numel()) * dtype_size(dtype);
+  if (device.is_cpu()) {
+    std::memset(t.raw_data(), 0, bytes);
+  } else {
+    device_backend(device).set_zero(device, t.raw_data(), bytes);
+  }
   return t;
 }
 
-Tensor Tensor::full(const Shape& shape, float value) {
-  Tensor t = empty(shape);
+Tensor Tensor::full(const Shape& shape, float value, Device device) {
+  Tensor t = empty(shape, DType::f32, device);
+  if (!device.is_cpu()) {
+    device_backend(device).fill_f32(device, static_cast<float*>(t.raw_data()), value, t.numel());
+    return t;
+  }
   float* p = t.data<float>();
   for (int64_t i = 0; i < t.numel(); ++i) p[i] = value;
   return t;
@@ -184,11 +194,13 @@ void* Tensor::checked_data(DType want) const {
 
 float Tensor::item() const {
   AR1_CHECK(numel() == 1, "[item] needs exactly one element, got ", describe());
+  if (!device().is_cpu()) return to(Device::cpu()).item();
   return contiguous().data<float>()[0];
 }
 
 template <class T>
 std::vector<T> Tensor::to_vector() const {
+  if (!device().is_cpu()) return to(Device::cpu()).to_vector<T>();
   Tensor c = contiguous();
   const T* p = c.data<T>();
   return std::vector<T>(p, p + c.numel());
@@ -199,11 +211,33 @@ template std::vector<uint8_t> Tensor::to_vector<uint8_t>() const;
 
 // ---------------------------------------------------------------- copies
 
+namespace {
+
+StridedView strided_view(const Shape& shape, const Strides& strides, const char* op) {
+  StridedView v;
+  AR1_CHECK(shape.size() <= StridedView::kMaxDims, "[", op, "] ", shape.size(), "-d tensors "
+            "are not supported on a GPU (at most ", StridedView::kMaxDims, " dims)");
+  v.ndim = static_cast<int>(shape.size());
+  for (size_t i = 0; i < shape.size(); ++i) v.shape[i] = shape[i], v.strides[i] = strides[i];
+  return v;
+}
+
+}  // namespace
+
 void copy_to_contiguous(const Tensor& src, void* dst) {
-  require_cpu(src, "copy");
   const size_t elem = dtype_size(src.dtype());
   const int64_t n = src.numel();
   if (n == 0) return;
+  if (!src.device().is_cpu()) {
+    DeviceBackend& b = device_backend(src.device());
+    if (src.is_contiguous()) {
+      b.copy_bytes(dst, src.device(), src.raw_data(), src.device(), static_cast<size_t>(n) * elem);
+    } else {
+      b.gather_strided(src.device(), dst, src.raw_data(),
+                       strided_view(src.shape(), src.strides(), "copy"), elem);
+    }
+    return;
+  }
   if (src.is_contiguous()) {
     std::memcpy(dst, src.raw_data(), static_cast<size_t>(n) * elem);
     return;
@@ -240,7 +274,7 @@ void copy_to_contiguous(const Tensor& src, void* dst) {
 
 Tensor Tensor::contiguous() const {
   if (is_contiguous()) return *this;
-  Tensor out = empty(shape(), dtype());
+  Tensor out = empty(shape(), dtype(), device());
   copy_to_contiguous(*this, out.raw_data());
   if (autograd::needs_graph({this})) {
     autograd::record(std::make_shared<ContiguousBackward>(), {this}, out);
@@ -249,14 +283,23 @@ Tensor Tensor::contiguous() const {
 }
 
 Tensor Tensor::to_channels_last() const {
-  AR1_CHECK(dim() == 4 && dtype() == DType::f32 && device().is_cpu(),
-            "[to_channels_last] needs a 4-D f32 cpu tensor [N, C, H, W], got ", describe());
+  AR1_CHECK(dim() == 4 && dtype() == DType::f32,
+            "[to_channels_last] needs a 4-D f32 tensor [N, C, H, W], got ", describe());
   if (is_channels_last(*this)) return *this;
-  const Tensor src = contiguous();
-  Tensor out = empty_channels_last(shape());
+  Tensor out = empty_channels_last(shape(), device());
   const Shape& s = shape();
-  nchw_to_nhwc(static_cast<float*>(out.raw_data()), static_cast<const float*>(src.raw_data()),
-               s[0], s[1], s[2] * s[3]);
+  if (device().is_cpu()) {
+    const Tensor src = contiguous();
+    nchw_to_nhwc(static_cast<float*>(out.raw_data()), static_cast<const float*>(src.raw_data()),
+                 s[0], s[1], s[2] * s[3]);
+  } else {
+    // The dense [N, H, W, C] order of the result, read through this tensor's strides.
+    const Strides& st = strides();
+    device_backend(device()).gather_strided(
+        device(), out.raw_data(), raw_data(),
+        strided_view({s[0], s[2], s[3], s[1]}, {st[0], st[2], st[3], st[1]}, "to_channels_last"),
+        sizeof(float));
+  }
   if (autograd::needs_graph({this})) {
     // The same logical values: the gradient passes through in whatever layout it comes.
     autograd::record(std::make_shared<ContiguousBackward>(), {this}, out);
@@ -265,7 +308,7 @@ Tensor Tensor::to_channels_last() const {
 }
 
 Tensor Tensor::clone() const {
-  Tensor out = empty(shape(), dtype());
+  Tensor out = empty(shape(), dtype(), device());
   copy_to_contiguous(*this, out.raw_data());
   if (autograd::needs_graph({this})) {
     autograd::record(std::make_shared<ContiguousBackward>(), {this}, out);
@@ -339,6 +382,7 @@ Tensor Tensor::concat(const std::vector<Tensor>& parts) {
   for (size_t i = 0; i < parts.size(); ++i) {
     const Tensor& p = parts[i];
     check_defined(p, "concat", "part");
+    check_same_device(p, first, "concat");
     AR1_CHECK(p.dtype() == first.dtype() && p.dim() == first.dim() &&
                   std::equal(p.shape().begin() + 1, p.shape().end(), first.shape().begin() + 1),
               "[concat] part ", i, " is ", p.describe(), ", part 0 is ", first.describe(),
@@ -350,11 +394,16 @@ Tensor Tensor::concat(const std::vector<Tensor>& parts) {
   const bool channels_last = std::all_of(parts.begin(), parts.end(), [](const Tensor& p) {
     return p.dtype() == DType::f32 && is_channels_last(p);
   });
-  Tensor out = channels_last ? empty_channels_last(out_shape) : empty(out_shape, first.dtype());
+  const Device device = first.device();
+  Tensor out = channels_last ? empty_channels_last(out_shape, device)
+                             : empty(out_shape, first.dtype(), device);
   char* dst = static_cast<char*>(out.raw_data());
   for (const Tensor& p : parts) {
-    if (channels_last) {
+    if (channels_last && device.is_cpu()) {
       std::memcpy(dst, p.raw_data(), static_cast<size_t>(p.numel()) * sizeof(float));
+    } else if (channels_last) {
+      device_backend(device).copy_bytes(dst, device, p.raw_data(), device,
+                                        static_cast<size_t>(p.numel()) * sizeof(float));
     } else {
       copy_to_contiguous(p, dst);
     }
@@ -370,6 +419,17 @@ Tensor Tensor::concat(const std::vector<Tensor>& parts) {
 
 Tensor Tensor::to(DType target) const {
   if (target == dtype()) return detach();
+  if (!device().is_cpu()) {
+    if (target == DType::i64 || dtype() == DType::i64) {
+      // Rare (labels), and f32 -> i64 checks every value: converted on the host.
+      return to(Device::cpu()).to(target).to(device());
+    }
+    const Tensor src = contiguous();
+    Tensor out = empty(shape(), target, device());
+    device_backend(device()).convert(device(), out.raw_data(), target, src.raw_data(), dtype(),
+                                     numel());
+    return out;
+  }
   Tensor src = contiguous();
   Tensor out = empty(shape(), target);
   const int64_t n = numel();
@@ -394,12 +454,23 @@ Tensor Tensor::to(DType target) const {
         static_cast<int64_t*>(dst)[i] = static_cast<int64_t>(v);
         break;
       case DType::u8:
-        static_cast<uint8_t*>(dst)[i] =
-            static_cast<uint8_t>(std::nearbyint(std::fmin(std::fmax(v, 0.f), 255.f)));
+        static_cast<uint8_t*>(dst)[i] = float_to_u8(v);
         break;
       case DType::f16: static_cast<uint16_t*>(dst)[i] = float_to_half(v); break;
       case DType::bf16: static_cast<uint16_t*>(dst)[i] = float_to_bfloat16(v); break;
     }
+  }
+  return out;
+}
+
+Tensor Tensor::to(Device target) const {
+  if (target == device()) return *this;
+  const Tensor src = contiguous();
+  Tensor out = empty(shape(), dtype(), target);
+  const size_t bytes = static_cast<size_t>(numel()) * dtype_size(dtype());
+  if (bytes > 0) {
+    device_backend(target.is_cpu() ? device() : target)
+        .copy_bytes(out.raw_data(), target, src.raw_data(), device(), bytes);
   }
   return out;
 }
@@ -454,7 +525,7 @@ void check_dtype(const Tensor& t, DType want, const char* op, const char* what) 
 
 void check_same_device(const Tensor& a, const Tensor& b, const char* op) {
   AR1_CHECK(a.device() == b.device(), "[", op, "] inputs on different devices: ", a.describe(),
-            " and ", b.describe(), "; move one with nn::to_device");
+            " and ", b.describe(), "; move one with .to(device)");
 }
 
 }  // namespace ar1

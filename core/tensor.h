@@ -42,10 +42,10 @@ class Tensor {
   Tensor() = default;
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
-  // ---- creation (CPU unless a device is given; CUDA creation goes through kernels/) ----
-  static Tensor empty(const Shape& shape, DType dtype = DType::f32);
-  static Tensor zeros(const Shape& shape, DType dtype = DType::f32);
-  static Tensor full(const Shape& shape, float value);
+  // ---- creation (on the CPU unless a device is given) ----
+  static Tensor empty(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu());
+  static Tensor zeros(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu());
+  static Tensor full(const Shape& shape, float value, Device device = Device::cpu());
   static Tensor ones(const Shape& shape) { return full(shape, 1.f); }
   static Tensor from_vector(const std::vector<float>& values, const Shape& shape);
   static Tensor from_i64(const std::vector<int64_t>& values, const Shape& shape);
@@ -68,7 +68,8 @@ class Tensor {
   bool is_contiguous() const;
   std::string describe() const;  // "f32[2, 3] cpu", for messages
 
-  // ---- element access (CPU, matching dtype) ----
+  // ---- element access (data<T>: CPU and matching dtype; item and to_vector copy from any
+  // device, waiting for it) ----
   template <class T> T* data() { return static_cast<T*>(checked_data(dtype_of<T>::value)); }
   template <class T> const T* data() const {
     return static_cast<const T*>(checked_data(dtype_of<T>::value));
@@ -88,6 +89,9 @@ class Tensor {
 
   // ---- conversions (not differentiable) ----
   Tensor to(DType dtype) const;  // f32 <-> f16/bf16/u8 (u8 saturates and rounds), i64 <-> f32
+  // A dense copy on `device` (itself when already there); host -> device copies are queued on
+  // the device's stream through pinned staging memory, device -> host copies wait for it.
+  Tensor to(Device device) const;
   Tensor detach() const;         // same data, no graph
 
   // ---- autograd ----
@@ -112,7 +116,7 @@ class Tensor {
   std::shared_ptr<TensorImpl> impl_;
 };
 
-// Copies the elements of `src` (any strides, CPU) densely into `dst`.
+// Copies the elements of `src` (any strides, any device) densely into `dst`, on src's device.
 void copy_to_contiguous(const Tensor& src, void* dst);
 
 // Checks used by ops: throw with the op's name and the offending shapes.

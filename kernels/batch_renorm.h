@@ -17,6 +17,7 @@
 #include <cstdint>
 
 #include "core/device.h"
+#include "core/hd.h"
 
 namespace ar1::kernels {
 
@@ -28,7 +29,7 @@ struct BatchReNormDesc {
   float momentum = 0.f;  // running-statistics update rate; 0 leaves them unchanged
   bool training = true;  // backward: centre the gradient with the batch statistics
   bool relu = false;     // fused ReLU on the output
-  int64_t per_channel() const { return n * hw; }
+  AR1_HD int64_t per_channel() const { return n * hw; }
 };
 
 // What the training forward saves for backward (and for the running-statistics update): the
@@ -56,6 +57,24 @@ void batch_renorm_backward(Device device, float* dx, float* dgamma, float* dbeta
                            const float* inv_std, const float* r, const float* d,
                            const BatchReNormDesc& desc);
 
+// Evaluation as an affine map per channel: scale = gamma / sigma, shift = beta - scale mu
+// (gamma, beta may be null: 1 and 0), for folding into a convolution.
+void batch_renorm_eval_affine(Device device, float* scale, float* shift, const float* gamma,
+                              const float* beta, const float* running_mean,
+                              const float* running_std, int64_t c);
+
+// The parameter gradients of a convolution with the evaluation-mode Batch Renormalization
+// folded in (nn::conv2d_batch_renorm_eval): from dfolded = dL/d(w scale) [c, per_out] and
+// db = the masked gradient's channel sums, dw = dfolded scale (when dw is not null) and
+// dgamma = (sum_i dfolded_i w_i - db mu) / sigma (when dgamma is not null).
+struct FoldedGradDesc {
+  int64_t c = 0, per_out = 0;
+};
+void batch_renorm_folded_grads(Device device, float* dw, float* dgamma, const float* dfolded,
+                               const float* w, const float* scale, const float* db,
+                               const float* running_mean, const float* running_std,
+                               const FoldedGradDesc& desc);
+
 namespace cpu {
 void batch_renorm_train_forward(float* y, const BatchReNormSaved& saved, float* running_mean,
                                 float* running_std, const float* x, const float* gamma,
@@ -67,6 +86,32 @@ void batch_renorm_backward(float* dx, float* dgamma, float* dbeta, const float* 
                            const float* y, const float* gamma, const float* mean,
                            const float* inv_std, const float* r, const float* d,
                            const BatchReNormDesc& desc);
+void batch_renorm_eval_affine(float* scale, float* shift, const float* gamma,
+                              const float* beta, const float* running_mean,
+                              const float* running_std, int64_t c);
+void batch_renorm_folded_grads(float* dw, float* dgamma, const float* dfolded, const float* w,
+                               const float* scale, const float* db, const float* running_mean,
+                               const float* running_std, const FoldedGradDesc& desc);
 }  // namespace cpu
+
+namespace cuda {
+void batch_renorm_train_forward(Device device, float* y, const BatchReNormSaved& saved,
+                                float* running_mean, float* running_std, const float* x,
+                                const float* gamma, const float* beta,
+                                const BatchReNormDesc& desc);
+void batch_renorm_eval_forward(Device device, float* y, const float* x, const float* gamma,
+                               const float* beta, const float* running_mean,
+                               const float* running_std, const BatchReNormDesc& desc);
+void batch_renorm_backward(Device device, float* dx, float* dgamma, float* dbeta, const float* dy,
+                           const float* x, const float* y, const float* gamma, const float* mean,
+                           const float* inv_std, const float* r, const float* d,
+                           const BatchReNormDesc& desc);
+void batch_renorm_eval_affine(Device device, float* scale, float* shift, const float* gamma,
+                              const float* beta, const float* running_mean,
+                              const float* running_std, int64_t c);
+void batch_renorm_folded_grads(Device device, float* dw, float* dgamma, const float* dfolded, const float* w,
+                               const float* scale, const float* db, const float* running_mean,
+                               const float* running_std, const FoldedGradDesc& desc);
+}  // namespace cuda
 
 }  // namespace ar1::kernels

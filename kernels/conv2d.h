@@ -9,6 +9,7 @@
 #include <functional>
 
 #include "core/device.h"
+#include "core/hd.h"
 
 namespace ar1::kernels {
 
@@ -25,8 +26,8 @@ struct ConvDesc {
   bool bias = false;
   bool relu = false;
 
-  int64_t oh() const { return (h + 2 * pad - kh) / stride + 1; }
-  int64_t ow() const { return (w + 2 * pad - kw) / stride + 1; }
+  AR1_HD int64_t oh() const { return (h + 2 * pad - kh) / stride + 1; }
+  AR1_HD int64_t ow() const { return (w + 2 * pad - kw) / stride + 1; }
   friend bool operator==(const ConvDesc&, const ConvDesc&) = default;
 };
 
@@ -57,6 +58,15 @@ void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& d,
 void conv2d_backward_data(float* dx, const float* dy, const float* w, const ConvDesc& d);
 void conv2d_backward_weights(float* dw, const float* dy, const float* x, const ConvDesc& d);
 }  // namespace cpu
+
+namespace cuda {
+void conv2d_forward(Device device, float* y, const float* x, const float* w, const ConvDesc& d,
+                    const float* bias);
+void conv2d_backward_data(Device device, float* dx, const float* dy, const float* w,
+                          const ConvDesc& d);
+void conv2d_backward_weights(Device device, float* dw, const float* dy, const float* x,
+                             const ConvDesc& d);
+}  // namespace cuda
 
 // Naive loops, test oracles only (kernels/cpu/reference/, linked into tests, not the product).
 namespace reference {

@@ -1,6 +1,7 @@
 #pragma once
-// Device memory and discovery. CPU memory comes from core's Storage; CUDA memory from the
-// CUDA backend when this build has one.
+// Devices as the kernels see them: discovery, the layout each device's ops want, raw copies.
+// Device memory itself comes from core (Storage::allocate and the device's allocator, which
+// the CUDA backend registers with core when this library is linked).
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -9,10 +10,10 @@
 
 namespace ar1::kernels {
 
-// Number of usable CUDA devices: 0 in a build without CUDA or on a machine without a GPU.
-int cuda_device_count();
 // Whether this build compiled the CUDA backend.
 bool built_with_cuda();
+// Number of usable CUDA devices: 0 in a build without CUDA or on a machine without a GPU.
+int cuda_device_count();
 // "name (compute capability, memory)" of every usable CUDA device.
 std::vector<std::string> cuda_device_names();
 // The instruction set oneDNN's CPU kernels use on this machine (e.g. "avx512_core_bf16").
@@ -20,19 +21,23 @@ std::string cpu_isa_name();
 // Throws a clear error when `device` cannot be used here (no CUDA build, no GPU, bad index).
 void require_device(Device device);
 
-void* device_allocate(Device device, size_t bytes);
-// A plain function that frees memory from device_allocate(device, ...), for Storage::wrap.
-void (*device_deleter(Device device))(void*);
-// Copies bytes between any two devices.
+// The layout in which a device's convolutions, Batch Renormalization and ReLU run without
+// reorders: nn asks this instead of testing the device.
+enum class ActivationLayout { plain, channels_last };
+ActivationLayout preferred_activation_layout(Device device);
+
+// Copies bytes between any two devices (a device -> host copy waits for the device).
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);
 
 namespace cuda {
+// Defined by the CUDA backend, or by kernels/no_cuda/ where this build has none.
+bool built();
 int device_count();
 std::vector<std::string> device_names();
-void* allocate(size_t bytes);
-void free(void* p);
-void copy_bytes(void* dst, bool dst_on_device, const void* src, bool src_on_device,
-                size_t bytes);
+void require_device(Device device);
+ActivationLayout preferred_activation_layout();
+// Registers the CUDA backend's allocator and copies with core (core/device_backend.h).
+void register_backend();
 }  // namespace cuda
 
 }  // namespace ar1::kernels

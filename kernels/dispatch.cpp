@@ -1,87 +1,44 @@
 // The one place that names both backends: every op's public kernel entry point picks the CPU
 // or CUDA implementation from the device. To add an op: declare it in kernels/<op>.h (dispatch
-// signature, cpu::, cuda:: when it exists) and add one function here.
+// signature, cpu::, cuda::), give kernels/no_cuda/no_cuda.cpp its cuda:: stub, and add one
+// function here. No #ifdef: a build without CUDA links the stubs, which name the op and the fix.
 #include <cstring>
 
+#include "core/device_backend.h"
 #include "core/error.h"
+#include "kernels/batch_renorm.h"
 #include "kernels/conv2d.h"
 #include "kernels/cross_entropy.h"
+#include "kernels/cwr_star.h"
+#include "kernels/dequantize.h"
 #include "kernels/device.h"
 #include "kernels/elementwise.h"
 #include "kernels/matmul.h"
 #include "kernels/pooling.h"
 #include "kernels/reduce.h"
+#include "kernels/sgd.h"
+#include "kernels/synaptic_intelligence.h"
 
 namespace ar1::kernels {
 
 namespace {
-
-[[noreturn]] void no_cuda(const char* op) {
-#ifdef AR1_WITH_CUDA
-  AR1_FAIL("[", op, "] has no CUDA implementation yet; run it on the cpu (--device cpu)");
-#else
-  AR1_FAIL("[", op, "] this build has no CUDA backend; rebuild with -DAR1_CUDA=ON on a machine "
-           "with the CUDA toolkit, or run on the cpu (--device cpu)");
-#endif
-}
-
+// Any program that runs an op links this file, and with it the CUDA backend's registration.
+const bool backend_registered = (cuda::register_backend(), true);
 }  // namespace
 
 // ---------------------------------------------------------------- devices
 
-bool built_with_cuda() {
-#ifdef AR1_WITH_CUDA
-  return true;
-#else
-  return false;
-#endif
-}
-
-int cuda_device_count() {
-#ifdef AR1_WITH_CUDA
-  return cuda::device_count();
-#else
-  return 0;
-#endif
-}
-
-std::vector<std::string> cuda_device_names() {
-#ifdef AR1_WITH_CUDA
-  return cuda::device_names();
-#else
-  return {};
-#endif
-}
+bool built_with_cuda() { return cuda::built(); }
+int cuda_device_count() { return cuda::device_count(); }
+std::vector<std::string> cuda_device_names() { return cuda::device_names(); }
 
 void require_device(Device device) {
-  if (device.is_cpu()) return;
-  AR1_CHECK(built_with_cuda(), "[device] ", device.str(), " requested but this build has no CUDA "
-            "backend; rebuild with -DAR1_CUDA=ON where nvcc is installed, or use --device cpu");
-  const int count = cuda_device_count();
-  AR1_CHECK(count > 0, "[device] ", device.str(), " requested but no CUDA GPU was found "
-            "(driver missing or no device visible); use --device cpu");
-  AR1_CHECK(device.index >= 0 && device.index < count, "[device] ", device.str(),
-            " requested but only ", count, " CUDA device(s) exist");
+  (void)backend_registered;
+  if (device.is_cuda()) cuda::require_device(device);
 }
 
-void* device_allocate(Device device, size_t bytes) {
-  AR1_CHECK(device.is_cuda(), "[device_allocate] cpu memory comes from Storage::allocate");
-  require_device(device);
-#ifdef AR1_WITH_CUDA
-  return cuda::allocate(bytes);
-#else
-  (void)bytes;
-  no_cuda("device_allocate");
-#endif
-}
-
-void (*device_deleter(Device device))(void*) {
-  if (device.is_cpu()) return nullptr;
-#ifdef AR1_WITH_CUDA
-  return &cuda::free;
-#else
-  no_cuda("device_deleter");
-#endif
+ActivationLayout preferred_activation_layout(Device device) {
+  return device.is_cuda() ? cuda::preferred_activation_layout() : ActivationLayout::channels_last;
 }
 
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {
@@ -89,30 +46,27 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
     if (bytes > 0) std::memcpy(dst, src, bytes);
     return;
   }
-#ifdef AR1_WITH_CUDA
-  cuda::copy_bytes(dst, dst_device.is_cuda(), src, src_device.is_cuda(), bytes);
-#else
-  no_cuda("copy_bytes");
-#endif
+  device_backend(dst_device.is_cuda() ? dst_device : src_device)
+      .copy_bytes(dst, dst_device, src, src_device, bytes);
 }
 
 // ---------------------------------------------------------------- conv2d
 
 void conv2d_forward(Device device, float* y, const float* x, const float* w, const ConvDesc& d,
                     const float* bias) {
-  if (device.is_cuda()) no_cuda("conv2d");
+  if (device.is_cuda()) return cuda::conv2d_forward(device, y, x, w, d, bias);
   cpu::conv2d_forward(y, x, w, d, bias);
 }
 
 void conv2d_backward_data(Device device, float* dx, const float* dy, const float* w,
                           const ConvDesc& d) {
-  if (device.is_cuda()) no_cuda("conv2d backward");
+  if (device.is_cuda()) return cuda::conv2d_backward_data(device, dx, dy, w, d);
   cpu::conv2d_backward_data(dx, dy, w, d);
 }
 
 void conv2d_backward_weights(Device device, float* dw, const float* dy, const float* x,
                              const ConvDesc& d) {
-  if (device.is_cuda()) no_cuda("conv2d backward");
+  if (device.is_cuda()) return cuda::conv2d_backward_weights(device, dw, dy, x, d);
   cpu::conv2d_backward_weights(dw, dy, x, d);
 }
 
@@ -120,99 +74,94 @@ void conv2d_backward_weights(Device device, float* dw, const float* dy, const fl
 
 void binary_forward(Device device, float* y, const float* a, const float* b,
                     const BinaryDesc& d) {
-  if (device.is_cuda()) no_cuda("binary op");
+  if (device.is_cuda()) return cuda::binary_forward(device, y, a, b, d);
   cpu::binary_forward(y, a, b, d);
 }
 
 void relu_forward(Device device, float* y, const float* x, int64_t n) {
-  if (device.is_cuda()) no_cuda("relu");
+  if (device.is_cuda()) return cuda::relu_forward(device, y, x, n);
   cpu::relu_forward(y, x, n);
 }
 
 void relu_backward(Device device, float* dx, const float* dy, const float* y, int64_t n) {
-  if (device.is_cuda()) no_cuda("relu backward");
+  if (device.is_cuda()) return cuda::relu_backward(device, dx, dy, y, n);
   cpu::relu_backward(dx, dy, y, n);
 }
 
 void fill(Device device, float* y, float value, int64_t n) {
-  if (device.is_cuda()) {
-#ifdef AR1_WITH_CUDA
-    cuda::fill(y, value, n);
-    return;
-#else
-    no_cuda("fill");
-#endif
-  }
+  if (device.is_cuda()) return cuda::fill(device, y, value, n);
   cpu::fill(y, value, n);
 }
 
 void scale(Device device, float* y, const float* x, float alpha, int64_t n) {
-  if (device.is_cuda()) no_cuda("scale");
+  if (device.is_cuda()) return cuda::scale(device, y, x, alpha, n);
   cpu::scale(y, x, alpha, n);
 }
 
 // ---------------------------------------------------------------- reductions
 
 void sum_all(Device device, float* y, const float* x, int64_t n) {
-  if (device.is_cuda()) no_cuda("sum");
+  if (device.is_cuda()) return cuda::sum_all(device, y, x, n);
   cpu::sum_all(y, x, n);
 }
 
 void channel_sum(Device device, float* y, const float* x, const ChannelSumDesc& d) {
-  if (device.is_cuda()) no_cuda("channel sum");
+  if (device.is_cuda()) return cuda::channel_sum(device, y, x, d);
   cpu::channel_sum(y, x, d);
 }
 
 // ---------------------------------------------------------------- pooling, matmul, loss
 
 void avg_pool2d_forward(Device device, float* y, const float* x, const AvgPoolDesc& d) {
-  if (device.is_cuda()) no_cuda("avg_pool2d");
+  if (device.is_cuda()) return cuda::avg_pool2d_forward(device, y, x, d);
   cpu::avg_pool2d_forward(y, x, d);
 }
 
 void avg_pool2d_backward(Device device, float* dx, const float* dy, const AvgPoolDesc& d) {
-  if (device.is_cuda()) no_cuda("avg_pool2d backward");
+  if (device.is_cuda()) return cuda::avg_pool2d_backward(device, dx, dy, d);
   cpu::avg_pool2d_backward(dx, dy, d);
 }
 
 void matmul(Device device, float* c, const float* a, const float* b, const MatmulDesc& d) {
-  if (device.is_cuda()) no_cuda("matmul");
+  if (device.is_cuda()) return cuda::matmul(device, c, a, b, d);
   cpu::matmul(c, a, b, d);
 }
 
 int64_t cross_entropy_forward(Device device, float* loss, float* log_probs, const float* logits,
                               const int64_t* labels, const CrossEntropyDesc& d) {
-  if (device.is_cuda()) no_cuda("cross_entropy");
+  if (device.is_cuda()) return cuda::cross_entropy_forward(device, loss, log_probs, logits, labels, d);
   return cpu::cross_entropy_forward(loss, log_probs, logits, labels, d);
 }
 
 void cross_entropy_backward(Device device, float* dlogits, const float* log_probs,
-                            const int64_t* labels, float grad_loss, const CrossEntropyDesc& d) {
-  if (device.is_cuda()) no_cuda("cross_entropy backward");
+                            const int64_t* labels, const float* grad_loss,
+                            const CrossEntropyDesc& d) {
+  if (device.is_cuda()) {
+    return cuda::cross_entropy_backward(device, dlogits, log_probs, labels, grad_loss, d);
+  }
   cpu::cross_entropy_backward(dlogits, log_probs, labels, grad_loss, d);
 }
 
-}  // namespace ar1::kernels
-
 // ---------------------------------------------------------------- batch renormalization
-// (appended with its own include so the sections above stay untouched)
-
-#include "kernels/batch_renorm.h"
-
-namespace ar1::kernels {
 
 void batch_renorm_train_forward(Device device, float* y, const BatchReNormSaved& saved,
                                 float* running_mean, float* running_std, const float* x,
                                 const float* gamma, const float* beta,
                                 const BatchReNormDesc& desc) {
-  if (device.is_cuda()) no_cuda("batch_renorm");
+  if (device.is_cuda()) {
+    return cuda::batch_renorm_train_forward(device, y, saved, running_mean, running_std, x, gamma,
+                                            beta, desc);
+  }
   cpu::batch_renorm_train_forward(y, saved, running_mean, running_std, x, gamma, beta, desc);
 }
 
 void batch_renorm_eval_forward(Device device, float* y, const float* x, const float* gamma,
                                const float* beta, const float* running_mean,
                                const float* running_std, const BatchReNormDesc& desc) {
-  if (device.is_cuda()) no_cuda("batch_renorm");
+  if (device.is_cuda()) {
+    return cuda::batch_renorm_eval_forward(device, y, x, gamma, beta, running_mean, running_std,
+                                           desc);
+  }
   cpu::batch_renorm_eval_forward(y, x, gamma, beta, running_mean, running_std, desc);
 }
 
@@ -220,8 +169,68 @@ void batch_renorm_backward(Device device, float* dx, float* dgamma, float* dbeta
                            const float* x, const float* y, const float* gamma, const float* mean,
                            const float* inv_std, const float* r, const float* d,
                            const BatchReNormDesc& desc) {
-  if (device.is_cuda()) no_cuda("batch_renorm backward");
+  if (device.is_cuda()) {
+    return cuda::batch_renorm_backward(device, dx, dgamma, dbeta, dy, x, y, gamma, mean, inv_std,
+                                       r, d, desc);
+  }
   cpu::batch_renorm_backward(dx, dgamma, dbeta, dy, x, y, gamma, mean, inv_std, r, d, desc);
+}
+
+void batch_renorm_eval_affine(Device device, float* scale, float* shift, const float* gamma,
+                              const float* beta, const float* running_mean,
+                              const float* running_std, int64_t c) {
+  if (device.is_cuda()) {
+    return cuda::batch_renorm_eval_affine(device, scale, shift, gamma, beta, running_mean,
+                                          running_std, c);
+  }
+  cpu::batch_renorm_eval_affine(scale, shift, gamma, beta, running_mean, running_std, c);
+}
+
+void batch_renorm_folded_grads(Device device, float* dw, float* dgamma, const float* dfolded,
+                               const float* w, const float* scale, const float* db,
+                               const float* running_mean, const float* running_std,
+                               const FoldedGradDesc& desc) {
+  if (device.is_cuda()) {
+    return cuda::batch_renorm_folded_grads(device, dw, dgamma, dfolded, w, scale, db,
+                                           running_mean, running_std, desc);
+  }
+  cpu::batch_renorm_folded_grads(dw, dgamma, dfolded, w, scale, db, running_mean, running_std,
+                                 desc);
+}
+
+// ---------------------------------------------------------------- optimiser and AR1 updates
+
+void sgd_update(Device device, float* w, float* velocity, const float* grad, const SgdDesc& desc) {
+  if (device.is_cuda()) return cuda::sgd_update(device, w, velocity, grad, desc);
+  cpu::sgd_update(w, velocity, grad, desc);
+}
+
+void si_accumulate(Device device, float* trajectory, const float* grad, const float* now,
+                   const float* before, int64_t n) {
+  if (device.is_cuda()) return cuda::si_accumulate(device, trajectory, grad, now, before, n);
+  cpu::si_accumulate(trajectory, grad, now, before, n);
+}
+
+void si_consolidate(Device device, float* cumulative, float* importance, const float* theta,
+                    const float* theta_star, const float* trajectory,
+                    const SiConsolidateDesc& desc) {
+  if (device.is_cuda()) {
+    return cuda::si_consolidate(device, cumulative, importance, theta, theta_star, trajectory,
+                                desc);
+  }
+  cpu::si_consolidate(cumulative, importance, theta, theta_star, trajectory, desc);
+}
+
+void cwr_consolidate(Device device, float* saved, const float* w, const int64_t* row_index,
+                     const double* row_weight, const CwrDesc& desc) {
+  if (device.is_cuda()) return cuda::cwr_consolidate(device, saved, w, row_index, row_weight, desc);
+  cpu::cwr_consolidate(saved, w, row_index, row_weight, desc);
+}
+
+void dequantize_rows(Device device, float* out, const void* q, const float* scale,
+                     const float* offset, const DequantizeDesc& desc) {
+  if (device.is_cuda()) return cuda::dequantize_rows(device, out, q, scale, offset, desc);
+  cpu::dequantize_rows(out, q, scale, offset, desc);
 }
 
 }  // namespace ar1::kernels

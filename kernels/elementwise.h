@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "core/device.h"
+#include "core/hd.h"
 
 namespace ar1::kernels {
 
@@ -15,7 +16,7 @@ struct BinaryDesc {
   int64_t outer = 1, channels = 1, inner = 1;
   Broadcast b = Broadcast::none;
   BinaryOp op = BinaryOp::add;
-  int64_t numel() const { return outer * channels * inner; }
+  AR1_HD int64_t numel() const { return outer * channels * inner; }
 };
 
 // y = a op b (y may alias a).
@@ -38,7 +39,11 @@ void scale(float* y, const float* x, float alpha, int64_t n);
 }  // namespace cpu
 
 namespace cuda {
-void fill(float* y, float value, int64_t n);
+void binary_forward(Device device, float* y, const float* a, const float* b, const BinaryDesc& d);
+void relu_forward(Device device, float* y, const float* x, int64_t n);
+void relu_backward(Device device, float* dx, const float* dy, const float* y, int64_t n);
+void fill(Device device, float* y, float value, int64_t n);
+void scale(Device device, float* y, const float* x, float alpha, int64_t n);
 }  // namespace cuda
 
 }  // namespace ar1::kernels

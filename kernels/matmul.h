@@ -18,4 +18,8 @@ namespace cpu {
 void matmul(float* c, const float* a, const float* b, const MatmulDesc& d);
 }  // namespace cpu
 
+namespace cuda {
+void matmul(Device device, float* c, const float* a, const float* b, const MatmulDesc& d);
+}  // namespace cuda
+
 }  // namespace ar1::kernels

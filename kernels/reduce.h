@@ -1,6 +1,7 @@
 #pragma once
 // Reductions on dense f32 buffers. Sums run in a fixed order with double accumulators, so the
-// result does not depend on the thread count (bit-identical runs).
+// result does not depend on the thread count (bit-identical runs). The CUDA twins sum in a
+// fixed order too (a fixed grid and tree), not the CPU's: results agree to rounding.
 #include <cstdint>
 
 #include "core/device.h"
@@ -20,5 +21,10 @@ namespace cpu {
 void sum_all(float* y, const float* x, int64_t n);
 void channel_sum(float* y, const float* x, const ChannelSumDesc& d);
 }  // namespace cpu
+
+namespace cuda {
+void sum_all(Device device, float* y, const float* x, int64_t n);
+void channel_sum(Device device, float* y, const float* x, const ChannelSumDesc& d);
+}  // namespace cuda
 
 }  // namespace ar1::kernels

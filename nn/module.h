@@ -75,6 +75,12 @@ class Module {
     load_state_dict(StateDict(state.begin(), state.end()), strict);
   }
 
+  // Moves every parameter and buffer here and below to `device`, in place: the tensor handles
+  // (held by layers, optimisers, plugins) stay valid and now see the device copy, as
+  // torch.nn.Module.to does with .data. Gradients are dropped. Call it before building an
+  // optimiser, whose momentum buffers live where the parameters were.
+  void to(Device device);
+
   // Freezing: sets requires_grad of every parameter here and below (frozen parameters get no
   // gradient and are skipped by the optimiser).
   void set_requires_grad(bool on);

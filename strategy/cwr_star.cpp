@@ -3,7 +3,33 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels/cwr_star.h"
+#include "kernels/device.h"
+#include "kernels/elementwise.h"
+
 namespace ar1::strategy {
+
+namespace {
+
+float* row_of(const Tensor& t, int64_t row) {
+  return static_cast<float*>(t.raw_data()) + row * t.size(1);
+}
+
+// Copies row `row` of src into dst (both [classes, features] on one device).
+void copy_row(const Tensor& dst, const Tensor& src, int64_t row) {
+  kernels::copy_bytes(row_of(dst, row), dst.device(), row_of(src, row), src.device(),
+                      static_cast<size_t>(dst.size(1)) * sizeof(float));
+}
+
+// Host values as a tensor on `device` (raw bytes: the kernels read them as T).
+template <class T>
+Tensor on_device(const std::vector<T>& values, Device device) {
+  Tensor host = Tensor::empty({static_cast<int64_t>(values.size() * sizeof(T))}, DType::u8);
+  if (!values.empty()) std::memcpy(host.raw_data(), values.data(), values.size() * sizeof(T));
+  return host.to(device);
+}
+
+}  // namespace
 
 CwrStar::CwrStar(int64_t num_classes)
     : num_classes_(num_classes),
@@ -25,50 +51,41 @@ void CwrStar::before_experience(Tensor& w, const std::vector<int64_t>& class_cou
   check_weight(w);
   AR1_CHECK(static_cast<int64_t>(class_counts.size()) == num_classes_, "[cwr*] ",
             class_counts.size(), " class counts for ", num_classes_, " classes");
-  if (!saved_.defined()) saved_ = Tensor::zeros(w.shape());
+  if (!saved_.defined()) saved_ = Tensor::zeros(w.shape(), DType::f32, w.device());
+  saved_ = saved_.to(w.device());  // a checkpoint loads it on the cpu
   cur_j_ = class_counts;
   cur_class_.clear();
   for (int64_t c = 0; c < num_classes_; ++c) {
     if (cur_j_[static_cast<size_t>(c)] > 0) cur_class_.push_back(c);
   }
-  const int64_t features = w.size(1);
-  float* pw = w.data<float>();
-  std::memset(pw, 0, static_cast<size_t>(w.numel()) * sizeof(float));
+  kernels::fill(w.device(), static_cast<float*>(w.raw_data()), 0.f, w.numel());
   for (int64_t c : cur_class_) {
-    if (consolidated(c)) {
-      std::memcpy(pw + c * features, saved_.data<float>() + c * features,
-                  static_cast<size_t>(features) * sizeof(float));
-    }
+    if (consolidated(c)) copy_row(w, saved_, c);
   }
 }
 
 void CwrStar::after_experience(Tensor& w) {
   check_weight(w);
   AR1_CHECK(saved_.defined(), "[cwr*] after_experience() before before_experience()");
-  const int64_t features = w.size(1);
-  const float* pw = w.data<float>();
-  float* ps = saved_.data<float>();
-  // avg: the mean of every entry of the rows trained this experience.
-  double sum = 0;
-  for (int64_t c : cur_class_) {
-    for (int64_t f = 0; f < features; ++f) sum += pw[c * features + f];
-  }
-  const double avg = cur_class_.empty() ? 0.0 : sum / static_cast<double>(cur_class_.size() * features);
+  saved_ = saved_.to(w.device());
+  // Per trained row: the weight of its old consolidated value, p = sqrt(past_j / cur_j), or
+  // -1 for a class seen for the first time (kernels/cwr_star.h).
+  std::vector<double> weight;
   for (int64_t c : cur_class_) {
     const auto ci = static_cast<size_t>(c);
-    if (consolidated(c)) {
-      const double p = std::sqrt(static_cast<double>(past_j_[ci]) / cur_j_[ci]);
-      for (int64_t f = 0; f < features; ++f) {
-        const double w_new = pw[c * features + f] - avg;
-        ps[c * features + f] = static_cast<float>((ps[c * features + f] * p + w_new) / (p + 1));
-      }
-      past_j_[ci] += cur_j_[ci];
-    } else {
-      for (int64_t f = 0; f < features; ++f) {
-        ps[c * features + f] = static_cast<float>(pw[c * features + f] - avg);
-      }
-      past_j_[ci] = cur_j_[ci];
-    }
+    weight.push_back(consolidated(c) ? std::sqrt(static_cast<double>(past_j_[ci]) / cur_j_[ci])
+                                     : -1.0);
+  }
+  const Device dev = w.device();
+  const Tensor rows = on_device(cur_class_, dev), p = on_device(weight, dev);
+  kernels::cwr_consolidate(dev, static_cast<float*>(saved_.raw_data()),
+                           static_cast<const float*>(w.raw_data()),
+                           static_cast<const int64_t*>(rows.raw_data()),
+                           static_cast<const double*>(p.raw_data()),
+                           {static_cast<int64_t>(cur_class_.size()), w.size(1)});
+  for (int64_t c : cur_class_) {
+    const auto ci = static_cast<size_t>(c);
+    past_j_[ci] = consolidated(c) ? past_j_[ci] + cur_j_[ci] : cur_j_[ci];
   }
   load_consolidated(w);
 }
@@ -76,11 +93,8 @@ void CwrStar::after_experience(Tensor& w) {
 void CwrStar::load_consolidated(Tensor& w) const {
   check_weight(w);
   if (!saved_.defined()) return;
-  const int64_t features = w.size(1);
   for (int64_t c = 0; c < num_classes_; ++c) {
-    if (!consolidated(c)) continue;
-    std::memcpy(w.data<float>() + c * features, saved_.data<float>() + c * features,
-                static_cast<size_t>(features) * sizeof(float));
+    if (consolidated(c)) copy_row(w, saved_, c);
   }
 }
 

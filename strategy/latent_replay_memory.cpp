@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/half.h"
+#include "kernels/dequantize.h"
 
 namespace ar1::strategy {
 
@@ -231,20 +232,15 @@ std::pair<Tensor, Tensor> LatentReplayMemory::rows(int64_t begin, int64_t end) c
   if (dtype_ != ReplayDType::u8) {
     return {activations_.slice(begin, end).to(DType::f32).contiguous(), labels};
   }
-  Tensor out = Tensor::empty(shape);
+  // u8: offset[c] + scale[c] q per channel, on the memory's device (kernels/dequantize.h).
+  const Device dev = activations_.device();
+  Tensor out = Tensor::empty(shape, DType::f32, dev);
   const int64_t row = numel_of(row_shape_);
-  const int64_t channels = scale_.numel();
-  const int64_t inner = row / channels;
-  const uint8_t* q = activations_.data<uint8_t>() + begin * row;
-  float* o = out.data<float>();
-  for (int64_t r = 0; r < end - begin; ++r) {
-    for (int64_t c = 0; c < channels; ++c) {
-      const float s = scale_.data<float>()[c], off = offset_.data<float>()[c];
-      for (int64_t i = 0; i < inner; ++i) {
-        o[r * row + c * inner + i] = off + s * q[r * row + c * inner + i];
-      }
-    }
-  }
+  kernels::dequantize_rows(dev, static_cast<float*>(out.raw_data()),
+                           static_cast<const uint8_t*>(activations_.raw_data()) + begin * row,
+                           static_cast<const float*>(scale_.raw_data()),
+                           static_cast<const float*>(offset_.raw_data()),
+                           {end - begin, row, scale_.numel(), DType::u8});
   return {out, labels};
 }
 

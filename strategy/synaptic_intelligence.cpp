@@ -3,9 +3,14 @@
 #include <algorithm>
 
 #include "core/grad_mode.h"
+#include "kernels/synaptic_intelligence.h"
 #include "nn/functional.h"
 
 namespace ar1::strategy {
+
+namespace {
+float* f32(const Tensor& t) { return static_cast<float*>(t.raw_data()); }
+}  // namespace
 
 SynapticIntelligence::SynapticIntelligence(float lambda, Params params, double eps,
                                            double max_importance)
@@ -15,17 +20,18 @@ SynapticIntelligence::SynapticIntelligence(float lambda, Params params, double e
     AR1_CHECK(p.is_contiguous(), "[synaptic intelligence] parameter ", name,
               " must be contiguous");
     theta_star_.push_back(p.detach().clone());
-    trajectory_.push_back(Tensor::zeros(p.shape()));
-    cumulative_.push_back(Tensor::zeros(p.shape()));
-    importance_.push_back(Tensor::zeros(p.shape()));
-    before_.push_back(Tensor::zeros(p.shape()));
+    trajectory_.push_back(Tensor::zeros(p.shape(), DType::f32, p.device()));
+    cumulative_.push_back(Tensor::zeros(p.shape(), DType::f32, p.device()));
+    importance_.push_back(Tensor::zeros(p.shape(), DType::f32, p.device()));
+    before_.push_back(Tensor::zeros(p.shape(), DType::f32, p.device()));
   }
 }
 
 void SynapticIntelligence::before_experience() {
   for (size_t i = 0; i < params_.size(); ++i) {
     theta_star_[i] = params_[i].second.detach().clone();
-    trajectory_[i] = Tensor::zeros(params_[i].second.shape());
+    const Tensor& p = params_[i].second;
+    trajectory_[i] = Tensor::zeros(p.shape(), DType::f32, p.device());
   }
 }
 
@@ -39,27 +45,17 @@ void SynapticIntelligence::after_update() {
     const Tensor g = p.grad();
     if (!g.defined()) continue;  // frozen or unused this step
     const Tensor gc = g.contiguous();
-    const float* grad = gc.data<float>();
-    const float* now = p.data<float>();
-    const float* was = before_[i].data<float>();
-    float* traj = trajectory_[i].data<float>();
-    for (int64_t j = 0; j < p.numel(); ++j) traj[j] += grad[j] * (now[j] - was[j]);
+    kernels::si_accumulate(p.device(), f32(trajectory_[i]), f32(gc), f32(p), f32(before_[i]),
+                           p.numel());
   }
 }
 
 void SynapticIntelligence::after_experience() {
   for (size_t i = 0; i < params_.size(); ++i) {
     const Tensor& p = params_[i].second;
-    const float* theta = p.data<float>();
-    const float* star = theta_star_[i].data<float>();
-    const float* traj = trajectory_[i].data<float>();
-    float* cum = cumulative_[i].data<float>();
-    float* imp = importance_[i].data<float>();
-    for (int64_t j = 0; j < p.numel(); ++j) {
-      const double d = static_cast<double>(theta[j]) - star[j];
-      cum[j] = static_cast<float>(cum[j] + traj[j] / (d * d + eps_));
-      imp[j] = static_cast<float>(std::min(-static_cast<double>(cum[j]), max_importance_));
-    }
+    const kernels::SiConsolidateDesc d{p.numel(), eps_, max_importance_};
+    kernels::si_consolidate(p.device(), f32(cumulative_[i]), f32(importance_[i]), f32(p),
+                            f32(theta_star_[i]), f32(trajectory_[i]), d);
     theta_star_[i] = p.detach().clone();
   }
 }
@@ -98,7 +94,7 @@ void SynapticIntelligence::load_state(const std::vector<std::pair<std::string, T
         if (name != prefix + n) continue;
         AR1_CHECK(t.shape() == params_[i].second.shape(), "[synaptic intelligence] checkpoint ",
                   name, " is ", t.describe(), ", parameter is ", params_[i].second.describe());
-        *target = t.to(DType::f32).clone();
+        *target = t.to(DType::f32).to(params_[i].second.device()).clone();
         found = true;
       }
       AR1_CHECK(found, "[synaptic intelligence] checkpoint lacks ", prefix, n);

@@ -1,5 +1,6 @@
 #include "core/autograd/node.h"
 
+#include "core/device_backend.h"
 #include "core/grad_mode.h"
 
 namespace ar1::autograd {
@@ -30,12 +31,16 @@ void record(const std::shared_ptr<Node>& node, const std::vector<const Tensor*>&
 Tensor add_gradients(const Tensor& a, const Tensor& b) {
   AR1_CHECK(a.shape() == b.shape(), "[autograd] cannot sum gradients ", a.describe(), " and ",
             b.describe());
-  AR1_CHECK(a.device().is_cpu() && b.device().is_cpu(),
-            "[autograd] summing gradients on ", a.device().str(),
-            " is not implemented yet: run training on the cpu");
+  check_same_device(a, b, "autograd");
   Tensor ac = a.contiguous();
   Tensor bc = b.contiguous();
-  Tensor out = Tensor::empty(a.shape());
+  Tensor out = Tensor::empty(a.shape(), DType::f32, a.device());
+  if (!a.device().is_cpu()) {
+    device_backend(a.device()).add_f32(a.device(), static_cast<float*>(out.raw_data()),
+                                       static_cast<const float*>(ac.raw_data()),
+                                       static_cast<const float*>(bc.raw_data()), out.numel());
+    return out;
+  }
   const float* pa = ac.data<float>();
   const float* pb = bc.data<float>();
   float* po = out.data<float>();

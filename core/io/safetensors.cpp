@@ -122,7 +122,7 @@ void save_safetensors(const std::filesystem::path& path, const NamedTensors& ten
     AR1_CHECK(t.defined(), kTag, "saving ", where, ": tensor \"", name,
               "\" is undefined; pass a tensor with a value");
     AR1_CHECK(t.device().is_cpu(), kTag, "saving ", where, ": tensor \"", name, "\" is ",
-              t.describe(), "; copy it to the cpu first (nn::to_device)");
+              t.describe(), "; copy it to the cpu first (.to(Device::cpu()))");
   }
 
   // Header: tensors in the caller's order, laid out back to back.

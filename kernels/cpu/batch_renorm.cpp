@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "kernels/batch_renorm.h"
+#include "kernels/math/batch_renorm.h"
 
 namespace ar1::kernels::cpu {
 
@@ -99,20 +100,23 @@ void for_each_element(const BatchReNormDesc& d, F f) {
   }
 }
 
-// y = a x + b per channel, then the fused ReLU.
+// y = a x + b per channel, then the fused ReLU (one instantiation each, free of branches).
 void apply_affine(float* y, const float* x, const float* a, const float* b,
                   const BatchReNormDesc& d) {
   if (d.relu) {
-    for_each_element(d, [&](int64_t k, int64_t c) { y[k] = std::max(a[c] * x[k] + b[c], 0.f); });
+    for_each_element(d, [&](int64_t k, int64_t c) {
+      y[k] = math::batch_renorm_affine(x[k], a[c], b[c], true);
+    });
   } else {
-    for_each_element(d, [&](int64_t k, int64_t c) { y[k] = a[c] * x[k] + b[c]; });
+    for_each_element(d, [&](int64_t k, int64_t c) {
+      y[k] = math::batch_renorm_affine(x[k], a[c], b[c], false);
+    });
   }
 }
 
-// The first element of each channel, the shift for the moments.
 std::vector<double> first_values(const float* x, const BatchReNormDesc& d) {
   std::vector<double> shift(static_cast<size_t>(d.c));
-  for (int64_t c = 0; c < d.c; ++c) shift[c] = x[d.channels_last ? c : c * d.hw];
+  for (int64_t c = 0; c < d.c; ++c) shift[c] = math::batch_renorm_shift(x, c, d);
   return shift;
 }
 
@@ -121,7 +125,6 @@ std::vector<double> first_values(const float* x, const BatchReNormDesc& d) {
 void batch_renorm_train_forward(float* y, const BatchReNormSaved& saved, float* running_mean,
                                 float* running_std, const float* x, const float* gamma,
                                 const float* beta, const BatchReNormDesc& d) {
-  const double count = static_cast<double>(d.per_channel());
   const std::vector<double> shift = first_values(x, d);
   std::vector<double> s1(d.c), s2(d.c);
   channel_sums(d, s1.data(), s2.data(), [&](int64_t k, int64_t c, double& u, double& v) {
@@ -131,31 +134,18 @@ void batch_renorm_train_forward(float* y, const BatchReNormSaved& saved, float* 
   });
   std::vector<float> a(d.c), b(d.c);
   for (int64_t c = 0; c < d.c; ++c) {
-    const double m = s1[c] / count;
-    const double mu_b = shift[c] + m;
-    const double var = std::max(0.0, s2[c] / count - m * m);  // biased
-    const double s_b = std::sqrt(var + static_cast<double>(d.eps));
-    const double sigma = running_std[c];
-    const double r_max = d.r_max, d_max = d.d_max;
-    const double r = std::clamp(s_b / sigma, 1.0 / r_max, r_max);
-    const double dd = std::clamp((mu_b - running_mean[c]) / sigma, -d_max, d_max);
-
-    // y = gamma ((x - mu_B) / s_B r + d) + beta = a x + b.
-    const double g = gamma[c];
-    const double ac = g * r / s_b;
-    a[c] = static_cast<float>(ac);
-    b[c] = static_cast<float>(g * dd + beta[c] - ac * mu_b);
-
+    const math::BatchReNormChannel ch = math::batch_renorm_train_channel(
+        s1[c], s2[c], shift[c], gamma[c], beta[c], running_mean[c], running_std[c], d);
+    a[c] = ch.a;
+    b[c] = ch.b;
     // Saved for backward (mean, inv_std, r, d) and the running update (std).
-    saved.mean[c] = static_cast<float>(mu_b);
-    saved.std[c] = static_cast<float>(s_b);
-    saved.inv_std[c] = static_cast<float>(1.0 / s_b);
-    saved.r[c] = static_cast<float>(r);
-    saved.d[c] = static_cast<float>(dd);
-
-    // Running statistics, in f32 like the stored values: v += m (batch - v).
-    running_mean[c] += d.momentum * (saved.mean[c] - running_mean[c]);
-    running_std[c] += d.momentum * (saved.std[c] - running_std[c]);
+    saved.mean[c] = ch.mean;
+    saved.std[c] = ch.std;
+    saved.inv_std[c] = ch.inv_std;
+    saved.r[c] = ch.r;
+    saved.d[c] = ch.d;
+    running_mean[c] = math::batch_renorm_running(running_mean[c], ch.mean, d.momentum);
+    running_std[c] = math::batch_renorm_running(running_std[c], ch.std, d.momentum);
   }
   apply_affine(y, x, a.data(), b.data(), d);
 }
@@ -165,10 +155,8 @@ void batch_renorm_eval_forward(float* y, const float* x, const float* gamma, con
                                const BatchReNormDesc& d) {
   std::vector<float> a(d.c), b(d.c);
   for (int64_t c = 0; c < d.c; ++c) {
-    // y = gamma (x - mu) / sigma + beta = a x + b.
-    const double ac = static_cast<double>(gamma[c]) / running_std[c];
-    a[c] = static_cast<float>(ac);
-    b[c] = static_cast<float>(beta[c] - ac * running_mean[c]);
+    math::batch_renorm_eval_channel(gamma[c], beta[c], running_mean[c], running_std[c], &a[c],
+                                    &b[c]);
   }
   apply_affine(y, x, a.data(), b.data(), d);
 }
@@ -177,7 +165,6 @@ void batch_renorm_backward(float* dx, float* dgamma, float* dbeta, const float* 
                            const float* y, const float* gamma, const float* mean,
                            const float* inv_std, const float* r, const float* d_shift,
                            const BatchReNormDesc& d) {
-  const double count = static_cast<double>(d.per_channel());
   // dy where the fused ReLU let the value through, else +0. Written as a bit mask: GCC 12 keeps
   // `y > 0 ? dy : 0` as a branch here, which mispredicts on half the elements (10x slower).
   auto relu_masked = [&](int64_t k) {
@@ -220,28 +207,50 @@ void batch_renorm_backward(float* dx, float* dgamma, float* dbeta, const float* 
   // dx = A g + B (x - mean) + D per channel.
   std::vector<float> coef_a(d.c), coef_b(d.c), coef_d(d.c);
   for (int64_t c = 0; c < d.c; ++c) {
-    const double is = inv_std[c], rc = r[c];
-    const double sum_gxh = sum_gxc[c] * is;
-    if (dbeta != nullptr) dbeta[c] = static_cast<float>(sum_g[c]);
-    if (dgamma != nullptr) dgamma[c] = static_cast<float>(rc * sum_gxh + d_shift[c] * sum_g[c]);
-    const double scale = static_cast<double>(gamma[c]) * rc * is;
-    const double mean_g = d.training ? sum_g[c] / count : 0.0;
-    const double mean_gxh = d.training ? sum_gxh / count : 0.0;
-    coef_a[c] = static_cast<float>(scale);
-    coef_b[c] = static_cast<float>(-scale * mean_gxh * is);
-    coef_d[c] = static_cast<float>(-scale * mean_g);
+    const math::BatchReNormGradChannel ch = math::batch_renorm_grad_channel(
+        sum_g[c], sum_gxc[c], gamma[c], inv_std[c], r[c], d_shift[c], d);
+    if (dbeta != nullptr) dbeta[c] = ch.dbeta;
+    if (dgamma != nullptr) dgamma[c] = ch.dgamma;
+    coef_a[c] = ch.a;
+    coef_b[c] = ch.b;
+    coef_d[c] = ch.d;
   }
   if (dx == nullptr || dx_in_same_pass) return;
   const float *A = coef_a.data(), *B = coef_b.data(), *D = coef_d.data();
   auto write_dx = [&](auto grad_at) {
     for_each_element(d, [&](int64_t k, int64_t c) {
-      dx[k] = A[c] * grad_at(k) + B[c] * (x[k] - mean[c]) + D[c];
+      dx[k] = math::batch_renorm_dx(grad_at(k), x[k], mean[c], A[c], B[c], D[c]);
     });
   };
   if (d.relu) {
     write_dx(relu_masked);
   } else {
     write_dx([&](int64_t k) { return dy[k]; });
+  }
+}
+
+void batch_renorm_eval_affine(float* scale, float* shift, const float* gamma, const float* beta,
+                              const float* running_mean, const float* running_std, int64_t c) {
+  for (int64_t i = 0; i < c; ++i) {
+    math::batch_renorm_eval_channel(gamma != nullptr ? gamma[i] : 1.f,
+                                    beta != nullptr ? beta[i] : 0.f, running_mean[i],
+                                    running_std[i], &scale[i], &shift[i]);
+  }
+}
+
+void batch_renorm_folded_grads(float* dw, float* dgamma, const float* dfolded, const float* w,
+                               const float* scale, const float* db, const float* running_mean,
+                               const float* running_std, const FoldedGradDesc& d) {
+  for (int64_t o = 0; o < d.c; ++o) {
+    const int64_t begin = o * d.per_out, end = begin + d.per_out;
+    if (dw != nullptr) {
+      for (int64_t i = begin; i < end; ++i) dw[i] = dfolded[i] * scale[o];
+    }
+    if (dgamma != nullptr) {
+      double ds = 0.0;
+      for (int64_t i = begin; i < end; ++i) ds += static_cast<double>(dfolded[i]) * w[i];
+      dgamma[o] = math::batch_renorm_folded_dgamma(ds, db[o], running_mean[o], running_std[o]);
+    }
   }
 }
 

@@ -1,5 +1,7 @@
 #include "kernels/elementwise.h"
 
+#include "kernels/math/binary.h"
+
 #include <algorithm>
 
 namespace ar1::kernels::cpu {
@@ -35,20 +37,27 @@ void apply(float* y, const float* a, const float* b, const BinaryDesc& d, F f) {
 
 void binary_forward(float* y, const float* a, const float* b, const BinaryDesc& d) {
   switch (d.op) {
-    case BinaryOp::add: apply(y, a, b, d, [](float p, float q) { return p + q; }); break;
-    case BinaryOp::sub: apply(y, a, b, d, [](float p, float q) { return p - q; }); break;
-    case BinaryOp::mul: apply(y, a, b, d, [](float p, float q) { return p * q; }); break;
+    // One instantiation per op, so each loop vectorises with the op known.
+    case BinaryOp::add:
+      apply(y, a, b, d, [](float p, float q) { return math::binary_apply(BinaryOp::add, p, q); });
+      break;
+    case BinaryOp::sub:
+      apply(y, a, b, d, [](float p, float q) { return math::binary_apply(BinaryOp::sub, p, q); });
+      break;
+    case BinaryOp::mul:
+      apply(y, a, b, d, [](float p, float q) { return math::binary_apply(BinaryOp::mul, p, q); });
+      break;
   }
 }
 
 void relu_forward(float* y, const float* x, int64_t n) {
 #pragma omp parallel for schedule(static) if (n > 65536)
-  for (int64_t i = 0; i < n; ++i) y[i] = std::max(x[i], 0.f);
+  for (int64_t i = 0; i < n; ++i) y[i] = math::relu(x[i]);
 }
 
 void relu_backward(float* dx, const float* dy, const float* y, int64_t n) {
 #pragma omp parallel for schedule(static) if (n > 65536)
-  for (int64_t i = 0; i < n; ++i) dx[i] = y[i] > 0.f ? dy[i] : 0.f;
+  for (int64_t i = 0; i < n; ++i) dx[i] = math::relu_grad(dy[i], y[i]);
 }
 
 void fill(float* y, float value, int64_t n) { std::fill(y, y + n, value); }

@@ -106,12 +106,14 @@ Tensor batch_renorm(const Tensor& x_in, const Tensor& gamma_in, const Tensor& be
       // Backward in evaluation is the affine map's: mean = mu, inv_std = 1 / sigma, r = 1,
       // d = 0 (copies, so later updates of the buffers do not change this graph).
       mean = running_mean.clone();
-      inv_std = Tensor::empty({c});
-      const float* sigma = running_std.data<float>();
-      float* is = inv_std.data<float>();
-      for (int64_t i = 0; i < c; ++i) is[i] = static_cast<float>(1.0 / sigma[i]);
-      r = Tensor::ones({c});
-      shift = Tensor::zeros({c});
+      inv_std = detail::empty_on({c}, dev);
+      Tensor unused = detail::empty_on({c}, dev);
+      // 1 / sigma: the evaluation map's scale with gamma = 1.
+      kernels::batch_renorm_eval_affine(dev, detail::f32(inv_std), detail::f32(unused), nullptr,
+                                        nullptr, detail::f32(running_mean),
+                                        detail::f32(running_std), c);
+      r = Tensor::full({c}, 1.f, dev);
+      shift = Tensor::zeros({c}, DType::f32, dev);
     }
   }
   if (grad) {
@@ -133,15 +135,14 @@ std::pair<Tensor, Tensor> batch_renorm_eval_affine(const Tensor& gamma_in, const
   check_channel_vector(beta, c, "beta");
   check_channel_vector(mean, c, "running_mean");
   check_channel_vector(std, c, "running_std");
-  Tensor scale = Tensor::empty({c}), shift = Tensor::empty({c});
-  const float *g = gamma.data<float>(), *b = beta.data<float>();
-  const float *mu = mean.data<float>(), *sigma = std.data<float>();
-  float *sp = scale.data<float>(), *hp = shift.data<float>();
-  for (int64_t i = 0; i < c; ++i) {
-    const double a = static_cast<double>(g[i]) / sigma[i];
-    sp[i] = static_cast<float>(a);
-    hp[i] = static_cast<float>(b[i] - a * mu[i]);
-  }
+  check_same_device(gamma, beta, op);
+  check_same_device(gamma, mean, op);
+  check_same_device(gamma, std, op);
+  const Device dev = gamma.device();
+  Tensor scale = detail::empty_on({c}, dev), shift = detail::empty_on({c}, dev);
+  kernels::batch_renorm_eval_affine(dev, detail::f32(scale), detail::f32(shift),
+                                    detail::f32(gamma), detail::f32(beta), detail::f32(mean),
+                                    detail::f32(std), c);
   return {scale, shift};
 }
 

@@ -2,6 +2,8 @@
 #include "core/memory_format.h"
 #include "kernels/batch_renorm.h"
 #include "kernels/conv2d.h"
+#include "kernels/device.h"
+#include "kernels/elementwise.h"
 #include "nn/functional.h"
 #include "nn/functional/output.h"
 
@@ -56,17 +58,18 @@ class Conv2dBatchReNormEvalBackward final : public autograd::Node {
   std::string name() const override { return "Conv2dBatchReNormEvalBackward"; }
 
   std::vector<Tensor> backward(const Tensor& grad_output) override {
-    const Tensor g = grad_output.to_channels_last();
+    const Tensor g = detail::in_format(grad_output, desc_.channels_last);
+    const Device dev = g.device();
     const int64_t c = desc_.c_out;
     // gm and db: Batch Renormalization's evaluation backward with unit parameters is exactly
     // the masked gradient and its per-channel sum.
     kernels::BatchReNormDesc bd;
     bd.n = desc_.n, bd.c = c, bd.hw = desc_.oh() * desc_.ow();
-    bd.training = false, bd.relu = desc_.relu, bd.channels_last = true;
-    const Tensor ones = Tensor::ones({c}), zeros = Tensor::zeros({c});
-    Tensor gm = empty_channels_last(g.shape());
-    Tensor db = Tensor::empty({c}), unused = Tensor::empty({c});
-    kernels::batch_renorm_backward(g.device(), detail::f32(gm), detail::f32(unused),
+    bd.training = false, bd.relu = desc_.relu, bd.channels_last = desc_.channels_last;
+    const Tensor ones = Tensor::full({c}, 1.f, dev), zeros = Tensor::zeros({c}, DType::f32, dev);
+    Tensor gm = detail::empty_in_format(g.shape(), dev, desc_.channels_last);
+    Tensor db = detail::empty_on({c}, dev), unused = detail::empty_on({c}, dev);
+    kernels::batch_renorm_backward(dev, detail::f32(gm), detail::f32(unused),
                                    detail::f32(db), detail::f32(g), detail::f32(y_),
                                    detail::f32(y_), detail::f32(ones), detail::f32(zeros),
                                    detail::f32(ones), detail::f32(ones), detail::f32(zeros), bd);
@@ -74,38 +77,21 @@ class Conv2dBatchReNormEvalBackward final : public autograd::Node {
     plain.bias = plain.relu = false;
     Tensor dx, dw, dgamma, dbeta;
     if (next[0]) {
-      dx = empty_channels_last(x_.shape());
-      kernels::conv2d_backward_data(g.device(), detail::f32(dx), detail::f32(gm),
+      dx = detail::empty_in_format(x_.shape(), dev, desc_.channels_last);
+      kernels::conv2d_backward_data(dev, detail::f32(dx), detail::f32(gm),
                                     detail::f32(folded_), plain);
     }
     if (next[1] || next[2]) {
-      Tensor dfolded = Tensor::empty(w_.shape());
-      kernels::conv2d_backward_weights(g.device(), detail::f32(dfolded), detail::f32(gm),
+      Tensor dfolded = detail::empty_on(w_.shape(), dev);
+      kernels::conv2d_backward_weights(dev, detail::f32(dfolded), detail::f32(gm),
                                        detail::f32(x_), plain);
-      const int64_t per_out = w_.numel() / c;
-      const float* dfp = dfolded.data<float>();
-      const float* wp = w_.data<float>();
-      const float* sp = scale_.data<float>();
-      if (next[1]) {
-        dw = Tensor::empty(w_.shape());
-        float* dwp = dw.data<float>();
-        for (int64_t o = 0; o < c; ++o) {
-          for (int64_t i = o * per_out; i < (o + 1) * per_out; ++i) dwp[i] = dfp[i] * sp[o];
-        }
-      }
-      if (next[2]) {
-        dgamma = Tensor::empty({c});
-        const float *dbp = db.data<float>(), *mu = mean_.data<float>();
-        const float* sigma = std_.data<float>();
-        float* dgp = dgamma.data<float>();
-        for (int64_t o = 0; o < c; ++o) {
-          double ds = 0.0;
-          for (int64_t i = o * per_out; i < (o + 1) * per_out; ++i) {
-            ds += static_cast<double>(dfp[i]) * wp[i];
-          }
-          dgp[o] = static_cast<float>((ds - static_cast<double>(dbp[o]) * mu[o]) / sigma[o]);
-        }
-      }
+      if (next[1]) dw = detail::empty_on(w_.shape(), dev);
+      if (next[2]) dgamma = detail::empty_on({c}, dev);
+      auto ptr = [](const Tensor& t) { return t.defined() ? detail::f32(t) : nullptr; };
+      kernels::batch_renorm_folded_grads(dev, ptr(dw), ptr(dgamma), detail::f32(dfolded),
+                                         detail::f32(w_), detail::f32(scale_), detail::f32(db),
+                                         detail::f32(mean_), detail::f32(std_),
+                                         {c, w_.numel() / c});
     }
     if (next[3]) dbeta = db;
     return {dx, dw, dgamma, dbeta};
@@ -147,10 +133,13 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const ConvParams& p, const
   const Tensor x_any = detail::dense_f32_keep_format(x_in, op, "input");
   const Tensor w = detail::dense_f32(w_in, op, "weight");
   detail::check_rank(x_any, 4, op, "input [N, C, H, W]");
-  // CPU convolutions run channels-last (core/memory_format.h): oneDNN then needs no layout
-  // reorders, and the result stays channels-last for the next layer, so a network converts
-  // once, at its first convolution. A plain out= buffer keeps the plain path.
-  const bool channels_last = x_any.device().is_cpu() && !out.defined();
+  // Convolutions run in the layout their device's kernels want (kernels/device.h): channels-last
+  // on the CPU, where oneDNN then needs no reorders and the result stays channels-last for the
+  // next layer, so a network converts once, at its first convolution. A plain out= buffer
+  // keeps the plain path.
+  const bool channels_last = !out.defined() && kernels::preferred_activation_layout(
+                                                   x_any.device()) ==
+                                                   kernels::ActivationLayout::channels_last;
   const Tensor x = detail::in_format(x_any, channels_last);
   const kernels::ConvDesc d = describe(x, w, p, channels_last, op);
 
@@ -178,10 +167,11 @@ AffineConv affine_conv_forward(const Tensor& x_in, const Tensor& w, const Tensor
                                const char* op) {
   const Tensor x_any = detail::dense_f32_keep_format(x_in, op, "input");
   detail::check_rank(x_any, 4, op, "input [N, C, H, W]");
-  AR1_CHECK(x_any.device().is_cpu(), "[", op, "] runs on the cpu only, got ", x_any.describe());
+  const bool channels_last = kernels::preferred_activation_layout(x_any.device()) ==
+                             kernels::ActivationLayout::channels_last;
   AffineConv r;
-  r.x = x_any.to_channels_last();
-  r.desc = describe(r.x, w, p, true, op);
+  r.x = detail::in_format(x_any, channels_last);
+  r.desc = describe(r.x, w, p, channels_last, op);
   for (const Tensor* t : {&scale, &shift}) {
     AR1_CHECK(t->dim() == 1 && t->size(0) == r.desc.c_out, "[", op, "] ",
               t == &scale ? "scale" : "shift", " must be [", r.desc.c_out, "], got ",
@@ -189,16 +179,17 @@ AffineConv affine_conv_forward(const Tensor& x_in, const Tensor& w, const Tensor
   }
   r.desc.bias = true;
   r.desc.relu = relu;
+  check_same_device(r.x, scale, op);
+  check_same_device(r.x, shift, op);
   // The scale folded into the weights: conv(x, w) * s = conv(x, w * s) per output channel.
-  r.folded = Tensor::empty(w.shape());
-  const int64_t per_out = w.numel() / r.desc.c_out;
-  const float* wp = w.data<float>();
-  const float* sp = scale.data<float>();
-  float* fp = r.folded.data<float>();
-  for (int64_t o = 0; o < r.desc.c_out; ++o) {
-    for (int64_t i = o * per_out; i < (o + 1) * per_out; ++i) fp[i] = wp[i] * sp[o];
-  }
-  r.y = empty_channels_last({r.desc.n, r.desc.c_out, r.desc.oh(), r.desc.ow()});
+  const Device dev = r.x.device();
+  r.folded = detail::empty_on(w.shape(), dev);
+  kernels::BinaryDesc fold;
+  fold.channels = r.desc.c_out, fold.inner = w.numel() / r.desc.c_out;
+  fold.b = kernels::Broadcast::per_channel, fold.op = kernels::BinaryOp::mul;
+  kernels::binary_forward(dev, detail::f32(r.folded), detail::f32(w), detail::f32(scale), fold);
+  r.y = detail::empty_in_format({r.desc.n, r.desc.c_out, r.desc.oh(), r.desc.ow()}, dev,
+                                channels_last);
   kernels::conv2d_forward(r.x.device(), detail::f32(r.y), detail::f32(r.x),
                           detail::f32(r.folded), r.desc, detail::f32(shift));
   return r;

@@ -15,10 +15,12 @@ class CrossEntropyBackward final : public autograd::Node {
   std::string name() const override { return "CrossEntropyBackward"; }
   std::vector<Tensor> backward(const Tensor& grad_output) override {
     const Device dev = log_probs_.device();
-    const float g = dev.is_cpu() ? grad_output.item() : to_device(grad_output, Device::cpu()).item();
+    // The scalar stays on the device (moved there if it came from the host): no host read.
+    const Tensor g = grad_output.to(dev).contiguous();
     Tensor dlogits = detail::empty_on(log_probs_.shape(), dev);
     kernels::cross_entropy_backward(dev, detail::f32(dlogits), detail::f32(log_probs_),
-                                    static_cast<const int64_t*>(labels_.raw_data()), g, desc_);
+                                    static_cast<const int64_t*>(labels_.raw_data()),
+                                    detail::f32(g), desc_);
     return {dlogits, Tensor()};
   }
   void release() override {
@@ -50,7 +52,7 @@ Tensor cross_entropy(const Tensor& logits_in, const Tensor& labels_in) {
       logits.device(), detail::f32(loss), detail::f32(log_probs), detail::f32(logits),
       static_cast<const int64_t*>(labels.raw_data()), d);
   if (bad >= 0) {
-    const Tensor cpu_labels = to_device(labels, Device::cpu());
+    const Tensor cpu_labels = labels.to(Device::cpu());
     AR1_FAIL("[cross_entropy] label ", cpu_labels.data<int64_t>()[bad], " at row ", bad,
              " is outside [0, ", d.classes, ") for logits ", logits.describe());
   }

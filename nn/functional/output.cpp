@@ -1,16 +1,11 @@
 #include "nn/functional/output.h"
 
 #include "core/memory_format.h"
-#include "kernels/device.h"
 
 namespace ar1::nn::detail {
 
 Tensor empty_on(const Shape& shape, Device device, DType dtype) {
-  if (device.is_cpu()) return Tensor::empty(shape, dtype);
-  const size_t bytes = static_cast<size_t>(numel_of(shape)) * dtype_size(dtype);
-  auto storage = Storage::wrap(kernels::device_allocate(device, bytes), bytes, device,
-                               kernels::device_deleter(device));
-  return Tensor::from_storage(std::move(storage), shape, dtype);
+  return Tensor::empty(shape, dtype, device);
 }
 
 Tensor make_output(const Tensor& out, const Shape& shape, Device device, bool needs_grad,
@@ -51,7 +46,7 @@ Tensor in_format(const Tensor& t, bool channels_last) {
 }
 
 Tensor empty_in_format(const Shape& shape, Device device, bool channels_last) {
-  return channels_last ? empty_channels_last(shape) : empty_on(shape, device);
+  return channels_last ? empty_channels_last(shape, device) : empty_on(shape, device);
 }
 
 void check_rank(const Tensor& t, int64_t rank, const char* op, const char* what) {

@@ -15,9 +15,13 @@ class SumBackward final : public autograd::Node {
   std::string name() const override { return scale_ == 1.f ? "SumBackward" : "MeanBackward"; }
   std::vector<Tensor> backward(const Tensor& grad_output) override {
     const Tensor g = grad_output.contiguous();
-    const float value = g.device().is_cpu() ? g.item() : to_device(g, Device::cpu()).item();
+    // dx = scale * g, with g read on its device (no host round trip on a GPU).
     Tensor dx = detail::empty_on(input_shapes[0], g.device());
-    kernels::fill(g.device(), detail::f32(dx), value * scale_, dx.numel());
+    kernels::fill(g.device(), detail::f32(dx), scale_, dx.numel());
+    kernels::BinaryDesc times_g;
+    times_g.inner = dx.numel(), times_g.b = kernels::Broadcast::scalar;
+    times_g.op = kernels::BinaryOp::mul;
+    kernels::binary_forward(g.device(), detail::f32(dx), detail::f32(dx), detail::f32(g), times_g);
     return {dx};
   }
 

@@ -42,7 +42,7 @@ ConvBnRelu::ConvBnRelu(const Conv2dOptions& conv, const BatchReNormOptions& bn, 
 }
 
 Tensor ConvBnRelu::forward(const Tensor& x) {
-  if (bn_->is_training() || !x.device().is_cpu()) return bn_->forward(conv_->forward(x));
+  if (bn_->is_training()) return bn_->forward(conv_->forward(x));
   const Conv2dOptions& c = conv_->options();
   return conv2d_batch_renorm_eval(x, conv_->weight(), bn_->gamma(), bn_->beta(),
                                   bn_->running_mean(), bn_->running_std(),

@@ -196,6 +196,19 @@ void Module::load_state_dict(const StateDict& state, bool strict) {
   }
 }
 
+void Module::to(Device device) {
+  kernels::require_device(device);
+  for (auto& [name, t] : state_dict()) {
+    if (t.device() == device) continue;
+    const Tensor moved = t.to(device);
+    TensorImpl& impl = t.impl();
+    impl.storage = moved.storage();
+    impl.offset = moved.offset();
+    impl.strides = moved.strides();
+    impl.grad.reset();
+  }
+}
+
 void Module::set_requires_grad(bool on) {
   for (auto& [name, t] : named_parameters()) {
     Tensor handle = t;

@@ -2,43 +2,37 @@
 
 #include <map>
 
+#include "kernels/sgd.h"
+
 namespace ar1::nn {
 
 SGD::SGD(StateDict named_parameters, const SGDOptions& options)
     : params_(std::move(named_parameters)), velocity_(params_.size()), options_(options) {
   for (const auto& [name, p] : params_) {
     check_defined(p, "SGD", name.c_str());
-    AR1_CHECK(p.dtype() == DType::f32 && p.device().is_cpu() && p.is_contiguous(),
-              "[SGD] parameter ", name, " is ", p.describe(),
-              "; only contiguous f32 cpu parameters are supported");
+    AR1_CHECK(p.dtype() == DType::f32 && p.is_contiguous(), "[SGD] parameter ", name, " is ",
+              p.describe(), "; only contiguous f32 parameters are supported");
   }
 }
 
 void SGD::step() {
-  const float lr = static_cast<float>(options_.lr);
-  const float mu = static_cast<float>(options_.momentum);
-  const float l2 = static_cast<float>(options_.weight_decay);
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor w = params_[i].second;
     const Tensor g_t = w.grad();
     if (!g_t.defined()) continue;
+    check_same_device(w, g_t, "SGD");
     const Tensor g = g_t.contiguous();
-    float* pw = w.data<float>();
-    const float* pg = g.data<float>();
-    const int64_t n = w.numel();
+    kernels::SgdDesc d;
+    d.n = w.numel();
+    d.lr = static_cast<float>(options_.lr);
+    d.momentum = static_cast<float>(options_.momentum);
+    d.weight_decay = static_cast<float>(options_.weight_decay);
     Tensor& v = velocity_[i];
-    const bool first = !v.defined();
-    if (mu != 0.f && first) v = Tensor::empty(w.shape());
-    float* pv = mu != 0.f ? v.data<float>() : nullptr;
-    for (int64_t k = 0; k < n; ++k) {
-      float d = pg[k];
-      if (l2 != 0.f) d += l2 * pw[k];
-      if (pv != nullptr) {
-        pv[k] = first ? d : mu * pv[k] + d;
-        d = pv[k];
-      }
-      pw[k] -= lr * d;
-    }
+    d.first = !v.defined();
+    if (d.momentum != 0.f && d.first) v = Tensor::empty(w.shape(), DType::f32, w.device());
+    float* pv = d.momentum != 0.f ? static_cast<float*>(v.raw_data()) : nullptr;
+    kernels::sgd_update(w.device(), static_cast<float*>(w.raw_data()), pv,
+                        static_cast<const float*>(g.raw_data()), d);
   }
 }
 
@@ -74,7 +68,7 @@ void SGD::load_state(const StateDict& state) {
               "[SGD] load_state: momentum of '", name, "' is ",
               t.defined() ? t.describe() : std::string("undefined"), ", expected f32",
               shape_str(p.shape()));
-    loaded.emplace_back(it->second, t.contiguous().clone());
+    loaded.emplace_back(it->second, t.contiguous().to(p.device()).clone());
   }
   reset_momentum();
   for (auto& [i, t] : loaded) velocity_[i] = t.detach();

@@ -2,10 +2,8 @@
 // against the fixtures written by tools/make_fixtures.py (tests/fixtures/*.safetensors; the
 // script documents every tensor name).
 //
-// Closeness, for ours a and PyTorch's b over a tensor: max|a - b| <= tol * max|b| + 1e-6,
-// i.e. relative to the reference's largest magnitude. tol: forward values 1e-4, gradients and
-// parameters after an SGD step 1e-3, running statistics 1e-5 (all f32 against f32).
-// Set AR1_PARITY_VERBOSE=1 to print each comparison's max|a - b| / max|b|.
+// Closeness and tolerances: tests/support/pytorch_parity.h. tests/cuda/ runs the same
+// fixtures on a GPU.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -14,72 +12,12 @@
 #include <string>
 
 #include "core/grad_mode.h"
-#include "core/io/safetensors.h"
 #include "kernels/batch_renorm.h"
-#include "nn/models/mobilenet_v1.h"
 #include "nn/optim/sgd.h"
+#include "tests/support/pytorch_parity.h"
 
 using namespace ar1;
-
-namespace {
-
-constexpr double kForwardTol = 1e-4;
-constexpr double kGradTol = 1e-3;
-constexpr double kStatsTol = 1e-5;
-
-SafetensorsFile fixture(const std::string& name) {
-  return load_safetensors(std::string(AR1_TEST_FIXTURES) + "/" + name + ".safetensors");
-}
-
-double meta_num(const SafetensorsFile& f, const std::string& key) {
-  const auto it = f.metadata().find(key);
-  REQUIRE_MESSAGE(it != f.metadata().end(), "fixture metadata has no ", key);
-  return std::stod(it->second);
-}
-
-// Checks ours against ref (see the file comment) and returns max|a - b| / max|b|.
-double expect_close(const std::string& what, const Tensor& ours, const Tensor& ref, double tol) {
-  CAPTURE(what);
-  REQUIRE(ours.defined());
-  REQUIRE(ours.shape() == ref.shape());
-  const auto a = ours.to_vector<float>();
-  const auto b = ref.to_vector<float>();
-  double diff = 0, scale = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff = std::max(diff, std::abs(double(a[i]) - b[i]));
-    scale = std::max(scale, std::abs(double(b[i])));
-  }
-  const double rel = diff / std::max(scale, 1e-12);
-  CHECK_MESSAGE(diff <= tol * scale + 1e-6, what, ": max|a-b| ", diff, ", max|ref| ", scale,
-                ", relative ", rel, " > ", tol);
-  if (std::getenv("AR1_PARITY_VERBOSE") != nullptr) {
-    std::printf("parity %-48s rel %.3e (max|a-b| %.3e, max|ref| %.3e)\n", what.c_str(), rel,
-                diff, scale);
-  }
-  return rel;
-}
-
-// Forward of `f` on the fixture's inputs, then backward of g; compares out and grad.<input>.
-template <class F>
-void layer_case(const std::string& name, const std::vector<std::string>& inputs, F f) {
-  const SafetensorsFile file = fixture(name);
-  std::vector<Tensor> in;
-  for (const auto& n : inputs) {
-    Tensor t = file.at(n).clone();
-    if (t.dtype() == DType::f32) t.set_requires_grad(true);
-    in.push_back(t);
-  }
-  const Tensor out = f(in);
-  expect_close(name + " out", out, file.at("out"), kForwardTol);
-  out.backward(file.at("g"));
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    if (in[i].dtype() != DType::f32) continue;
-    expect_close(name + " grad." + inputs[i], in[i].grad(), file.at("grad." + inputs[i]),
-                 kGradTol);
-  }
-}
-
-}  // namespace
+using namespace ar1::testing;
 
 TEST_CASE("parity conv2d dense, strided, depthwise and pointwise forward/backward") {
   for (const char* name : {"conv_dense", "conv_dense_s2", "conv_depthwise", "conv_depthwise_s2",
@@ -163,33 +101,6 @@ TEST_CASE("parity batchrenorm train forward/backward, statistics, schedule and e
   expect_close("batchrenorm y_eval", bn.forward(x), f.at("y_eval"), kForwardTol);
 }
 
-namespace {
-
-std::unique_ptr<nn::MobileNetV1> mobilenet_from(const SafetensorsFile& f) {
-  nn::MobileNetConfig cfg;
-  cfg.alpha = meta_num(f, "alpha");
-  cfg.num_classes = static_cast<int64_t>(meta_num(f, "num_classes"));
-  cfg.latent_layer_num = static_cast<int64_t>(meta_num(f, "latent_layer_num"));
-  cfg.input_size = f.at("x").size(2);
-  cfg.bn.momentum = meta_num(f, "brn_momentum");
-  cfg.bn.r_max = meta_num(f, "brn_r_max");
-  cfg.bn.d_max = meta_num(f, "brn_d_max");
-  cfg.bn.r_d_inc = meta_num(f, "brn_inc");
-  cfg.bn.max_r_max = meta_num(f, "brn_max_r_max");
-  cfg.bn.max_d_max = meta_num(f, "brn_max_d_max");
-  cfg.bn.eps = meta_num(f, "brn_eps");
-  Generator gen(0);
-  auto net = std::make_unique<nn::MobileNetV1>(cfg, gen);
-  nn::StateDict weights;
-  const std::string prefix = "weights.";
-  for (const auto& [name, t] : f.tensors()) {
-    if (name.rfind(prefix, 0) == 0) weights.emplace_back(name.substr(prefix.size()), t);
-  }
-  net->load_state_dict(weights);  // strict: every name must match ours
-  return net;
-}
-
-}  // namespace
 
 TEST_CASE("parity mobilenet a025 train forward/backward, running statistics and SGD step") {
   const SafetensorsFile f = fixture("mobilenet_a025");

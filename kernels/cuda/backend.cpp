@@ -1,0 +1,115 @@
+// The CUDA backend as core and the dispatch see it: device discovery and checks, and core's
+// DeviceBackend (allocator, copies, the tensor data movements of kernels/cuda/tensor_copy.cu).
+#include <string>
+
+#include "core/device_backend.h"
+#include "core/error.h"
+#include "kernels/cuda/context.h"
+#include "kernels/cuda/status.h"
+#include "kernels/cuda/tensor_copy.h"
+#include "kernels/device.h"
+
+namespace ar1::kernels::cuda {
+
+namespace {
+
+class CudaBackend final : public DeviceBackend {
+ public:
+  Allocator& allocator(Device device) override { return Context::get(device).allocator(); }
+
+  void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device,
+                  size_t bytes) override {
+    if (bytes == 0) return;
+    if (dst_device.is_cuda() && src_device.is_cpu()) {
+      Context::get(dst_device).copy_from_host(dst, src, bytes);
+    } else if (dst_device.is_cpu() && src_device.is_cuda()) {
+      Context& ctx = Context::get(src_device);
+      check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, ctx.stream()),
+            "cudaMemcpyAsync (device to host)");
+      check(cudaStreamSynchronize(ctx.stream()), "cudaStreamSynchronize");  // the host reads next
+    } else if (dst_device == src_device) {
+      Context& ctx = Context::get(dst_device);
+      check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, ctx.stream()),
+            "cudaMemcpyAsync (device to device)");
+    } else {  // two GPUs: the source's queued work first, then the copy on the destination's
+      check(cudaStreamSynchronize(Context::get(src_device).stream()), "cudaStreamSynchronize");
+      Context& ctx = Context::get(dst_device);
+      check(cudaMemcpyPeerAsync(dst, dst_device.index, src, src_device.index, bytes,
+                                ctx.stream()),
+            "cudaMemcpyPeerAsync");
+    }
+  }
+
+  void set_zero(Device device, void* dst, size_t bytes) override {
+    if (bytes == 0) return;
+    check(cudaMemsetAsync(dst, 0, bytes, Context::get(device).stream()), "cudaMemsetAsync");
+  }
+
+  void fill_f32(Device device, float* dst, float value, int64_t n) override {
+    cuda::fill_f32(Context::get(device), dst, value, n);
+  }
+
+  void gather_strided(Device device, void* dst, const void* src, const StridedView& view,
+                      size_t elem_bytes) override {
+    cuda::gather_strided(Context::get(device), dst, src, view, elem_bytes);
+  }
+
+  void convert(Device device, void* dst, DType dst_dtype, const void* src, DType src_dtype,
+               int64_t n) override {
+    cuda::convert(Context::get(device), dst, dst_dtype, src, src_dtype, n);
+  }
+
+  void add_f32(Device device, float* y, const float* a, const float* b, int64_t n) override {
+    cuda::add_f32(Context::get(device), y, a, b, n);
+  }
+
+  void synchronize(Device device) override {
+    check(cudaStreamSynchronize(Context::get(device).stream()), "cudaStreamSynchronize");
+  }
+};
+
+}  // namespace
+
+bool built() { return true; }
+
+int device_count() {
+  int count = 0;
+  // No driver or no GPU is not an error here: it means zero devices.
+  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky error
+    return 0;
+  }
+  return count;
+}
+
+std::vector<std::string> device_names() {
+  std::vector<std::string> names;
+  for (int i = 0; i < device_count(); ++i) {
+    cudaDeviceProp p{};
+    if (cudaGetDeviceProperties(&p, i) != cudaSuccess) continue;
+    names.push_back(std::string(p.name) + " (sm_" + std::to_string(p.major) +
+                    std::to_string(p.minor) + ", " +
+                    std::to_string(p.totalGlobalMem >> 20) + " MiB)");
+  }
+  return names;
+}
+
+void require_device(Device device) {
+  const int count = device_count();
+  AR1_CHECK(count > 0, "[device] ", device.str(), " requested but no CUDA GPU was found "
+            "(driver missing or no device visible); use --device cpu");
+  AR1_CHECK(device.index >= 0 && device.index < count, "[device] ", device.str(),
+            " requested but only ", count, " CUDA device(s) exist (cuda:0 to cuda:", count - 1,
+            ")");
+}
+
+// Planar: the per-channel reductions of our own kernels read each channel's rows contiguously,
+// and cuDNN's fp32 convolutions take NCHW as readily as NHWC.
+ActivationLayout preferred_activation_layout() { return ActivationLayout::plain; }
+
+void register_backend() {
+  static CudaBackend backend;
+  register_device_backend(DeviceType::cuda, &backend);
+}
+
+}  // namespace ar1::kernels::cuda

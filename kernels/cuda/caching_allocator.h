@@ -1,0 +1,51 @@
+#pragma once
+// The GPU's caching allocator. Blocks come from cudaMallocAsync on the device's stream (the
+// driver's stream-ordered pool) and go back to per-size free lists here when a tensor lets go;
+// the next allocation of that size class reuses one without a driver call. Every kernel and
+// copy of a device runs on its one stream (Context), so a block released while a kernel still
+// reads it is only handed out to work queued after that kernel: stream order makes the reuse
+// safe without events.
+//
+// Cached bytes are capped by budget() (a quarter of the device's memory by default); beyond it
+// blocks are returned to the pool. On out-of-memory the cache is emptied and the allocation
+// retried once; then the error says how much was asked for and what is free.
+#include <cstddef>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include <cuda_runtime.h>
+
+#include "core/allocator.h"
+
+namespace ar1::kernels::cuda {
+
+class CachingAllocator final : public Allocator {
+ public:
+  CachingAllocator(int device, cudaStream_t stream, size_t budget);
+
+  Block allocate(size_t bytes) override;
+  void release(const Block& block) override;
+  void empty_cache() override;
+  size_t cached_bytes() const override;
+  size_t budget() const override;
+  void set_budget(size_t bytes) override;
+
+  size_t in_use_bytes() const;
+  size_t peak_in_use_bytes() const;
+
+  // Size classes: 512-byte steps below 1 MiB, 2 MiB steps above (the driver's own granularity).
+  static size_t size_class(size_t bytes);
+
+ private:
+  void free_locked(void* p);
+  void empty_cache_locked();
+  int device_;
+  cudaStream_t stream_;
+  mutable std::mutex mutex_;
+  std::unordered_map<size_t, std::vector<void*>> free_;
+  size_t cached_ = 0, in_use_ = 0, peak_ = 0;
+  size_t budget_;
+};
+
+}  // namespace ar1::kernels::cuda

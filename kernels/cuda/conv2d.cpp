@@ -1,0 +1,181 @@
+// The CUDA convolution entry points: depthwise shapes on our own kernels
+// (kernels/cuda/depthwise_conv2d.cu), every other convolution (dense 3x3 stride 2, pointwise)
+// on cuDNN. Each cuDNN shape and direction gets a plan once: descriptors, and the fastest
+// algorithm by cuDNN's own timing (cudnnFind*AlgorithmEx) whose workspace fits; plans live in
+// the context's LRU cache and their workspace comes from the caching allocator. TF32 is off
+// (CUDNN_FMA_MATH) unless AR1_CUDA_TF32=1, so fp32 results match the CPU's.
+#include <algorithm>
+#include <array>
+
+#include "core/error.h"
+#include "kernels/conv2d.h"
+#include "kernels/cuda/context.h"
+#include "kernels/cuda/conv2d_epilogue.h"
+#include "kernels/cuda/depthwise_conv2d.h"
+#include "kernels/cuda/status.h"
+#include "kernels/math/depthwise_conv2d.h"
+
+namespace ar1::kernels::cuda {
+
+ConvPlan::ConvPlan(ConvPlan&& o) noexcept
+    : x(o.x), y(o.y), w(o.w), conv(o.conv), algorithm(o.algorithm), workspace(o.workspace) {
+  o.x = o.y = nullptr;
+  o.w = nullptr;
+  o.conv = nullptr;
+}
+
+ConvPlan::~ConvPlan() {
+  if (x != nullptr) cudnnDestroyTensorDescriptor(x);
+  if (y != nullptr) cudnnDestroyTensorDescriptor(y);
+  if (w != nullptr) cudnnDestroyFilterDescriptor(w);
+  if (conv != nullptr) cudnnDestroyConvolutionDescriptor(conv);
+}
+
+namespace {
+
+// The most workspace a plan may take; cuDNN's candidates needing more are skipped.
+constexpr size_t kMaxWorkspace = size_t{256} << 20;
+constexpr int kCandidates = 16;
+
+int to_int(int64_t v, const char* what) {
+  AR1_CHECK(v >= 0 && v <= (int64_t{1} << 31) - 1, "[conv2d] ", what, " ", v,
+            " exceeds cuDNN's int range");
+  return static_cast<int>(v);
+}
+
+ConvPlan describe(Context& ctx, const ConvDesc& d) {
+  ConvPlan p;
+  const cudnnTensorFormat_t format = d.channels_last ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
+  check(cudnnCreateTensorDescriptor(&p.x), "cudnnCreateTensorDescriptor");
+  check(cudnnCreateTensorDescriptor(&p.y), "cudnnCreateTensorDescriptor");
+  check(cudnnCreateFilterDescriptor(&p.w), "cudnnCreateFilterDescriptor");
+  check(cudnnCreateConvolutionDescriptor(&p.conv), "cudnnCreateConvolutionDescriptor");
+  check(cudnnSetTensor4dDescriptor(p.x, format, CUDNN_DATA_FLOAT, to_int(d.n, "batch"),
+                                   to_int(d.c_in, "channels"), to_int(d.h, "height"),
+                                   to_int(d.w, "width")),
+        "cudnnSetTensor4dDescriptor (input)");
+  check(cudnnSetTensor4dDescriptor(p.y, format, CUDNN_DATA_FLOAT, to_int(d.n, "batch"),
+                                   to_int(d.c_out, "channels"), to_int(d.oh(), "height"),
+                                   to_int(d.ow(), "width")),
+        "cudnnSetTensor4dDescriptor (output)");
+  check(cudnnSetFilter4dDescriptor(p.w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW,
+                                   to_int(d.c_out, "channels"),
+                                   to_int(d.c_in / d.groups, "channels"), to_int(d.kh, "kernel"),
+                                   to_int(d.kw, "kernel")),
+        "cudnnSetFilter4dDescriptor");
+  check(cudnnSetConvolution2dDescriptor(p.conv, to_int(d.pad, "padding"),
+                                        to_int(d.pad, "padding"), to_int(d.stride, "stride"),
+                                        to_int(d.stride, "stride"), 1, 1,
+                                        CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
+        "cudnnSetConvolution2dDescriptor");
+  check(cudnnSetConvolutionGroupCount(p.conv, to_int(d.groups, "groups")),
+        "cudnnSetConvolutionGroupCount");
+  check(cudnnSetConvolutionMathType(p.conv, ctx.tf32() ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH),
+        "cudnnSetConvolutionMathType");
+  return p;
+}
+
+// The first (fastest) successful candidate within the workspace cap.
+template <class Perf>
+void pick(ConvPlan& p, const Perf* perf, int returned, const char* direction) {
+  for (int i = 0; i < returned; ++i) {
+    if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= kMaxWorkspace) {
+      p.algorithm = static_cast<int>(perf[i].algo);
+      p.workspace = perf[i].memory;
+      return;
+    }
+  }
+  AR1_FAIL("[conv2d] cuDNN found no ", direction, " algorithm for this shape within ",
+           kMaxWorkspace >> 20, " MiB of workspace");
+}
+
+// The plan of (d, direction), timed on the caller's buffers on first use. The timing runs
+// write `out` (the op overwrites it right after).
+ConvPlan& plan_for(Context& ctx, const ConvDesc& d, ConvDirection dir, const float* a,
+                   const float* b, float* out) {
+  return ctx.conv_plans().get(ConvPlanKey(d, dir, ctx.tf32()), [&] {
+    ConvPlan p = describe(ctx, d);
+    Scratch ws(ctx, kMaxWorkspace);
+    int returned = 0;
+    switch (dir) {
+      case ConvDirection::forward: {
+        std::array<cudnnConvolutionFwdAlgoPerf_t, kCandidates> perf{};
+        check(cudnnFindConvolutionForwardAlgorithmEx(ctx.cudnn(), p.x, a, p.w, b, p.conv, p.y,
+                                                     out, kCandidates, &returned, perf.data(),
+                                                     ws.as<void>(), kMaxWorkspace),
+              "cudnnFindConvolutionForwardAlgorithmEx");
+        pick(p, perf.data(), returned, "forward");
+        break;
+      }
+      case ConvDirection::backward_data: {
+        std::array<cudnnConvolutionBwdDataAlgoPerf_t, kCandidates> perf{};
+        check(cudnnFindConvolutionBackwardDataAlgorithmEx(
+                  ctx.cudnn(), p.w, b, p.y, a, p.conv, p.x, out, kCandidates, &returned,
+                  perf.data(), ws.as<void>(), kMaxWorkspace),
+              "cudnnFindConvolutionBackwardDataAlgorithmEx");
+        pick(p, perf.data(), returned, "backward-data");
+        break;
+      }
+      case ConvDirection::backward_weights: {
+        std::array<cudnnConvolutionBwdFilterAlgoPerf_t, kCandidates> perf{};
+        check(cudnnFindConvolutionBackwardFilterAlgorithmEx(
+                  ctx.cudnn(), p.x, b, p.y, a, p.conv, p.w, out, kCandidates, &returned,
+                  perf.data(), ws.as<void>(), kMaxWorkspace),
+              "cudnnFindConvolutionBackwardFilterAlgorithmEx");
+        pick(p, perf.data(), returned, "backward-weights");
+        break;
+      }
+    }
+    return p;
+  });
+}
+
+}  // namespace
+
+void conv2d_forward(Device device, float* y, const float* x, const float* w, const ConvDesc& d,
+                    const float* bias) {
+  Context& ctx = Context::get(device);
+  if (math::depthwise_supported(d)) return depthwise_forward(ctx, y, x, w, bias, d);
+  ConvDesc plain = d;  // the plan is the same with or without the epilogue
+  plain.bias = plain.relu = false;
+  ConvPlan& p = plan_for(ctx, plain, ConvDirection::forward, x, w, y);
+  Scratch ws(ctx, p.workspace);
+  const float one = 1.f, zero = 0.f;
+  check(cudnnConvolutionForward(ctx.cudnn(), &one, p.x, x, p.w, w, p.conv,
+                                static_cast<cudnnConvolutionFwdAlgo_t>(p.algorithm),
+                                ws.as<void>(), p.workspace, &zero, p.y, y),
+        "cudnnConvolutionForward");
+  if (d.bias || d.relu) conv2d_epilogue(ctx, y, bias, d);
+}
+
+void conv2d_backward_data(Device device, float* dx, const float* dy, const float* w,
+                          const ConvDesc& d) {
+  Context& ctx = Context::get(device);
+  if (math::depthwise_supported(d)) return depthwise_backward_data(ctx, dx, dy, w, d);
+  ConvDesc plain = d;
+  plain.bias = plain.relu = false;
+  ConvPlan& p = plan_for(ctx, plain, ConvDirection::backward_data, dy, w, dx);
+  Scratch ws(ctx, p.workspace);
+  const float one = 1.f, zero = 0.f;
+  check(cudnnConvolutionBackwardData(ctx.cudnn(), &one, p.w, w, p.y, dy, p.conv,
+                                     static_cast<cudnnConvolutionBwdDataAlgo_t>(p.algorithm),
+                                     ws.as<void>(), p.workspace, &zero, p.x, dx),
+        "cudnnConvolutionBackwardData");
+}
+
+void conv2d_backward_weights(Device device, float* dw, const float* dy, const float* x,
+                             const ConvDesc& d) {
+  Context& ctx = Context::get(device);
+  if (math::depthwise_supported(d)) return depthwise_backward_weights(ctx, dw, dy, x, d);
+  ConvDesc plain = d;
+  plain.bias = plain.relu = false;
+  ConvPlan& p = plan_for(ctx, plain, ConvDirection::backward_weights, dy, x, dw);
+  Scratch ws(ctx, p.workspace);
+  const float one = 1.f, zero = 0.f;
+  check(cudnnConvolutionBackwardFilter(ctx.cudnn(), &one, p.x, x, p.y, dy, p.conv,
+                                       static_cast<cudnnConvolutionBwdFilterAlgo_t>(p.algorithm),
+                                       ws.as<void>(), p.workspace, &zero, p.w, dw),
+        "cudnnConvolutionBackwardFilter");
+}
+
+}  // namespace ar1::kernels::cuda

@@ -42,8 +42,9 @@ void run_backward(const Tensor& root, const Tensor& grad_root, bool retain_graph
   if (!seed.defined()) {
     AR1_CHECK(root.numel() == 1, "[backward] backward() without a gradient needs a scalar, got ",
               root.describe(), "; pass a gradient of the same shape or reduce first (sum/mean)");
-    seed = Tensor::ones(root.shape());
+    seed = Tensor::full(root.shape(), 1.f, root.device());
   }
+  seed = seed.to(root.device());  // a host gradient for a GPU root, say
   AR1_CHECK(seed.shape() == root.shape(), "[backward] gradient ", seed.describe(),
             " does not match the root ", root.describe());
   AR1_CHECK(root.requires_grad(), "[backward] ", root.describe(),

@@ -37,6 +37,8 @@ class CudaBackend final : public DeviceBackend {
       check(cudaMemcpyPeerAsync(dst, dst_device.index, src, src_device.index, bytes,
                                 ctx.stream()),
             "cudaMemcpyPeerAsync");
+      // The source block may be reused by the source's stream as soon as this returns.
+      check(cudaStreamSynchronize(ctx.stream()), "cudaStreamSynchronize");
     }
   }
 

@@ -9,15 +9,11 @@ namespace ar1::kernels::cuda {
 
 namespace {
 
-__device__ inline int64_t channel_of(int64_t k, const BatchReNormDesc& d) {
-  return d.channels_last ? k % d.c : (k / d.hw) % d.c;
-}
-
 // y = a[c] x + b[c] (then ReLU) over every element; ab holds a, b per channel.
 void apply_affine(Context& ctx, float* y, const float* x, const float* ab,
                   const BatchReNormDesc& d, const char* op) {
   for_each_index(ctx, d.n * d.c * d.hw, [=] __device__(int64_t k) {
-    const int64_t c = channel_of(k, d);
+    const int64_t c = math::batch_renorm_channel_of(k, d);
     y[k] = math::batch_renorm_affine(x[k], ab[2 * c], ab[2 * c + 1], d.relu);
   }, op);
 }
@@ -95,7 +91,7 @@ void batch_renorm_backward(Device device, float* dx, float* dgamma, float* dbeta
       "batch_renorm backward");
   if (dx == nullptr) return;
   for_each_index(ctx, d.n * d.c * d.hw, [=] __device__(int64_t k) {
-    const int64_t c = channel_of(k, d);
+    const int64_t c = math::batch_renorm_channel_of(k, d);
     const float g = math::batch_renorm_masked_grad(dy[k], d.relu ? y[k] : 1.f, d.relu);
     dx[k] = math::batch_renorm_dx(g, x[k], mean[c], coef[3 * c], coef[3 * c + 1], coef[3 * c + 2]);
   }, "batch_renorm backward");

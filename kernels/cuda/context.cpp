@@ -58,9 +58,9 @@ Context::Context(int index) : index_(index) {
   check(cudnnSetStream(cudnn_, stream_), "cudnnSetStream");
   const char* tf32 = std::getenv("AR1_CUDA_TF32");
   tf32_ = tf32 != nullptr && std::string(tf32) == "1";
-  // Full fp32 in cuBLAS unless TF32 was asked for (cuBLAS may otherwise pick TF32 on sm_80+
-  // only under CUBLAS_TF32_TENSOR_OP_MATH; state it explicitly either way).
-  check(cublasSetMathMode(cublas_, tf32_ ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH),
+  // Full fp32 in cuBLAS unless TF32 was asked for: the default math mode never uses TF32 for
+  // Sgemm (cublas_api.h), CUBLAS_TF32_TENSOR_OP_MATH allows it.
+  check(cublasSetMathMode(cublas_, tf32_ ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH),
         "cublasSetMathMode");
   size_t free_bytes = 0, total_bytes = 0;
   check(cudaMemGetInfo(&free_bytes, &total_bytes), "cudaMemGetInfo");

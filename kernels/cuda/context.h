@@ -22,15 +22,15 @@
 
 namespace ar1::kernels::cuda {
 
-// The plan of one cuDNN convolution: its descriptors, and the algorithm chosen once per shape
-// and direction (by cuDNN's own timing of its candidates) with the workspace it needs.
+// The plan of one cuDNN convolution: its descriptors, and the algorithm chosen once per shape,
+// direction and buffer alignment (kernels/cuda/conv2d.cpp) with the workspace it needs.
 enum class ConvDirection : int32_t { forward, backward_data, backward_weights };
 // Plain int64 fields, so no padding bytes take part in the byte-wise comparison.
 struct ConvPlanKey {
-  int64_t v[15] = {};
-  ConvPlanKey(const ConvDesc& d, ConvDirection direction, bool tf32)
+  int64_t v[16] = {};
+  ConvPlanKey(const ConvDesc& d, ConvDirection direction, bool tf32, int64_t alignment)
       : v{d.n, d.c_in, d.h, d.w, d.c_out, d.kh, d.kw, d.stride, d.pad, d.groups,
-          d.channels_last, d.bias, d.relu, static_cast<int64_t>(direction), tf32} {}
+          d.channels_last, d.bias, d.relu, static_cast<int64_t>(direction), tf32, alignment} {}
 };
 struct ConvPlan {
   ConvPlan() = default;

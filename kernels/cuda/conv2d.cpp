@@ -1,11 +1,16 @@
 // The CUDA convolution entry points: depthwise shapes on our own kernels
 // (kernels/cuda/depthwise_conv2d.cu), every other convolution (dense 3x3 stride 2, pointwise)
-// on cuDNN. Each cuDNN shape and direction gets a plan once: descriptors, and the fastest
+// on cuDNN. AR1_CUDA_DEPTHWISE=cudnn sends depthwise shapes to cuDNN's grouped convolution
+// too, so that the two can be timed against each other on a GPU. Each cuDNN shape and direction gets a plan once: descriptors, and the fastest
 // algorithm by cuDNN's own timing (cudnnFind*AlgorithmEx) whose workspace fits; plans live in
 // the context's LRU cache and their workspace comes from the caching allocator. TF32 is off
 // (CUDNN_FMA_MATH) unless AR1_CUDA_TF32=1, so fp32 results match the CPU's.
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <cstdlib>
+#include <initializer_list>
+#include <string>
 
 #include "core/error.h"
 #include "kernels/conv2d.h"
@@ -36,6 +41,15 @@ namespace {
 // The most workspace a plan may take; cuDNN's candidates needing more are skipped.
 constexpr size_t kMaxWorkspace = size_t{256} << 20;
 constexpr int kCandidates = 16;
+
+// Whether `d` runs on our own depthwise kernels.
+bool own_depthwise(const ConvDesc& d) {
+  static const bool cudnn_only = [] {
+    const char* v = std::getenv("AR1_CUDA_DEPTHWISE");
+    return v != nullptr && std::string(v) == "cudnn";
+  }();
+  return !cudnn_only && math::depthwise_supported(d);
+}
 
 int to_int(int64_t v, const char* what) {
   AR1_CHECK(v >= 0 && v <= (int64_t{1} << 31) - 1, "[conv2d] ", what, " ", v,
@@ -75,54 +89,72 @@ ConvPlan describe(Context& ctx, const ConvDesc& d) {
   return p;
 }
 
-// The first (fastest) successful candidate within the workspace cap.
+// cuDNN's first-ranked candidate that succeeds, is deterministic and fits the workspace cap;
+// its workspace size is asked again for that algorithm.
 template <class Perf>
-void pick(ConvPlan& p, const Perf* perf, int returned, const char* direction) {
+int pick(const Perf* perf, int returned, const char* direction) {
   for (int i = 0; i < returned; ++i) {
-    if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= kMaxWorkspace) {
-      p.algorithm = static_cast<int>(perf[i].algo);
-      p.workspace = perf[i].memory;
-      return;
+    if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].determinism == CUDNN_DETERMINISTIC &&
+        perf[i].memory <= kMaxWorkspace) {
+      return static_cast<int>(perf[i].algo);
     }
   }
-  AR1_FAIL("[conv2d] cuDNN found no ", direction, " algorithm for this shape within ",
+  AR1_FAIL("[conv2d] cuDNN has no deterministic ", direction, " algorithm for this shape within ",
            kMaxWorkspace >> 20, " MiB of workspace");
 }
 
-// The plan of (d, direction), timed on the caller's buffers on first use. The timing runs
-// write `out` (the op overwrites it right after).
-ConvPlan& plan_for(Context& ctx, const ConvDesc& d, ConvDirection dir, const float* a,
-                   const float* b, float* out) {
-  return ctx.conv_plans().get(ConvPlanKey(d, dir, ctx.tf32()), [&] {
+// The smallest power-of-two alignment (up to 256 bytes) of the op's buffers: an algorithm
+// chosen for aligned buffers need not run on a view at an odd element offset.
+int64_t alignment_of(std::initializer_list<const void*> ptrs) {
+  int64_t a = 256;
+  for (const void* p : ptrs) {
+    const auto v = reinterpret_cast<uintptr_t>(p);
+    while (a > 1 && v % static_cast<uintptr_t>(a) != 0) a /= 2;
+  }
+  return a;
+}
+
+// The plan of (d, direction): cuDNN's heuristics rank the algorithms (no timing, so the same
+// shape gets the same algorithm, and the same bits, on every run).
+ConvPlan& plan_for(Context& ctx, const ConvDesc& d, ConvDirection dir, int64_t alignment) {
+  return ctx.conv_plans().get(ConvPlanKey(d, dir, ctx.tf32(), alignment), [&] {
     ConvPlan p = describe(ctx, d);
-    Scratch ws(ctx, kMaxWorkspace);
     int returned = 0;
     switch (dir) {
       case ConvDirection::forward: {
         std::array<cudnnConvolutionFwdAlgoPerf_t, kCandidates> perf{};
-        check(cudnnFindConvolutionForwardAlgorithmEx(ctx.cudnn(), p.x, a, p.w, b, p.conv, p.y,
-                                                     out, kCandidates, &returned, perf.data(),
-                                                     ws.as<void>(), kMaxWorkspace),
-              "cudnnFindConvolutionForwardAlgorithmEx");
-        pick(p, perf.data(), returned, "forward");
+        check(cudnnGetConvolutionForwardAlgorithm_v7(ctx.cudnn(), p.x, p.w, p.conv, p.y,
+                                                     kCandidates, &returned, perf.data()),
+              "cudnnGetConvolutionForwardAlgorithm_v7");
+        p.algorithm = pick(perf.data(), returned, "forward");
+        check(cudnnGetConvolutionForwardWorkspaceSize(
+                  ctx.cudnn(), p.x, p.w, p.conv, p.y,
+                  static_cast<cudnnConvolutionFwdAlgo_t>(p.algorithm), &p.workspace),
+              "cudnnGetConvolutionForwardWorkspaceSize");
         break;
       }
       case ConvDirection::backward_data: {
         std::array<cudnnConvolutionBwdDataAlgoPerf_t, kCandidates> perf{};
-        check(cudnnFindConvolutionBackwardDataAlgorithmEx(
-                  ctx.cudnn(), p.w, b, p.y, a, p.conv, p.x, out, kCandidates, &returned,
-                  perf.data(), ws.as<void>(), kMaxWorkspace),
-              "cudnnFindConvolutionBackwardDataAlgorithmEx");
-        pick(p, perf.data(), returned, "backward-data");
+        check(cudnnGetConvolutionBackwardDataAlgorithm_v7(ctx.cudnn(), p.w, p.y, p.conv, p.x,
+                                                          kCandidates, &returned, perf.data()),
+              "cudnnGetConvolutionBackwardDataAlgorithm_v7");
+        p.algorithm = pick(perf.data(), returned, "backward-data");
+        check(cudnnGetConvolutionBackwardDataWorkspaceSize(
+                  ctx.cudnn(), p.w, p.y, p.conv, p.x,
+                  static_cast<cudnnConvolutionBwdDataAlgo_t>(p.algorithm), &p.workspace),
+              "cudnnGetConvolutionBackwardDataWorkspaceSize");
         break;
       }
       case ConvDirection::backward_weights: {
         std::array<cudnnConvolutionBwdFilterAlgoPerf_t, kCandidates> perf{};
-        check(cudnnFindConvolutionBackwardFilterAlgorithmEx(
-                  ctx.cudnn(), p.x, b, p.y, a, p.conv, p.w, out, kCandidates, &returned,
-                  perf.data(), ws.as<void>(), kMaxWorkspace),
-              "cudnnFindConvolutionBackwardFilterAlgorithmEx");
-        pick(p, perf.data(), returned, "backward-weights");
+        check(cudnnGetConvolutionBackwardFilterAlgorithm_v7(ctx.cudnn(), p.x, p.y, p.conv, p.w,
+                                                            kCandidates, &returned, perf.data()),
+              "cudnnGetConvolutionBackwardFilterAlgorithm_v7");
+        p.algorithm = pick(perf.data(), returned, "backward-weights");
+        check(cudnnGetConvolutionBackwardFilterWorkspaceSize(
+                  ctx.cudnn(), p.x, p.y, p.conv, p.w,
+                  static_cast<cudnnConvolutionBwdFilterAlgo_t>(p.algorithm), &p.workspace),
+              "cudnnGetConvolutionBackwardFilterWorkspaceSize");
         break;
       }
     }
@@ -135,10 +167,10 @@ ConvPlan& plan_for(Context& ctx, const ConvDesc& d, ConvDirection dir, const flo
 void conv2d_forward(Device device, float* y, const float* x, const float* w, const ConvDesc& d,
                     const float* bias) {
   Context& ctx = Context::get(device);
-  if (math::depthwise_supported(d)) return depthwise_forward(ctx, y, x, w, bias, d);
+  if (own_depthwise(d)) return depthwise_forward(ctx, y, x, w, bias, d);
   ConvDesc plain = d;  // the plan is the same with or without the epilogue
   plain.bias = plain.relu = false;
-  ConvPlan& p = plan_for(ctx, plain, ConvDirection::forward, x, w, y);
+  ConvPlan& p = plan_for(ctx, plain, ConvDirection::forward, alignment_of({x, w, y}));
   Scratch ws(ctx, p.workspace);
   const float one = 1.f, zero = 0.f;
   check(cudnnConvolutionForward(ctx.cudnn(), &one, p.x, x, p.w, w, p.conv,
@@ -151,10 +183,10 @@ void conv2d_forward(Device device, float* y, const float* x, const float* w, con
 void conv2d_backward_data(Device device, float* dx, const float* dy, const float* w,
                           const ConvDesc& d) {
   Context& ctx = Context::get(device);
-  if (math::depthwise_supported(d)) return depthwise_backward_data(ctx, dx, dy, w, d);
+  if (own_depthwise(d)) return depthwise_backward_data(ctx, dx, dy, w, d);
   ConvDesc plain = d;
   plain.bias = plain.relu = false;
-  ConvPlan& p = plan_for(ctx, plain, ConvDirection::backward_data, dy, w, dx);
+  ConvPlan& p = plan_for(ctx, plain, ConvDirection::backward_data, alignment_of({dy, w, dx}));
   Scratch ws(ctx, p.workspace);
   const float one = 1.f, zero = 0.f;
   check(cudnnConvolutionBackwardData(ctx.cudnn(), &one, p.w, w, p.y, dy, p.conv,
@@ -166,10 +198,11 @@ void conv2d_backward_data(Device device, float* dx, const float* dy, const float
 void conv2d_backward_weights(Device device, float* dw, const float* dy, const float* x,
                              const ConvDesc& d) {
   Context& ctx = Context::get(device);
-  if (math::depthwise_supported(d)) return depthwise_backward_weights(ctx, dw, dy, x, d);
+  if (own_depthwise(d)) return depthwise_backward_weights(ctx, dw, dy, x, d);
   ConvDesc plain = d;
   plain.bias = plain.relu = false;
-  ConvPlan& p = plan_for(ctx, plain, ConvDirection::backward_weights, dy, x, dw);
+  ConvPlan& p =
+      plan_for(ctx, plain, ConvDirection::backward_weights, alignment_of({dy, x, dw}));
   Scratch ws(ctx, p.workspace);
   const float one = 1.f, zero = 0.f;
   check(cudnnConvolutionBackwardFilter(ctx.cudnn(), &one, p.x, x, p.y, dy, p.conv,

@@ -10,13 +10,13 @@ namespace ar1::kernels::cuda {
 
 namespace {
 
-__global__ void rows_kernel(double* row_loss, unsigned long long* first_bad, float* log_probs,
-                            const float* logits, const int64_t* labels, CrossEntropyDesc d) {
-  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-  if (i >= d.n) return;
+// Row i's loss into row_loss[i]; a bad label records the smallest bad row (order-free).
+__device__ inline void row_at(int64_t i, double* row_loss, unsigned long long* first_bad,
+                              float* log_probs, const float* logits, const int64_t* labels,
+                              const CrossEntropyDesc& d) {
   const int64_t label = labels[i];
   if (!math::label_valid(label, d)) {
-    atomicMin(first_bad, static_cast<unsigned long long>(i));  // the smallest: order-free
+    atomicMin(first_bad, static_cast<unsigned long long>(i));
     row_loss[i] = 0.0;
     return;
   }
@@ -34,11 +34,11 @@ int64_t cross_entropy_forward(Device device, float* loss, float* log_probs, cons
   check(cudaMemcpyAsync(bad.as<void>(), &none, sizeof none, cudaMemcpyHostToDevice,
                         ctx.stream()),
         "cudaMemcpyAsync");
-  if (d.n > 0) {
-    rows_kernel<<<grid_for(d.n), kThreads, 0, ctx.stream()>>>(
-        rows.as<double>(), bad.as<unsigned long long>(), log_probs, logits, labels, d);
-    check_launch("cross_entropy");
-  }
+  double* rows_out = rows.as<double>();
+  unsigned long long* first = bad.as<unsigned long long>();
+  for_each_index(ctx, d.n, [=] __device__(int64_t i) {
+    row_at(i, rows_out, first, log_probs, logits, labels, d);
+  }, "cross_entropy");
   const double* row_loss = rows.as<double>();
   const int64_t n = d.n;
   channel_reduce(

@@ -3,6 +3,7 @@
 // element; the weight gradient sums each channel's taps in the fixed order of
 // kernels/math/fixed_order_sum.h. The element math is kernels/math/depthwise_conv2d.h, which a
 // CPU test checks against the CPU convolution.
+#include "core/error.h"
 #include "kernels/cuda/depthwise_conv2d.h"
 #include "kernels/cuda/launch.cuh"
 #include "kernels/math/depthwise_conv2d.h"
@@ -64,6 +65,8 @@ void depthwise_backward_weights(Context& ctx, float* dw, const float* dy, const 
                                 const ConvDesc& d) {
   const int64_t chunks = math::reduction_chunks(d.n * d.oh() * d.ow());
   const int64_t taps = d.kh * d.kw;
+  AR1_CHECK(d.c_out <= 65535, "[conv2d backward weights] ", d.c_out,
+            " depthwise channels: at most 65535 on a GPU");
   Scratch partial(ctx, static_cast<size_t>(d.c_out * chunks * taps) * sizeof(double));
   weight_chunks_kernel<<<dim3(static_cast<unsigned>(chunks), static_cast<unsigned>(d.c_out)),
                          math::kReduceThreads, 0, ctx.stream()>>>(partial.as<double>(), dy, x,

@@ -32,7 +32,14 @@ AR1_HD inline float avg_pool2d_backward_at(int64_t i, const float* dy, const Avg
   const int64_t c1 = hd::min_of(ow - 1, x / d.stride);
   float acc = 0.f;
   for (int64_t r = r0; r <= r1; ++r) {
-    for (int64_t c = c0; c <= c1; ++c) acc += dy[plane * oh * ow + r * ow + c] * scale;
+    for (int64_t c = c0; c <= c1; ++c) {
+#if defined(__CUDA_ARCH__)
+      // Rounded product, then rounded sum, as the CPU: nvcc would fuse them into one FMA.
+      acc = __fadd_rn(acc, __fmul_rn(dy[plane * oh * ow + r * ow + c], scale));
+#else
+      acc += dy[plane * oh * ow + r * ow + c] * scale;
+#endif
+    }
   }
   return acc;
 }

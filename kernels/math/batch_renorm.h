@@ -15,6 +15,11 @@ AR1_HD inline int64_t batch_renorm_element(int64_t j, int64_t c, const BatchReNo
   return ((j / d.hw) * d.c + c) * d.hw + j % d.hw;
 }
 
+// The channel of element k.
+AR1_HD inline int64_t batch_renorm_channel_of(int64_t k, const BatchReNormDesc& d) {
+  return d.channels_last ? k % d.c : (k / d.hw) % d.c;
+}
+
 // The shift of channel c's moments: its first value (keeps the one-pass variance accurate).
 AR1_HD inline double batch_renorm_shift(const float* x, int64_t c, const BatchReNormDesc& d) {
   return x[d.channels_last ? c : c * d.hw];

@@ -1,6 +1,8 @@
 // The CUDA backend of a build without one (MLX's no_gpu pattern): every cuda:: entry of the
 // dispatch exists and fails with the op's name and the fix, so kernels/dispatch.cpp needs no
 // #ifdef. Compiled instead of kernels/cuda/ where CMake found no CUDA toolkit or cuDNN.
+#include <string>
+
 #include "core/device_backend.h"
 #include "core/error.h"
 #include "kernels/batch_renorm.h"
@@ -20,14 +22,14 @@ namespace ar1::kernels::cuda {
 
 namespace {
 
-[[noreturn]] void no_cuda(const char* op) {
+[[noreturn]] void no_cuda(const std::string& op) {
   AR1_FAIL("[", op, "] this build has no CUDA backend; rebuild with -DAR1_CUDA=ON on a machine "
            "with the CUDA toolkit and cuDNN 9, or run on the cpu (--device cpu)");
 }
 
 class NoCudaBackend final : public DeviceBackend {
  public:
-  Allocator& allocator(Device) override { no_cuda("allocate"); }
+  Allocator& allocator(Device device) override { no_cuda("allocate on " + device.str()); }
   void copy_bytes(void*, Device, const void*, Device, size_t) override { no_cuda("copy"); }
   void set_zero(Device, void*, size_t) override { no_cuda("zeros"); }
   void fill_f32(Device, float*, float, int64_t) override { no_cuda("fill"); }
@@ -44,7 +46,7 @@ class NoCudaBackend final : public DeviceBackend {
 bool built() { return false; }
 int device_count() { return 0; }
 std::vector<std::string> device_names() { return {}; }
-void require_device(Device device) { no_cuda(device.str().c_str()); }
+void require_device(Device device) { no_cuda(device.str()); }
 ActivationLayout preferred_activation_layout() { return ActivationLayout::plain; }
 void register_backend() {
   static NoCudaBackend backend;

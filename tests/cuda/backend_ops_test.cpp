@@ -161,6 +161,7 @@ TEST_CASE("convolutions at mobilenet's batch and sizes match the cpu") {
   check_conv(conv(32, 32, 16, 16, 32, 3, 1, 32));
   check_conv(conv(32, 32, 16, 16, 64, 1, 1, 1));
   check_conv(conv(32, 64, 16, 16, 64, 3, 2, 64));
+  check_conv(conv(8, 4, 64, 64, 4, 3, 1, 4));  // depthwise weight gradient over several chunks
 }
 
 TEST_CASE("binary ops with every broadcast, relu, fill and scale match the cpu") {
@@ -217,7 +218,8 @@ TEST_CASE("sums, channel sums, pooling and matrix products match the cpu") {
   yc.check("channel sum", kReduction);
 
   for (const kernels::AvgPoolDesc d :
-       {kernels::AvgPoolDesc{4, 16, 4, 4, 4, 4, 1}, kernels::AvgPoolDesc{2, 3, 7, 5, 2, 2, 2}}) {
+       {kernels::AvgPoolDesc{4, 16, 4, 4, 4, 4, 1}, kernels::AvgPoolDesc{2, 3, 7, 5, 2, 2, 2},
+        kernels::AvgPoolDesc{1, 2, 6, 6, 3, 3, 1}}) {  // overlapping windows
     const int64_t in = d.n * d.c * d.h * d.w, out = d.n * d.c * d.oh() * d.ow();
     const Input x(in, 17), dy(out, 18);
     Output y(out), dx(in);

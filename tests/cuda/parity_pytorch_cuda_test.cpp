@@ -4,8 +4,6 @@
 // (BatchReNorm folded into the convolutions) and its latent-replay step.
 #include <doctest/doctest.h>
 
-#include "core/grad_mode.h"
-#include "nn/optim/sgd.h"
 #include "tests/cuda/op_harness.h"
 #include "tests/support/pytorch_parity.h"
 
@@ -47,60 +45,15 @@ TEST_CASE("parity linear, pooling, relu and cross entropy on the gpu") {
 
 TEST_CASE("parity mobilenet a025 train step on the gpu") {
   require_gpu();
-  const SafetensorsFile f = fixture("mobilenet_a025");
-  auto net = mobilenet_from(f);
-  net->to(kGpu);
-  net->train();
-  const Tensor logits = net->forward(f.at("x").to(kGpu));
-  CHECK(logits.device() == kGpu);
-  expect_close("mobilenet logits", logits, f.at("logits"), kForwardTol);
-  const Tensor loss = nn::cross_entropy(logits, f.at("y").to(kGpu));
-  expect_close("mobilenet loss", loss, f.at("loss"), kForwardTol);
-  loss.backward();
-  for (const auto& [name, p] : net->named_parameters()) {
-    expect_close("mobilenet grad." + name, p.grad(), f.at("grad." + name), kGradTol);
-  }
-  for (const auto& [name, b] : net->named_buffers()) {
-    expect_close("mobilenet running_after." + name, b, f.at("running_after." + name), kStatsTol);
-  }
-  nn::SGD opt(net->named_parameters(),
-              {meta_num(f, "sgd_lr"), meta_num(f, "sgd_momentum"),
-               meta_num(f, "sgd_weight_decay")});
-  opt.step();
-  for (const auto& [name, p] : net->named_parameters()) {
-    CHECK(p.device() == kGpu);
-    expect_close("mobilenet after_step." + name, p, f.at("after_step." + name), kGradTol);
-  }
+  mobilenet_train_step_case(kGpu);
 }
 
 TEST_CASE("parity mobilenet a025 eval forward on the gpu") {
   require_gpu();
-  const SafetensorsFile f = fixture("mobilenet_a025");
-  auto net = mobilenet_from(f);
-  net->to(kGpu);
-  net->eval();
-  NoGradGuard ng;
-  expect_close("mobilenet eval_logits", net->forward(f.at("x").to(kGpu)), f.at("eval_logits"),
-               kForwardTol);
+  mobilenet_eval_case(kGpu);
 }
 
 TEST_CASE("parity mobilenet a025 latent replay forward/backward on the gpu") {
   require_gpu();
-  const SafetensorsFile f = fixture("mobilenet_a025");
-  auto net = mobilenet_from(f);
-  net->to(kGpu);
-  net->train();
-  const auto out = net->forward(f.at("x").to(kGpu), f.at("latent.latent_input").to(kGpu));
-  expect_close("mobilenet latent.logits", out.logits, f.at("latent.logits"), kForwardTol);
-  const Tensor loss = nn::cross_entropy(out.logits, f.at("latent.y").to(kGpu));
-  expect_close("mobilenet latent.loss", loss, f.at("latent.loss"), kForwardTol);
-  loss.backward();
-  for (const auto& [name, p] : net->named_parameters()) {
-    expect_close("mobilenet latent.grad." + name, p.grad(), f.at("latent.grad." + name),
-                 kGradTol);
-  }
-  for (const auto& [name, b] : net->named_buffers()) {
-    expect_close("mobilenet latent.running_after." + name, b,
-                 f.at("latent.running_after." + name), kStatsTol);
-  }
+  mobilenet_latent_replay_case(kGpu);
 }

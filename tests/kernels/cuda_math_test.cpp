@@ -196,7 +196,7 @@ void check_batch_renorm(BrnCase b) {
     rs_gpu[k] = math::batch_renorm_running(rs_gpu[k], out.std, d.momentum);
   }
   for (int64_t i = 0; i < total; ++i) {
-    const int64_t ch = d.channels_last ? i % d.c : (i / d.hw) % d.c;
+    const int64_t ch = math::batch_renorm_channel_of(i, d);
     y_gpu[static_cast<size_t>(i)] = math::batch_renorm_affine(
         b.x[static_cast<size_t>(i)], a[static_cast<size_t>(ch)], bb[static_cast<size_t>(ch)], d.relu);
   }
@@ -234,7 +234,7 @@ void check_batch_renorm(BrnCase b) {
     }
     for (int64_t i = 0; i < total; ++i) {
       const size_t e = static_cast<size_t>(i);
-      const size_t ch = static_cast<size_t>(d.channels_last ? i % d.c : (i / d.hw) % d.c);
+      const size_t ch = static_cast<size_t>(math::batch_renorm_channel_of(i, d));
       const float g = math::batch_renorm_masked_grad(b.dy[e], y_cpu[e], d.relu);
       dx_gpu[e] = math::batch_renorm_dx(g, b.x[e], mean[ch], ca[ch], cb[ch], cd[ch]);
     }

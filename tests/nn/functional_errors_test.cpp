@@ -102,4 +102,11 @@ TEST_CASE("functional errors: a cuda tensor without a usable GPU gives a clear e
   const std::string msg = error_of([] { nn::to_device(Tensor::ones({2}), Device::cuda()); });
   CHECK(contains(msg, "cuda:0"));
   CHECK(contains(msg, "--device cpu"));
+  // Allocating there directly, or moving a model, says the same.
+  for (const std::string& m :
+       {error_of([] { Tensor::empty({2}, DType::f32, Device::cuda(1)); }),
+        error_of([] { Tensor::ones({2}).to(Device::cuda()); })}) {
+    CHECK(contains(m, "cuda:"));
+    CHECK(contains(m, "--device cpu"));
+  }
 }

@@ -103,57 +103,11 @@ TEST_CASE("parity batchrenorm train forward/backward, statistics, schedule and e
 
 
 TEST_CASE("parity mobilenet a025 train forward/backward, running statistics and SGD step") {
-  const SafetensorsFile f = fixture("mobilenet_a025");
-  auto net = mobilenet_from(f);
-  net->train();
-  const Tensor logits = net->forward(f.at("x"));
-  expect_close("mobilenet logits", logits, f.at("logits"), kForwardTol);
-  const Tensor loss = nn::cross_entropy(logits, f.at("y"));
-  expect_close("mobilenet loss", loss, f.at("loss"), kForwardTol);
-  loss.backward();
-  double worst_grad = 0;
-  for (const auto& [name, p] : net->named_parameters()) {
-    worst_grad = std::max(worst_grad,
-                          expect_close("mobilenet grad." + name, p.grad(), f.at("grad." + name),
-                                       kGradTol));
-  }
-  for (const auto& [name, b] : net->named_buffers()) {
-    expect_close("mobilenet running_after." + name, b, f.at("running_after." + name), kStatsTol);
-  }
-  nn::SGD opt(net->named_parameters(),
-              {meta_num(f, "sgd_lr"), meta_num(f, "sgd_momentum"),
-               meta_num(f, "sgd_weight_decay")});
-  opt.step();
-  for (const auto& [name, p] : net->named_parameters()) {
-    expect_close("mobilenet after_step." + name, p, f.at("after_step." + name), kGradTol);
-  }
-  MESSAGE("largest gradient relative error ", worst_grad);
+  mobilenet_train_step_case(Device::cpu());
 }
 
-TEST_CASE("parity mobilenet a025 eval forward") {
-  const SafetensorsFile f = fixture("mobilenet_a025");
-  auto net = mobilenet_from(f);
-  net->eval();
-  NoGradGuard ng;
-  expect_close("mobilenet eval_logits", net->forward(f.at("x")), f.at("eval_logits"),
-               kForwardTol);
-}
+TEST_CASE("parity mobilenet a025 eval forward") { mobilenet_eval_case(Device::cpu()); }
 
 TEST_CASE("parity mobilenet a025 latent replay forward/backward") {
-  const SafetensorsFile f = fixture("mobilenet_a025");
-  auto net = mobilenet_from(f);
-  net->train();
-  const auto out = net->forward(f.at("x"), f.at("latent.latent_input"));
-  expect_close("mobilenet latent.logits", out.logits, f.at("latent.logits"), kForwardTol);
-  const Tensor loss = nn::cross_entropy(out.logits, f.at("latent.y"));
-  expect_close("mobilenet latent.loss", loss, f.at("latent.loss"), kForwardTol);
-  loss.backward();
-  for (const auto& [name, p] : net->named_parameters()) {
-    expect_close("mobilenet latent.grad." + name, p.grad(), f.at("latent.grad." + name),
-                 kGradTol);
-  }
-  for (const auto& [name, b] : net->named_buffers()) {
-    expect_close("mobilenet latent.running_after." + name, b,
-                 f.at("latent.running_after." + name), kStatsTol);
-  }
+  mobilenet_latent_replay_case(Device::cpu());
 }

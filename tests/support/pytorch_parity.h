@@ -17,8 +17,11 @@
 #include <string>
 #include <vector>
 
+#include "core/grad_mode.h"
 #include "core/io/safetensors.h"
+#include "nn/functional.h"
 #include "nn/models/mobilenet_v1.h"
+#include "nn/optim/sgd.h"
 
 namespace ar1::testing {
 
@@ -104,6 +107,71 @@ inline std::unique_ptr<nn::MobileNetV1> mobilenet_from(const SafetensorsFile& f)
   }
   net->load_state_dict(weights);  // strict: every name must match ours
   return net;
+}
+
+// The MobileNetV1 (alpha 0.25) fixture's training step on `device`: forward, loss, gradients,
+// running statistics, then one SGD step.
+inline void mobilenet_train_step_case(Device device) {
+  const SafetensorsFile f = fixture("mobilenet_a025");
+  auto net = mobilenet_from(f);
+  net->to(device);
+  net->train();
+  const Tensor logits = net->forward(f.at("x").to(device));
+  CHECK(logits.device() == device);
+  expect_close("mobilenet logits", logits, f.at("logits"), kForwardTol);
+  const Tensor loss = nn::cross_entropy(logits, f.at("y").to(device));
+  expect_close("mobilenet loss", loss, f.at("loss"), kForwardTol);
+  loss.backward();
+  double worst_grad = 0;
+  for (const auto& [name, p] : net->named_parameters()) {
+    worst_grad = std::max(worst_grad,
+                          expect_close("mobilenet grad." + name, p.grad(), f.at("grad." + name),
+                                       kGradTol));
+  }
+  for (const auto& [name, b] : net->named_buffers()) {
+    expect_close("mobilenet running_after." + name, b, f.at("running_after." + name), kStatsTol);
+  }
+  nn::SGD opt(net->named_parameters(),
+              {meta_num(f, "sgd_lr"), meta_num(f, "sgd_momentum"),
+               meta_num(f, "sgd_weight_decay")});
+  opt.step();
+  for (const auto& [name, p] : net->named_parameters()) {
+    CHECK(p.device() == device);
+    expect_close("mobilenet after_step." + name, p, f.at("after_step." + name), kGradTol);
+  }
+  MESSAGE("largest gradient relative error ", worst_grad);
+}
+
+// Its evaluation forward (BatchReNorm folded into the convolutions).
+inline void mobilenet_eval_case(Device device) {
+  const SafetensorsFile f = fixture("mobilenet_a025");
+  auto net = mobilenet_from(f);
+  net->to(device);
+  net->eval();
+  NoGradGuard ng;
+  expect_close("mobilenet eval_logits", net->forward(f.at("x").to(device)), f.at("eval_logits"),
+               kForwardTol);
+}
+
+// Its latent-replay step: replayed latents enter above the split.
+inline void mobilenet_latent_replay_case(Device device) {
+  const SafetensorsFile f = fixture("mobilenet_a025");
+  auto net = mobilenet_from(f);
+  net->to(device);
+  net->train();
+  const auto out = net->forward(f.at("x").to(device), f.at("latent.latent_input").to(device));
+  expect_close("mobilenet latent.logits", out.logits, f.at("latent.logits"), kForwardTol);
+  const Tensor loss = nn::cross_entropy(out.logits, f.at("latent.y").to(device));
+  expect_close("mobilenet latent.loss", loss, f.at("latent.loss"), kForwardTol);
+  loss.backward();
+  for (const auto& [name, p] : net->named_parameters()) {
+    expect_close("mobilenet latent.grad." + name, p.grad(), f.at("latent.grad." + name),
+                 kGradTol);
+  }
+  for (const auto& [name, b] : net->named_buffers()) {
+    expect_close("mobilenet latent.running_after." + name, b,
+                 f.at("latent.running_after." + name), kStatsTol);
+  }
 }
 
 }  // namespace ar1::testing

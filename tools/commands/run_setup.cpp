@@ -193,8 +193,11 @@ strategy::AR1Options make_ar1_options(const ResolvedOptions& o) {
 Device parse_device(const ResolvedOptions& o) {
   const Device d = o.str("device") == "cuda" ? Device::cuda() : Device::cpu();
   kernels::require_device(d);
-  AR1_CHECK(d.is_cpu(), "[ar1] --device cuda: this build finds a GPU, but the CUDA backend "
-            "has no training kernels yet; use --device cpu");
+  // Every op runs on the GPU (kernels/cuda/), but the strategy still keeps its latent cache,
+  // replay memory and loader batches on the host: AR1 end to end on a GPU is the next step.
+  AR1_CHECK(d.is_cpu(), "[ar1] --device cuda: this build has the CUDA kernels and finds a GPU, "
+            "but AR1 training does not run on the GPU yet (its replay memory and latent cache "
+            "live on the host); use --device cpu");
   return d;
 }
 

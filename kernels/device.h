@@ -16,6 +16,9 @@ bool built_with_cuda();
 int cuda_device_count();
 // "name (compute capability, memory)" of every usable CUDA device.
 std::vector<std::string> cuda_device_names();
+// "driver 13.0, runtime 13.0, cuDNN 9.19.0" ("" in a build without CUDA; a missing driver
+// reads "driver none").
+std::string cuda_versions();
 // The instruction set oneDNN's CPU kernels use on this machine (e.g. "avx512_core_bf16").
 std::string cpu_isa_name();
 // Throws a clear error when `device` cannot be used here (no CUDA build, no GPU, bad index).
@@ -34,6 +37,7 @@ namespace cuda {
 bool built();
 int device_count();
 std::vector<std::string> device_names();
+std::string versions();
 void require_device(Device device);
 ActivationLayout preferred_activation_layout();
 // Registers the CUDA backend's allocator and copies with core (core/device_backend.h).

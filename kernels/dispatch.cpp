@@ -31,6 +31,7 @@ const bool backend_registered = (cuda::register_backend(), true);
 bool built_with_cuda() { return cuda::built(); }
 int cuda_device_count() { return cuda::device_count(); }
 std::vector<std::string> cuda_device_names() { return cuda::device_names(); }
+std::string cuda_versions() { return cuda::versions(); }
 
 void require_device(Device device) {
   (void)backend_registered;

@@ -104,6 +104,9 @@ void save_checkpoint(const std::filesystem::path& path, AR1& s, const Checkpoint
   const Clock& c = s.clock();
   t.emplace_back("clock", Tensor::from_i64({c.train_exp_counter, c.train_iterations,
                                             c.total_iterations}, {3}));
+  // A checkpoint is device-independent: GPU state is written from host copies, and a run
+  // resumes on either device (load_state_dict and the plugins move it where it is used).
+  for (auto& [name, tensor] : t) tensor = tensor.to(Device::cpu());
   SafetensorsMetadata m(meta.begin(), meta.end());
   m["format"] = kFormat;
   m["checksum"] = checksum(t);

@@ -29,6 +29,10 @@ SynapticIntelligence::SynapticIntelligence(float lambda, Params params, double e
 
 void SynapticIntelligence::before_experience() {
   for (size_t i = 0; i < params_.size(); ++i) {
+    // The state follows its parameter (made before a model moved to a GPU, or loaded on the
+    // cpu from a checkpoint).
+    const Device dev = params_[i].second.device();
+    for (Tensor* t : {&cumulative_[i], &importance_[i], &before_[i]}) *t = t->to(dev);
     theta_star_[i] = params_[i].second.detach().clone();
     const Tensor& p = params_[i].second;
     trajectory_[i] = Tensor::zeros(p.shape(), DType::f32, p.device());

@@ -27,6 +27,8 @@ SupervisedTemplate::SupervisedTemplate(std::shared_ptr<nn::Module> model, Templa
   if (!criterion_) {
     criterion_ = [](const Tensor& out, const Tensor& y) { return nn::cross_entropy(out, y); };
   }
+  // The model lives where it trains; optimisers are built per experience, after this.
+  model_->to(options_.device);
 }
 
 SupervisedTemplate::~SupervisedTemplate() = default;

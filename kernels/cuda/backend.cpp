@@ -96,6 +96,19 @@ std::vector<std::string> device_names() {
   return names;
 }
 
+std::string versions() {
+  auto dotted = [](int v) {  // 13000 -> "13.0"
+    return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10);
+  };
+  int driver = 0, runtime = 0;
+  if (cudaDriverGetVersion(&driver) != cudaSuccess) cudaGetLastError();
+  if (cudaRuntimeGetVersion(&runtime) != cudaSuccess) cudaGetLastError();
+  const size_t cudnn = cudnnGetVersion();  // 91900 -> 9.19.0
+  return std::string("driver ") + (driver > 0 ? dotted(driver) : std::string("none")) +
+         ", runtime " + dotted(runtime) + ", cuDNN " + std::to_string(cudnn / 10000) + "." +
+         std::to_string((cudnn % 10000) / 100) + "." + std::to_string(cudnn % 100);
+}
+
 void require_device(Device device) {
   const int count = device_count();
   AR1_CHECK(count > 0, "[device] ", device.str(), " requested but no CUDA GPU was found "

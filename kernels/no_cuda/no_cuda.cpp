@@ -46,6 +46,7 @@ class NoCudaBackend final : public DeviceBackend {
 bool built() { return false; }
 int device_count() { return 0; }
 std::vector<std::string> device_names() { return {}; }
+std::string versions() { return {}; }
 void require_device(Device device) { no_cuda(device.str()); }
 ActivationLayout preferred_activation_layout() { return ActivationLayout::plain; }
 void register_backend() {

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "core/io/safetensors.h"
+#include "kernels/device.h"
 #include "tests/support/fashion_mnist.h"
 
 namespace fs = std::filesystem;
@@ -203,10 +204,22 @@ TEST_CASE("cli refuses an unknown config key and a cuda device without a GPU") {
   const Result r = run("train --config " + (dir / "bad.json").string());
   CHECK(r.status == 2);
   CHECK_MESSAGE(contains(r.output, "did you mean"), r.output);
-  const Result cuda = run("train --device cuda --out " + (dir / "run").string());
-  CHECK(cuda.status == 2);
-  CHECK_MESSAGE(contains(cuda.output, "--device cpu"), cuda.output);
-  CHECK_FALSE(fs::exists(dir / "run"));
+  if (ar1::kernels::cuda_device_count() == 0) {
+    const Result cuda = run("train --device cuda --out " + (dir / "run").string());
+    CHECK(cuda.status == 2);
+    CHECK_MESSAGE(contains(cuda.output, "--device cpu"), cuda.output);
+    CHECK_FALSE(fs::exists(dir / "run"));
+  }
+  // A GPU index beyond those present, on any machine with fewer than 8 GPUs.
+  if (ar1::kernels::cuda_device_count() < 8) {
+    const Result seventh = run("train --device cuda:7 --out " + (dir / "run").string());
+    CHECK(seventh.status == 2);
+    CHECK_MESSAGE(contains(seventh.output, "cuda:7"), seventh.output);
+    CHECK_FALSE(fs::exists(dir / "run"));
+  }
+  const Result malformed = run("train --device cuda:x --out " + (dir / "run").string());
+  CHECK(malformed.status == 2);
+  CHECK_MESSAGE(contains(malformed.output, "must be one of"), malformed.output);
   fs::remove_all(dir);
 }
 

@@ -86,7 +86,8 @@ OptionTable train_options() {
              R);
   t.add_int("run", 0, "scenario run (class order / CORe50 file-list run)", R).min = 0;
   t.add_int("seed", 0, "seed of every random choice (shuffling, replay, initialisation)", R);
-  t.add_enum("device", {"cpu", "cuda"}, "cpu", "where to train", R);
+  t.add_enum("device", {"cpu", "cuda"}, "cpu", "where to train (cuda:N: the N-th GPU)", R)
+      .indexed = {"cuda"};
   t.add_int("threads", 0, "CPU threads; 0: all cores", R).min = 0;
   t.add_string("weights", "", "initial weights (safetensors from the converter); empty: "
                               "random initialisation (see --init)", R, "PATH");

@@ -97,7 +97,15 @@ OptionValue checked(const OptionSpec& spec, OptionValue value, const std::string
   }
   if (spec.type == OptionType::Enum) {
     const auto& s = std::get<std::string>(value);
-    if (std::find(spec.choices.begin(), spec.choices.end(), s) == spec.choices.end()) {
+    const auto colon = s.find(':');
+    const bool indexed =
+        colon != std::string::npos && colon + 1 < s.size() &&
+        std::find(spec.indexed.begin(), spec.indexed.end(), s.substr(0, colon)) !=
+            spec.indexed.end() &&
+        s.size() - colon - 1 <= 4 &&
+        std::all_of(s.begin() + static_cast<std::ptrdiff_t>(colon) + 1, s.end(),
+                    [](char ch) { return ch >= '0' && ch <= '9'; });
+    if (!indexed && std::find(spec.choices.begin(), spec.choices.end(), s) == spec.choices.end()) {
       // A clear near miss gets a hint ("cuda" for "cdua", "cpu" for "CPU"); short words are
       // too easy to confuse ("gpu" is one letter from "cpu" but means "cuda").
       std::string hint;

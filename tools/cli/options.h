@@ -37,6 +37,7 @@ struct OptionSpec {
   std::string help;                  // one sentence, shown by --help
   OptionGroup group = OptionGroup::Run;
   std::vector<std::string> choices;  // Enum only
+  std::vector<std::string> indexed;  // Enum: these choices also take ":N", N >= 0 ("cuda:1")
   std::optional<double> min, max;    // Int and Double only; inclusive
   std::string value_name;            // shown in --help ("PATH"); empty: from the type
 };

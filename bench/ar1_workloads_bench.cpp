@@ -7,6 +7,9 @@
 //                    without a graph, joined by 107 replayed latents, end_features + output
 //                    forward and backward, SGD
 //   eval_fwd         128 images, no graph, everything in eval mode
+//   eval_fwd_cached  the same from the latents: what evaluation costs once the evaluation
+//                    latent cache holds the test images (lat_features frozen; AR1Options::
+//                    eval_latent_cache), end_features + output only
 //   nic_experience   one NICv2-391-style experience with strategy::AR1: 300 new images, a full
 //                    replay memory (rm_sz 1500), 4 epochs, memory update and CWR*
 //                    consolidation; /freeze_norm:1 also freezes lat_features' BatchReNorm
@@ -194,6 +197,31 @@ void BM_eval_fwd(benchmark::State& state, int64_t input, int64_t batch) {
   set_images_counter(state, batch);
 }
 
+void BM_eval_fwd_cached(benchmark::State& state, int64_t input, int64_t batch) {
+  auto model = make_model(input);
+  model->eval();
+  Generator gen(1);
+  Shape latent{batch};
+  for (int64_t d : model->latent_shape()) latent.push_back(d);
+  // The cache keeps lat_features' output as it came: channels-last on the CPU.
+  const Tensor lat = nn::relu(normal(latent, gen)).to_channels_last();
+  NoGradGuard no_grad;
+  benchmark::DoNotOptimize(model->head(lat));
+  Faults faults;
+  Timer timer;
+  for (auto _ : state) {
+    const Tensor logits = model->head(lat);
+    benchmark::DoNotOptimize(logits.raw_data());
+  }
+  faults.report(state);
+  const size_t split = static_cast<size_t>(model->latent_layer_num()) + 1;
+  report(state, timer,
+         conv_flops(batch, input, split, bench::mobilenet_table().size(), {}) +
+             linear_flops(batch, 1),
+         0);
+  set_images_counter(state, batch);
+}
+
 // ---------------------------------------------------------------- a whole AR1 experience
 
 struct NicConfig {
@@ -290,6 +318,10 @@ void register_all() {
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
     benchmark::RegisterBenchmark(("eval_fwd" + s).c_str(), BM_eval_fwd, input, batch)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("eval_fwd_cached" + s).c_str(), BM_eval_fwd_cached, input,
+                                 batch)
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
     // The latent cache applies only with freeze_norm (else lat_features' BatchReNorm trains).

@@ -46,13 +46,16 @@ AR1::AR1(std::shared_ptr<nn::LatentSplitModel> model, AR1Options options,
     : SupervisedTemplate(model, template_options(options), {}, std::move(evaluator)),
       model_(std::move(model)),
       ar1_(std::move(options)),
-      memory_(ar1_.rm_sz, ar1_.replay_dtype) {
+      memory_(ar1_.rm_sz, ar1_.replay_dtype),
+      eval_cache_(std::max<int64_t>(0, ar1_.eval_latent_cache_mib) << 20) {
   AR1_CHECK(ar1_.latent_layer_num == model_->latent_layer_num(), "[ar1] latent_layer_num ",
             ar1_.latent_layer_num, " but the model is split after layer ",
             model_->latent_layer_num(), "; build the model with the same split");
   AR1_CHECK(ar1_.lr > 0 && ar1_.inc_lr > 0, "[ar1] lr and inc_lr must be > 0, got ", ar1_.lr,
             " and ", ar1_.inc_lr);
   AR1_CHECK(ar1_.first_epochs >= 0, "[ar1] first_epochs must be >= 0");
+  AR1_CHECK(ar1_.eval_latent_cache_mib >= 0, "[ar1] eval_latent_cache_mib must be >= 0, got ",
+            ar1_.eval_latent_cache_mib);
   frozen_parameter_names();  // validates freeze_below_layer now, not after experience 0
 
   // Set-up: every BatchReNorm takes AR1's rates and caps.
@@ -241,9 +244,40 @@ void AR1::training_epoch() {
   replay_x_ = Tensor();
 }
 
+void AR1::eval_forward() {
+  // frozen_part_ exists once an experience has been trained (not in `ar1 eval` of a
+  // checkpoint) and is empty in the first experience.
+  const bool cache = ar1_.eval_latent_cache && frozen_part_ != nullptr &&
+                     !frozen_part_->empty() && !options_.eval_pipeline.is_random() &&
+                     experience() != nullptr;
+  if (!cache) {
+    SupervisedTemplate::forward();
+    return;
+  }
+  if (eval_cache_layers_ != frozen_part_->size()) {  // another frozen prefix: start again
+    eval_cache_.reset(true);
+    eval_cache_datasets_.clear();
+    eval_cache_layers_ = frozen_part_->size();
+  }
+  // Keys: the dataset's ordinal in the high bits, the image's index in the low ones.
+  const data::DatasetPtr dataset = experience()->dataset;
+  auto it = std::find(eval_cache_datasets_.begin(), eval_cache_datasets_.end(), dataset);
+  if (it == eval_cache_datasets_.end()) it = eval_cache_datasets_.insert(it, dataset);
+  const int64_t ordinal = it - eval_cache_datasets_.begin();
+  std::vector<int64_t> keys = mb_indices;
+  for (int64_t& k : keys) k += ordinal << 40;
+  Tensor h = eval_cache_.lookup(keys);
+  if (!h.defined()) {
+    h = frozen_part_->forward(mb_x);
+    eval_cache_.insert(keys, h);
+  }
+  if (!trainable_part_->empty()) h = trainable_part_->forward(h);
+  mb_output = model_->head(h);
+}
+
 void AR1::forward() {
   if (is_eval()) {
-    SupervisedTemplate::forward();
+    eval_forward();
     return;
   }
   const Tensor lat = latent_of(mb_x);

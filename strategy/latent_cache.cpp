@@ -27,7 +27,7 @@ void LatentCache::insert(const std::vector<int64_t>& indices, const Tensor& rows
             "[latent cache] ", indices.size(), " indices for rows ", rows.describe());
   misses_ += static_cast<int64_t>(indices.size());
   const int64_t batch_bytes = rows.numel() * static_cast<int64_t>(dtype_size(rows.dtype()));
-  if (bytes_ + batch_bytes > kMaxBytes) return;
+  if (bytes_ + batch_bytes > max_bytes_) return;
   const Tensor batch = rows.detach();
   for (size_t r = 0; r < indices.size(); ++r) {
     const auto row = static_cast<int64_t>(r);

@@ -17,8 +17,10 @@ namespace ar1::strategy {
 
 class LatentCache {
  public:
-  // Beyond this many bytes new rows are not kept (they are computed every epoch instead).
+  // Beyond max_bytes (default kMaxBytes) new rows are not kept (they are computed every time
+  // instead).
   static constexpr int64_t kMaxBytes = int64_t{1} << 30;
+  explicit LatentCache(int64_t max_bytes = kMaxBytes) : max_bytes_(max_bytes) {}
 
   // Starts an experience: drops every row; `enabled` says whether this one may cache. The
   // hit and miss counts run on across experiences.
@@ -28,7 +30,7 @@ class LatentCache {
   // The rows of `indices` in order, when every one is cached; else undefined.
   Tensor lookup(const std::vector<int64_t>& indices);
   // Keeps row r of `rows` (a batch, no graph) for indices[r]; rows share the batch's storage.
-  // A batch that would pass kMaxBytes is not kept.
+  // A batch that would pass max_bytes is not kept.
   void insert(const std::vector<int64_t>& indices, const Tensor& rows);
 
   int64_t size() const { return static_cast<int64_t>(rows_.size()); }
@@ -37,6 +39,7 @@ class LatentCache {
   int64_t misses() const { return misses_; }  // rows computed while enabled
 
  private:
+  int64_t max_bytes_;
   bool enabled_ = false;
   std::unordered_map<int64_t, Tensor> rows_;
   int64_t bytes_ = 0;

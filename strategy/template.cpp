@@ -119,6 +119,7 @@ void SupervisedTemplate::set_minibatch(const data::Batch& batch) {
   mb_x = nn::to_device(batch.images, options_.device);
   mb_y = nn::to_device(batch.labels, options_.device);
   mb_task_id = Tensor::zeros({batch.labels.numel()}, DType::i64);
+  mb_indices = batch.indices;
 }
 
 void SupervisedTemplate::training_epoch() {

@@ -74,6 +74,7 @@ class SupervisedTemplate {
 
   // ---- state plugins read (Avalanche's names) ----
   Tensor mb_x, mb_y, mb_task_id, mb_output, loss;
+  std::vector<int64_t> mb_indices;  // the minibatch's rows in its experience's dataset
   bool is_eval() const { return is_eval_; }
   bool is_training() const { return !is_eval_; }
   const data::Experience* experience() const { return experience_; }

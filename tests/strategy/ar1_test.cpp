@@ -357,3 +357,48 @@ TEST_CASE("ar1 latent cache reuses the frozen layers' activations and changes no
   CHECK(random.hits == 0);
   CHECK(random.misses == 0);
 }
+
+TEST_CASE("ar1 evaluation latent cache gives the same metrics with and without it") {
+  // Evaluation after every experience on a test set and the training set: from the second
+  // experience on lat_features is frozen below layer 19, so the cached latents must give the
+  // very metrics (bit for bit) that recomputing them gives.
+  const nn::MobileNetConfig mc = small_mobilenet();
+  Generator data_gen(5);
+  const auto ds = noise_images(24, data_gen);
+  const auto test = noise_images(12, data_gen);
+  const std::vector<data::Experience> streams{data::make_experience(0, test, range(0, 12)),
+                                              data::make_experience(1, ds, range(0, 24))};
+  auto run = [&](bool cache) {
+    Generator gen(3);
+    auto m = std::make_shared<nn::MobileNetV1>(mc, gen, nn::WeightInit::kaiming_normal_relu);
+    AR1Options o = small_mobilenet_options();
+    o.eval_latent_cache = cache;
+    o.freeze_norm = true;  // a frozen prefix of lat_features from experience 1 on
+    AR1 strategy(m, o);
+    std::vector<std::map<std::string, double>> metrics;
+    int64_t hits_after_second = 0;
+    for (int64_t e = 0; e < 3; ++e) {
+      strategy.train(data::make_experience(e, ds, range(8 * e, 8 * e + 8)));
+      metrics.push_back(strategy.eval(streams));
+      metrics.push_back(strategy.eval(streams));  // a second evaluation at the same point
+      if (e == 1) hits_after_second = strategy.eval_latent_cache().hits();
+    }
+    return std::tuple{metrics, strategy.eval_latent_cache().hits(), hits_after_second};
+  };
+  const auto [with, hits, hits_at_1] = run(true);
+  const auto [without, no_hits, unused] = run(false);
+  REQUIRE(with.size() == without.size());
+  for (size_t i = 0; i < with.size(); ++i) {
+    CAPTURE(i);
+    for (const auto& [name, value] : without[i]) {
+      if (name.rfind("Time_", 0) == 0 || name.rfind("MaxRAM", 0) == 0) continue;
+      CAPTURE(name);
+      CHECK(with[i].at(name) == value);
+    }
+  }
+  CHECK(no_hits == 0);
+  // Experience 1: both streams computed once (36 images), served in the second evaluation;
+  // experience 2 serves every image of its two evaluations.
+  CHECK(hits_at_1 == 36);
+  CHECK(hits == 36 + 2 * 36);
+}

@@ -59,6 +59,12 @@ OptionTable train_options() {
   t.add_bool("latent-cache", true,
              "reuse the frozen lower layers' activations between epochs (exact; only where "
              "the training pipeline is not random)", A);
+  t.add_bool("eval-latent-cache", true,
+             "compute each evaluation image's frozen lower layers once and reuse them in every "
+             "later evaluation (exact)", A);
+  t.add_int("eval-latent-cache-mib", 1024,
+            "memory the evaluation latent cache may take, MiB (beyond it latents are recomputed)",
+            A).min = 0;
   // On in the main job: without them a long stream of small experiences collapses again and
   // again (configs/nic_long.json), and they cost nothing on the 21 experiences.
   t.add_bool("replay-wrap", true,

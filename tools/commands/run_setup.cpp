@@ -180,6 +180,8 @@ strategy::AR1Options make_ar1_options(const ResolvedOptions& o) {
   a.freeze_norm = o.flag("freeze-norm");
   a.refresh_latents = o.flag("refresh-latents");
   a.latent_cache = o.flag("latent-cache");
+  a.eval_latent_cache = o.flag("eval-latent-cache");
+  a.eval_latent_cache_mib = o.integer("eval-latent-cache-mib");
   a.replay_wrap = o.flag("replay-wrap");
   a.recalibrate_norm = o.flag("recalibrate-norm");
   a.replay_dtype = strategy::parse_replay_dtype(o.str("replay-dtype"));

@@ -268,16 +268,26 @@ TEST_CASE("options missing values") {
   CHECK(error_of([] { parse({"--lr", "--momentum", "0.5"}); }) ==
         "[ar1] --lr needs a value: a number (--lr VALUE or --lr=VALUE)");
   CHECK(error_of([] { parse({"--device"}); }) ==
-        "[ar1] --device needs a value: one of cpu, cuda (--device VALUE or --device=VALUE)");
+        "[ar1] --device needs a value: one of cpu, cuda, cuda:N (--device VALUE or --device=VALUE)");
   CHECK(error_of([] { parse({"--config"}); }) ==
         "[ar1] --config needs a value: a JSON file (--config VALUE or --config=VALUE)");
 }
 
+TEST_CASE("options device takes cpu, cuda and cuda:N") {
+  CHECK(parse({"--device", "cuda:1"}).options.str("device") == "cuda:1");
+  CHECK(parse({"--device=cuda"}).options.str("device") == "cuda");
+  for (const char* bad : {"cuda:", "cpu:1", "cuda:-1", "cuda:1x", "cuda:123456"}) {
+    CAPTURE(bad);
+    CHECK(error_of([&] { parse({"--device", bad}); }).find("must be one of cpu, cuda, cuda:N") !=
+          std::string::npos);
+  }
+}
+
 TEST_CASE("options wrong types, enum values and bounds") {
   CHECK(error_of([] { parse({"--device", "gpu"}); }) ==
-        "[ar1] --device must be one of cpu, cuda; got gpu");
+        "[ar1] --device must be one of cpu, cuda, cuda:N; got gpu");
   CHECK(error_of([] { parse({"--device", "cdua"}); }) ==
-        "[ar1] --device must be one of cpu, cuda; got cdua (did you mean cuda?)");
+        "[ar1] --device must be one of cpu, cuda, cuda:N; got cdua (did you mean cuda?)");
   CHECK(error_of([] { parse({"--lr", "abc"}); }) == "[ar1] --lr expects a number; got abc");
   CHECK(error_of([] { parse({"--lr", "0.1x"}); }) == "[ar1] --lr expects a number; got 0.1x");
   CHECK(error_of([] { parse({"--lr", "nan"}); }) ==
@@ -298,7 +308,7 @@ TEST_CASE("options wrong types, enum values and bounds") {
   CHECK(error_of([&] { apply_config_text(o, R"({"lr": "abc"})", "c.json"); }) ==
         "[ar1] config file c.json: key \"lr\" expects a number; got \"abc\"");
   CHECK(error_of([&] { apply_config_text(o, R"({"device": "gpu"})", "c.json"); }) ==
-        "[ar1] config file c.json: key \"device\" must be one of cpu, cuda; got \"gpu\"");
+        "[ar1] config file c.json: key \"device\" must be one of cpu, cuda, cuda:N; got \"gpu\"");
   CHECK(error_of([&] { apply_config_text(o, R"({"rm_sz": 12.5})", "c.json"); }) ==
         "[ar1] config file c.json: key \"rm_sz\" expects a whole number; got 12.5");
   CHECK(error_of([&] { apply_config_text(o, R"({"freeze_norm": "yes"})", "c.json"); }) ==
@@ -312,7 +322,7 @@ TEST_CASE("options wrong types, enum values and bounds") {
         "{\"inc_lr\": 0.001}; found array");
   // Programmatic sets go through the same checks.
   CHECK(error_of([&] { o.set("device", std::string("tpu")); }) ==
-        "[ar1] --device must be one of cpu, cuda; got tpu");
+        "[ar1] --device must be one of cpu, cuda, cuda:N; got tpu");
   CHECK(error_of([&] { o.set("rm-sz", 2.5); }) == "[ar1] --rm-sz expects a whole number; got 2.5");
   o.set("lr", std::int64_t{1});
   CHECK(o.number("lr") == 1.0);

@@ -45,6 +45,13 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
   return out;
 }
 
+// An enum's values as a user may write them: "cpu, cuda, cuda:N".
+std::string choices_text(const OptionSpec& spec) {
+  std::vector<std::string> shown = spec.choices;
+  for (const auto& c : spec.indexed) shown.push_back(c + ":N");
+  return join(shown, ", ");
+}
+
 // What a value of this type looks like, for "expects ..." and "needs a value: ...".
 std::string expected_kind(const OptionSpec& spec) {
   switch (spec.type) {
@@ -52,7 +59,7 @@ std::string expected_kind(const OptionSpec& spec) {
     case OptionType::Int: return "a whole number";
     case OptionType::Double: return "a number";
     case OptionType::Bool: return "true or false";
-    case OptionType::Enum: return "one of " + join(spec.choices, ", ");
+    case OptionType::Enum: return "one of " + choices_text(spec);
   }
   return "a value";
 }
@@ -115,7 +122,7 @@ OptionValue checked(const OptionSpec& spec, OptionValue value, const std::string
         std::size_t budget = s.size() >= 4 ? std::max<std::size_t>(1, c.size() / 4) : 0;
         if (d < best && d <= budget) best = d, hint = c;
       }
-      AR1_FAIL("[ar1] ", label, " must be one of ", join(spec.choices, ", "), "; got ", shown,
+      AR1_FAIL("[ar1] ", label, " must be one of ", choices_text(spec), "; got ", shown,
                hint.empty() ? "" : " (did you mean " + hint + "?)");
     }
   }

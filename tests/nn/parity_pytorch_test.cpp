@@ -20,28 +20,11 @@ using namespace ar1;
 using namespace ar1::testing;
 
 TEST_CASE("parity conv2d dense, strided, depthwise and pointwise forward/backward") {
-  for (const char* name : {"conv_dense", "conv_dense_s2", "conv_depthwise", "conv_depthwise_s2",
-                           "conv_pointwise"}) {
-    CAPTURE(name);
-    const SafetensorsFile f = fixture(name);
-    const nn::ConvParams p{static_cast<int64_t>(meta_num(f, "stride")),
-                           static_cast<int64_t>(meta_num(f, "padding")),
-                           static_cast<int64_t>(meta_num(f, "groups"))};
-    layer_case(name, {"x", "w"},
-               [&](const std::vector<Tensor>& in) { return nn::conv2d(in[0], in[1], p); });
-  }
+  conv_layer_cases(Device::cpu());
 }
 
 TEST_CASE("parity linear, pooling, relu and cross entropy forward/backward") {
-  layer_case("linear", {"x", "w"},
-             [](const std::vector<Tensor>& in) { return nn::linear(in[0], in[1]); });
-  layer_case("linear_bias", {"x", "w", "b"},
-             [](const std::vector<Tensor>& in) { return nn::linear(in[0], in[1], in[2]); });
-  layer_case("avgpool_global", {"x"},
-             [](const std::vector<Tensor>& in) { return nn::global_avg_pool2d(in[0]); });
-  layer_case("relu", {"x"}, [](const std::vector<Tensor>& in) { return nn::relu(in[0]); });
-  layer_case("cross_entropy", {"logits", "labels"},
-             [](const std::vector<Tensor>& in) { return nn::cross_entropy(in[0], in[1]); });
+  other_layer_cases(Device::cpu());
 }
 
 TEST_CASE("parity batchrenorm train forward/backward, statistics, schedule and eval") {

@@ -84,6 +84,35 @@ void layer_case(const std::string& name, const std::vector<std::string>& inputs,
   }
 }
 
+// The convolution fixtures (dense, dense stride 2, depthwise, depthwise stride 2, pointwise).
+inline void conv_layer_cases(Device device) {
+  for (const char* name : {"conv_dense", "conv_dense_s2", "conv_depthwise", "conv_depthwise_s2",
+                           "conv_pointwise"}) {
+    CAPTURE(name);
+    const SafetensorsFile f = fixture(name);
+    const nn::ConvParams p{static_cast<int64_t>(meta_num(f, "stride")),
+                           static_cast<int64_t>(meta_num(f, "padding")),
+                           static_cast<int64_t>(meta_num(f, "groups"))};
+    layer_case(
+        name, {"x", "w"}, [&](const std::vector<Tensor>& in) { return nn::conv2d(in[0], in[1], p); },
+        device);
+  }
+}
+
+// Linear (with and without bias), global pooling, ReLU and cross-entropy.
+inline void other_layer_cases(Device device) {
+  using In = const std::vector<Tensor>&;
+  layer_case("linear", {"x", "w"}, [](In in) { return nn::linear(in[0], in[1]); }, device);
+  layer_case(
+      "linear_bias", {"x", "w", "b"}, [](In in) { return nn::linear(in[0], in[1], in[2]); },
+      device);
+  layer_case("avgpool_global", {"x"}, [](In in) { return nn::global_avg_pool2d(in[0]); }, device);
+  layer_case("relu", {"x"}, [](In in) { return nn::relu(in[0]); }, device);
+  layer_case(
+      "cross_entropy", {"logits", "labels"}, [](In in) { return nn::cross_entropy(in[0], in[1]); },
+      device);
+}
+
 // A MobileNetV1 with the fixture's configuration and weights.
 inline std::unique_ptr<nn::MobileNetV1> mobilenet_from(const SafetensorsFile& f) {
   nn::MobileNetConfig cfg;

@@ -18,6 +18,7 @@
 #include "kernels/cuda/conv2d_epilogue.h"
 #include "kernels/cuda/depthwise_conv2d.h"
 #include "kernels/cuda/status.h"
+#include "kernels/cuda/tensor_copy.h"
 #include "kernels/math/depthwise_conv2d.h"
 
 namespace ar1::kernels::cuda {
@@ -59,7 +60,7 @@ int to_int(int64_t v, const char* what) {
 
 ConvPlan describe(Context& ctx, const ConvDesc& d) {
   ConvPlan p;
-  const cudnnTensorFormat_t format = d.channels_last ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
+  const cudnnTensorFormat_t format = CUDNN_TENSOR_NCHW;  // channels-last is converted first
   check(cudnnCreateTensorDescriptor(&p.x), "cudnnCreateTensorDescriptor");
   check(cudnnCreateTensorDescriptor(&p.y), "cudnnCreateTensorDescriptor");
   check(cudnnCreateFilterDescriptor(&p.w), "cudnnCreateFilterDescriptor");
@@ -162,12 +163,47 @@ ConvPlan& plan_for(Context& ctx, const ConvDesc& d, ConvDirection dir, int64_t a
   });
 }
 
+// Channels-last activations for cuDNN: its fp32 engines need not take NHWC activations with our
+// [C_out, C_in/groups, KH, KW] weights, so they are converted through scratch buffers (nn runs
+// plain on a GPU, kernels::preferred_activation_layout, so only direct callers pay this).
+size_t activation_bytes(int64_t n, int64_t c, int64_t h, int64_t w) {
+  return static_cast<size_t>(n * c * h * w) * sizeof(float);
+}
+
+void planar_from_channels_last(Context& ctx, float* dst, const float* src, int64_t n, int64_t c,
+                               int64_t h, int64_t w) {
+  StridedView v;
+  v.ndim = 4;
+  const int64_t shape[4] = {n, c, h, w}, strides[4] = {h * w * c, 1, w * c, c};
+  for (int i = 0; i < 4; ++i) v.shape[i] = shape[i], v.strides[i] = strides[i];
+  gather_strided(ctx, dst, src, v, sizeof(float));
+}
+
+void channels_last_from_planar(Context& ctx, float* dst, const float* src, int64_t n, int64_t c,
+                               int64_t h, int64_t w) {
+  StridedView v;  // the dense [N, H, W, C] order, read from [N, C, H, W]
+  v.ndim = 4;
+  const int64_t shape[4] = {n, h, w, c}, strides[4] = {c * h * w, w, 1, h * w};
+  for (int i = 0; i < 4; ++i) v.shape[i] = shape[i], v.strides[i] = strides[i];
+  gather_strided(ctx, dst, src, v, sizeof(float));
+}
+
 }  // namespace
 
 void conv2d_forward(Device device, float* y, const float* x, const float* w, const ConvDesc& d,
                     const float* bias) {
   Context& ctx = Context::get(device);
   if (own_depthwise(d)) return depthwise_forward(ctx, y, x, w, bias, d);
+  if (d.channels_last) {
+    ConvDesc q = d;
+    q.channels_last = false;
+    Scratch xs(ctx, activation_bytes(d.n, d.c_in, d.h, d.w));
+    Scratch ys(ctx, activation_bytes(d.n, d.c_out, d.oh(), d.ow()));
+    planar_from_channels_last(ctx, xs.as<float>(), x, d.n, d.c_in, d.h, d.w);
+    cuda::conv2d_forward(device, ys.as<float>(), xs.as<float>(), w, q, bias);
+    channels_last_from_planar(ctx, y, ys.as<float>(), d.n, d.c_out, d.oh(), d.ow());
+    return;
+  }
   ConvDesc plain = d;  // the plan is the same with or without the epilogue
   plain.bias = plain.relu = false;
   ConvPlan& p = plan_for(ctx, plain, ConvDirection::forward, alignment_of({x, w, y}));
@@ -184,6 +220,16 @@ void conv2d_backward_data(Device device, float* dx, const float* dy, const float
                           const ConvDesc& d) {
   Context& ctx = Context::get(device);
   if (own_depthwise(d)) return depthwise_backward_data(ctx, dx, dy, w, d);
+  if (d.channels_last) {
+    ConvDesc q = d;
+    q.channels_last = false;
+    Scratch dys(ctx, activation_bytes(d.n, d.c_out, d.oh(), d.ow()));
+    Scratch dxs(ctx, activation_bytes(d.n, d.c_in, d.h, d.w));
+    planar_from_channels_last(ctx, dys.as<float>(), dy, d.n, d.c_out, d.oh(), d.ow());
+    cuda::conv2d_backward_data(device, dxs.as<float>(), dys.as<float>(), w, q);
+    channels_last_from_planar(ctx, dx, dxs.as<float>(), d.n, d.c_in, d.h, d.w);
+    return;
+  }
   ConvDesc plain = d;
   plain.bias = plain.relu = false;
   ConvPlan& p = plan_for(ctx, plain, ConvDirection::backward_data, alignment_of({dy, w, dx}));
@@ -199,6 +245,15 @@ void conv2d_backward_weights(Device device, float* dw, const float* dy, const fl
                              const ConvDesc& d) {
   Context& ctx = Context::get(device);
   if (own_depthwise(d)) return depthwise_backward_weights(ctx, dw, dy, x, d);
+  if (d.channels_last) {
+    ConvDesc q = d;
+    q.channels_last = false;
+    Scratch dys(ctx, activation_bytes(d.n, d.c_out, d.oh(), d.ow()));
+    Scratch xs(ctx, activation_bytes(d.n, d.c_in, d.h, d.w));
+    planar_from_channels_last(ctx, dys.as<float>(), dy, d.n, d.c_out, d.oh(), d.ow());
+    planar_from_channels_last(ctx, xs.as<float>(), x, d.n, d.c_in, d.h, d.w);
+    return cuda::conv2d_backward_weights(device, dw, dys.as<float>(), xs.as<float>(), q);
+  }
   ConvDesc plain = d;
   plain.bias = plain.relu = false;
   ConvPlan& p =

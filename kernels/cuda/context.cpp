@@ -85,15 +85,16 @@ void Context::copy_from_host(void* dst, const void* src, size_t bytes) {
   while (done < bytes) {
     const size_t piece = std::min(kStagingBytes, bytes - done);
     Staging& s = staging_[next_staging_];
-    next_staging_ ^= 1;
+    next_staging_ = (next_staging_ + 1) % kStagingSlots;
     // The buffer's previous transfer must have left it before it is overwritten.
     check(cudaEventSynchronize(s.done), "cudaEventSynchronize");
     if (s.bytes < piece) {
       if (s.data != nullptr) check(cudaFreeHost(s.data), "cudaFreeHost");
       s.data = nullptr;
       s.bytes = 0;
-      check(cudaMallocHost(&s.data, kStagingBytes), "cudaMallocHost (pinned staging)");
-      s.bytes = kStagingBytes;
+      const size_t grown = std::max(piece, size_t{1} << 20);  // at least 1 MiB
+      check(cudaMallocHost(&s.data, grown), "cudaMallocHost (pinned staging)");
+      s.bytes = grown;
     }
     std::memcpy(s.data, static_cast<const char*>(src) + done, piece);
     check(cudaMemcpyAsync(static_cast<char*>(dst) + done, s.data, piece, cudaMemcpyHostToDevice,

@@ -93,13 +93,16 @@ class Context {
   PlanCache<ConvPlanKey, ConvPlan> conv_plans_{512};
   bool tf32_ = false;
 
-  // Two pinned buffers used in turn, each with the event of its last transfer.
+  // Pinned buffers used in turn, each with the event of its last transfer: a copy waits only
+  // for the transfer kStagingSlots copies back (small copies, labels and indices, do not stall
+  // the host on the GPU's queue). Each grows to the largest piece it has carried.
+  static constexpr int kStagingSlots = 8;
   struct Staging {
     void* data = nullptr;
     size_t bytes = 0;
     cudaEvent_t done = nullptr;
   };
-  Staging staging_[2];
+  Staging staging_[kStagingSlots];
   int next_staging_ = 0;
   std::mutex staging_mutex_;
 };

@@ -24,7 +24,7 @@ TEST_CASE("tensors round-trip between host and gpu and keep their values") {
   CHECK(Tensor::full({4}, 3.5f, kGpu).to_vector<float>() == std::vector<float>(4, 3.5f));
   const Tensor labels = Tensor::from_i64({3, 1, 4, 1, 5}, {5}).to(kGpu);
   CHECK(labels.to_vector<int64_t>() == std::vector<int64_t>{3, 1, 4, 1, 5});
-  // 80 MiB: three 32 MiB staging pieces, after the copies above have gone round the ring.
+  // 80 MiB: copied in three 32 MiB staging pieces.
   const Tensor big = normal({20, 1 << 20}, gen);
   CHECK(big.to(kGpu).to_vector<float>() == big.to_vector<float>());
 }

@@ -103,6 +103,11 @@ class Conv2dBatchReNormEvalBackward final : public autograd::Node {
   kernels::ConvDesc desc_;
 };
 
+// Whether `device`'s convolutions want channels-last activations (kernels/device.h).
+bool runs_channels_last(Device device) {
+  return kernels::preferred_activation_layout(device) == kernels::ActivationLayout::channels_last;
+}
+
 // Checks x and w against p and describes the convolution.
 kernels::ConvDesc describe(const Tensor& x, const Tensor& w, const ConvParams& p,
                            bool channels_last, const char* op) {
@@ -137,9 +142,7 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const ConvParams& p, const
   // on the CPU, where oneDNN then needs no reorders and the result stays channels-last for the
   // next layer, so a network converts once, at its first convolution. A plain out= buffer
   // keeps the plain path.
-  const bool channels_last = !out.defined() && kernels::preferred_activation_layout(
-                                                   x_any.device()) ==
-                                                   kernels::ActivationLayout::channels_last;
+  const bool channels_last = !out.defined() && runs_channels_last(x_any.device());
   const Tensor x = detail::in_format(x_any, channels_last);
   const kernels::ConvDesc d = describe(x, w, p, channels_last, op);
 
@@ -167,8 +170,7 @@ AffineConv affine_conv_forward(const Tensor& x_in, const Tensor& w, const Tensor
                                const char* op) {
   const Tensor x_any = detail::dense_f32_keep_format(x_in, op, "input");
   detail::check_rank(x_any, 4, op, "input [N, C, H, W]");
-  const bool channels_last = kernels::preferred_activation_layout(x_any.device()) ==
-                             kernels::ActivationLayout::channels_last;
+  const bool channels_last = runs_channels_last(x_any.device());
   AffineConv r;
   r.x = detail::in_format(x_any, channels_last);
   r.desc = describe(r.x, w, p, channels_last, op);

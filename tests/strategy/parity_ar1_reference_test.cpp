@@ -26,6 +26,7 @@
 #include "data/scenario.h"
 #include "nn/models/mobilenet_v1.h"
 #include "strategy/ar1.h"
+#include "tests/support/pytorch_parity.h"
 
 using namespace ar1;
 using namespace ar1::strategy;
@@ -49,27 +50,11 @@ int64_t meta_int(const SafetensorsFile& f, const std::string& key) {
 // The largest relative error seen per quantity, for the closing message.
 using Worst = std::map<std::string, double>;
 
-// Checks ours against ref and records max|a - b| / max|ref| under `kind`.
+// Checks ours against ref (tests/support/pytorch_parity.h) and records max|a - b| / max|ref|
+// under `kind`.
 void expect_close(Worst& worst, const std::string& kind, const std::string& what,
                   const Tensor& ours, const Tensor& ref) {
-  CAPTURE(what);
-  REQUIRE(ours.defined());
-  REQUIRE(ours.shape() == ref.shape());
-  const auto a = ours.to(DType::f32).to_vector<float>();
-  const auto b = ref.to(DType::f32).to_vector<float>();
-  double diff = 0, scale = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff = std::max(diff, std::abs(double(a[i]) - b[i]));
-    scale = std::max(scale, std::abs(double(b[i])));
-  }
-  const double rel = diff / std::max(scale, 1e-12);
-  CHECK_MESSAGE(diff <= kTol * scale + 1e-6, what, ": max|a-b| ", diff, ", max|ref| ", scale,
-                ", relative ", rel, " > ", kTol);
-  worst[kind] = std::max(worst[kind], rel);
-  if (std::getenv("AR1_PARITY_VERBOSE") != nullptr) {
-    std::printf("parity %-60s rel %.3e (max|a-b| %.3e, max|ref| %.3e)\n", what.c_str(), rel, diff,
-                scale);
-  }
+  worst[kind] = std::max(worst[kind], testing::expect_close(what, ours, ref, kTol));
 }
 
 std::vector<int64_t> i64s(const SafetensorsFile& f, const std::string& name) {

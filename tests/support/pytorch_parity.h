@@ -45,8 +45,8 @@ inline double expect_close(const std::string& what, const Tensor& ours, const Te
   CAPTURE(what);
   REQUIRE(ours.defined());
   REQUIRE(ours.shape() == ref.shape());
-  const auto a = ours.to_vector<float>();
-  const auto b = ref.to_vector<float>();
+  const auto a = ours.to(DType::f32).to_vector<float>();
+  const auto b = ref.to(DType::f32).to_vector<float>();
   double diff = 0, scale = 0;
   for (size_t i = 0; i < a.size(); ++i) {
     diff = std::max(diff, std::abs(double(a[i]) - b[i]));

@@ -5,7 +5,9 @@
 
 #include "core/grad_mode.h"
 #include "nn/functional.h"
+#include "kernels/device_runtime.h"
 #include "nn/models/mobilenet_v1.h"
+#include "strategy/batch_prefetcher.h"
 #include "strategy/norm_recalibration.h"
 
 namespace ar1::strategy {
@@ -47,6 +49,8 @@ AR1::AR1(std::shared_ptr<nn::LatentSplitModel> model, AR1Options options,
       model_(std::move(model)),
       ar1_(std::move(options)),
       memory_(ar1_.rm_sz, ar1_.replay_dtype),
+      train_graphs_(ar1_.device),
+      eval_graphs_(ar1_.device),
       eval_cache_(std::max<int64_t>(0, ar1_.eval_latent_cache_mib) << 20) {
   AR1_CHECK(ar1_.latent_layer_num == model_->latent_layer_num(), "[ar1] latent_layer_num ",
             ar1_.latent_layer_num, " but the model is split after layer ",
@@ -56,7 +60,10 @@ AR1::AR1(std::shared_ptr<nn::LatentSplitModel> model, AR1Options options,
   AR1_CHECK(ar1_.first_epochs >= 0, "[ar1] first_epochs must be >= 0");
   AR1_CHECK(ar1_.eval_latent_cache_mib >= 0, "[ar1] eval_latent_cache_mib must be >= 0, got ",
             ar1_.eval_latent_cache_mib);
+  AR1_CHECK(ar1_.replay_device_share > 0 && ar1_.replay_device_share <= 1,
+            "[ar1] replay_device_share must be in (0, 1], got ", ar1_.replay_device_share);
   frozen_parameter_names();  // validates freeze_below_layer now, not after experience 0
+  memory_.serve_on(ar1_.device, ar1_.replay_placement, ar1_.replay_device_share);
 
   // Set-up: every BatchReNorm takes AR1's rates and caps.
   for (auto& [name, bn] : nn::batch_renorm_layers(*model_)) {
@@ -187,23 +194,34 @@ void AR1::make_optimizer() {
   const bool first = clock().train_exp_counter == 0;
   nn::SGDOptions o{first ? (ar1_.first_lr > 0 ? ar1_.first_lr : ar1_.lr) : ar1_.inc_lr,
                    ar1_.momentum, ar1_.l2};
-  // A fresh optimiser per experience (momentum buffers start at zero).
+  // A fresh optimiser per experience (momentum buffers start at zero); graphs of the last one
+  // would update its buffers.
+  train_graphs_.clear();
   optimizer_ = std::make_unique<nn::SGD>(model_->named_parameters(), o);
 }
 
 // ---------------------------------------------------------------- training
 
 Tensor AR1::latent_of(const Tensor& x) {
-  Tensor h = x;
-  if (!frozen_part_->empty()) {
-    h = latent_cache_.lookup(batch_.indices);
-    if (!h.defined()) {
-      NoGradGuard no_grad;
-      h = frozen_part_->forward(x);
-      latent_cache_.insert(batch_.indices, h);
-    }
+  if (frozen_part_->empty()) return x;
+  Tensor h = latent_cache_.lookup(batch_.indices);
+  if (!h.defined()) {
+    NoGradGuard no_grad;
+    h = frozen_part_->forward(x);
+    latent_cache_.insert(batch_.indices, h);
   }
-  return trainable_part_->empty() ? h : trainable_part_->forward(h);
+  return h;
+}
+
+bool AR1::graphs_allowed(bool training) const {
+  if (!ar1_.cuda_graphs || !options_.device.is_cuda() || !plugins_graph_safe()) return false;
+  if (!training) return true;
+  for (auto& [name, bn] : nn::batch_renorm_layers(*model_)) {
+    const auto& o = bn->options();
+    const bool growing = o.r_d_inc != 0 && (o.r_max < o.max_r_max || o.d_max < o.max_d_max);
+    if (bn->is_training() && growing) return false;  // its limits change every step
+  }
+  return true;
 }
 
 void AR1::training_epoch() {
@@ -213,11 +231,12 @@ void AR1::training_epoch() {
     for (size_t i = 0; i < keep_positions_.size(); ++i) keep_rank_[keep_positions_[i]] = i;
   }
   dataloader_->start_epoch(clock().train_exp_epochs);
+  BatchPrefetcher batches(*dataloader_, options_.device);
   int64_t it = 0;
   position_ = 0;
-  while (!stop_requested() && dataloader_->next(batch_)) {
+  Tensor images, y;
+  while (!stop_requested() && batches.next(batch_, images, y)) {
     // New images and the replayed latents of this iteration, each with its own label.
-    const Tensor y = nn::to_device(batch_.labels, options_.device);
     Tensor replay_y;
     replay_x_ = Tensor();
     if (plan_.replay_per_batch > 0 && memory_.size() > 0) {
@@ -234,14 +253,38 @@ void AR1::training_epoch() {
       replay_x_ = nn::to_device(replay_x_, options_.device);
       replay_y = nn::to_device(replay_y, options_.device);
     }
-    mb_x = nn::to_device(batch_.images, options_.device);
+    mb_x = images;
     mb_y = replay_y.defined() && replay_y.numel() > 0 ? Tensor::concat({y, replay_y}) : y;
     mb_task_id = Tensor::zeros({mb_y.numel()}, DType::i64);
+    step_h_ = latent_of(mb_x);
     training_iteration();
     position_ += batch_.labels.numel();
     ++it;
   }
-  replay_x_ = Tensor();
+  replay_x_ = step_h_ = step_lat_ = Tensor();
+  // A label a replayed graph's cross-entropy found out of range fails the run here.
+  if (train_graphs_.replays() > 0) kernels::check_deferred_errors(options_.device);
+}
+
+void AR1::training_step() {
+  const Tensor h = step_h_, replay = replay_x_, y = mb_y;
+  const std::vector<Tensor> out = train_graphs_.run(
+      "train", {h, replay, y},
+      [this](const std::vector<Tensor>& in) {
+        step_h_ = in[0];
+        replay_x_ = in[1];
+        mb_y = in[2];
+        SupervisedTemplate::training_step();
+        return std::vector<Tensor>{mb_output, loss, step_lat_};
+      },
+      graphs_allowed(true));
+  mb_output = out[0];
+  loss = out[1];
+  step_lat_ = out[2];
+  step_h_ = h;
+  replay_x_ = replay;
+  mb_y = y;
+  keep_latents(step_lat_);
 }
 
 void AR1::eval_forward() {
@@ -251,7 +294,10 @@ void AR1::eval_forward() {
                      !frozen_part_->empty() && !options_.eval_pipeline.is_random() &&
                      experience() != nullptr;
   if (!cache) {
-    SupervisedTemplate::forward();
+    mb_output = eval_graphs_.run(
+        "eval", {mb_x},
+        [this](const std::vector<Tensor>& in) { return std::vector<Tensor>{(*model_)(in[0])}; },
+        graphs_allowed(false))[0];
     return;
   }
   if (eval_cache_layers_ != frozen_part_->size()) {  // another frozen prefix: start again
@@ -271,8 +317,19 @@ void AR1::eval_forward() {
     h = frozen_part_->forward(mb_x);
     eval_cache_.insert(keys, h);
   }
-  if (!trainable_part_->empty()) h = trainable_part_->forward(h);
-  mb_output = model_->head(h);
+  mb_output = eval_graphs_.run(
+      "eval_above_cache", {h},
+      [this](const std::vector<Tensor>& in) {
+        const Tensor u = trainable_part_->empty() ? in[0] : trainable_part_->forward(in[0]);
+        return std::vector<Tensor>{model_->head(u)};
+      },
+      graphs_allowed(false))[0];
+}
+
+void AR1::eval_dataset_adaptation() {
+  // Weights may have changed since the last evaluation (CWR*, a loaded checkpoint): graphs
+  // read them in place, but their own inputs and plans are rebuilt per evaluated experience.
+  eval_graphs_.clear();
 }
 
 void AR1::forward() {
@@ -280,12 +337,15 @@ void AR1::forward() {
     eval_forward();
     return;
   }
-  const Tensor lat = latent_of(mb_x);
+  const Tensor lat = trainable_part_->empty() ? step_h_ : trainable_part_->forward(step_h_);
+  step_lat_ = lat;
   const Tensor z =
       replay_x_.defined() && replay_x_.numel() > 0 ? Tensor::concat({lat, replay_x_}) : lat;
   mb_output = model_->head(z);
+}
+
+void AR1::keep_latents(const Tensor& lat) {
   if (keep_rank_.empty()) return;
-  // First epoch: keep the chosen images' latents, each with its own label.
   const Tensor lat_cpu = nn::to_device(lat.detach(), Device::cpu());
   for (int64_t r = 0; r < lat_cpu.size(0); ++r) {
     const auto found = keep_rank_.find(position_ + r);
@@ -336,6 +396,7 @@ void AR1::finish_experience() {
   kept_labels_.clear();
   kept_indices_.clear();
   latent_cache_.reset(false);  // its images are not seen again
+  train_graphs_.clear();        // their memory, before evaluation and the next experience
   if (ar1_.recalibrate_norm && memory_.size() > 0 && !stop_requested()) {
     recalibrate_batch_renorm(*model_->end_features(),
                              nn::to_device(memory_.rows(0, memory_.size()).first, options_.device));

@@ -13,6 +13,7 @@
 
 #include "nn/models/latent_split_model.h"
 #include "strategy/cwr_star_plugin.h"
+#include "strategy/graph_steps.h"
 #include "strategy/latent_replay_memory.h"
 #include "strategy/metrics/evaluation_plugin.h"
 #include "strategy/replay_plan.h"
@@ -69,6 +70,14 @@ struct AR1Options {
   bool eval_latent_cache = true;
   int64_t eval_latent_cache_mib = 1024;
   ReplayDType replay_dtype = ReplayDType::f32;
+  // On a GPU: where the replay memory is served from (strategy/latent_replay_memory.h); auto
+  // keeps it on the device when its full capacity fits in replay_device_share of the device's
+  // free memory, else in page-locked host memory streamed per minibatch.
+  ReplayPlacement replay_placement = ReplayPlacement::automatic;
+  double replay_device_share = 0.25;
+  // On a GPU: the training step above the latent cut and the evaluation forward as replayed
+  // CUDA graphs once their shapes repeat (strategy/graph_steps.h); off: eager launches.
+  bool cuda_graphs = true;
 
   uint64_t seed = 0;
   int num_workers = 0;
@@ -90,6 +99,8 @@ class AR1 : public SupervisedTemplate {
   SynapticIntelligencePlugin* si_plugin() { return si_.get(); }
   nn::LatentSplitModel& split_model() { return *model_; }
   const ReplayPlan& replay_plan() const { return plan_; }
+  const GraphSteps& train_graphs() const { return train_graphs_; }
+  const GraphSteps& eval_graphs() const { return eval_graphs_; }
 
   // Names of the parameters frozen for experiences after the first, in order.
   std::vector<std::string> frozen_parameter_names() const;
@@ -102,6 +113,9 @@ class AR1 : public SupervisedTemplate {
   // Training: lat_features on the new images (no graph below the first trainable layer), the
   // replayed latents joined along the batch, then the head. Evaluation: the whole model.
   void forward() override;
+  // The step above the latent cut, eagerly or as a CUDA graph replay.
+  void training_step() override;
+  void eval_dataset_adaptation() override;
   void finish_experience() override;
 
   // Random choices, overridable so a test can replay another implementation's draws:
@@ -118,6 +132,11 @@ class AR1 : public SupervisedTemplate {
   // Evaluation forward, through eval_cache_ where it applies.
   void eval_forward();
   void refresh_kept_latents();
+  // First epoch: keep the chosen images' latents (rows of `lat`), each with its own label.
+  void keep_latents(const Tensor& lat);
+  // Whether this step may be a graph: a GPU, graphs on, every plugin graph_safe, and (training)
+  // no Batch Renormalization limit still growing per step.
+  bool graphs_allowed(bool training) const;
 
   std::shared_ptr<nn::LatentSplitModel> model_;
   AR1Options ar1_;
@@ -143,6 +162,9 @@ class AR1 : public SupervisedTemplate {
   // the epoch, and (first epoch only) which positions are kept.
   data::Batch batch_;
   Tensor replay_x_;
+  Tensor step_h_;    // the step's input above the frozen layers (their output, or the images)
+  Tensor step_lat_;  // lat_features' output of the step's new images
+  GraphSteps train_graphs_, eval_graphs_;
   int64_t position_ = 0;
   std::unordered_map<int64_t, size_t> keep_rank_;
 };

@@ -13,6 +13,7 @@ namespace ar1::strategy {
 
 class CwrStarPlugin final : public Plugin {
  public:
+  bool graph_safe() const override { return true; }  // queues device work only
   using ExtraCounts = std::function<std::vector<int64_t>(SupervisedTemplate&)>;
 
   CwrStarPlugin(int64_t num_classes, std::string output_weight = "output.weight",

@@ -6,6 +6,8 @@
 
 #include "core/half.h"
 #include "kernels/dequantize.h"
+#include "kernels/device_runtime.h"
+#include "nn/functional.h"
 
 namespace ar1::strategy {
 
@@ -25,6 +27,26 @@ std::string replay_dtype_name(ReplayDType t) {
     case ReplayDType::u8: return "u8";
   }
   return "?";
+}
+
+ReplayPlacement parse_replay_placement(const std::string& name) {
+  if (name == "auto") return ReplayPlacement::automatic;
+  if (name == "device") return ReplayPlacement::device;
+  if (name == "host") return ReplayPlacement::host;
+  AR1_FAIL("[replay] unknown replay placement '", name, "'; use auto, device or host");
+}
+
+std::string replay_placement_name(ReplayPlacement p) {
+  switch (p) {
+    case ReplayPlacement::automatic: return "auto";
+    case ReplayPlacement::device: return "device";
+    case ReplayPlacement::host: return "host";
+  }
+  return "?";
+}
+
+bool replay_fits_on_device(size_t bytes, size_t free_bytes, double share) {
+  return static_cast<double>(bytes) <= share * static_cast<double>(free_bytes);
 }
 
 namespace {
@@ -52,11 +74,40 @@ size_t LatentReplayMemory::bytes() const {
   return total;
 }
 
+void LatentReplayMemory::serve_on(Device device, ReplayPlacement placement, double device_share) {
+  AR1_CHECK(!activations_.defined(), "[replay] serve_on() must come before the first rows are "
+            "stored");
+  AR1_CHECK(device_share > 0 && device_share <= 1, "[replay] device share must be in (0, 1], "
+            "got ", device_share);
+  serve_device_ = device;
+  placement_ = placement;
+  device_share_ = device_share;
+}
+
+std::string LatentReplayMemory::placement() const {
+  if (serve_device_.is_cpu()) return "cpu";
+  return mirrored_ ? "device" : "host";
+}
+
 void LatentReplayMemory::allocate(const Shape& row_shape) {
   row_shape_ = row_shape;
   Shape full{capacity_};
   full.insert(full.end(), row_shape.begin(), row_shape.end());
-  activations_ = Tensor::zeros(full, storage_dtype(dtype_));
+  const DType dtype = storage_dtype(dtype_);
+  mirrored_ = false;
+  if (serve_device_.is_cuda()) {
+    const size_t need = static_cast<size_t>(numel_of(full)) * dtype_size(dtype);
+    mirrored_ = placement_ == ReplayPlacement::device ||
+                (placement_ == ReplayPlacement::automatic &&
+                 replay_fits_on_device(need, kernels::device_memory(serve_device_).free_bytes,
+                                       device_share_));
+  }
+  if (serve_device_.is_cuda() && !mirrored_) {
+    activations_ = kernels::pinned_host_tensor(full, dtype, serve_device_);
+    std::memset(activations_.raw_data(), 0, static_cast<size_t>(numel_of(full)) * dtype_size(dtype));
+  } else {
+    activations_ = Tensor::zeros(full, dtype);
+  }
   labels_ = Tensor::zeros({capacity_}, DType::i64);
   if (dtype_ == ReplayDType::u8) {
     const int64_t channels = row_shape.empty() ? 1 : row_shape[0];
@@ -210,8 +261,9 @@ void LatentReplayMemory::store_at(const Tensor& activations, const Tensor& label
     used[static_cast<size_t>(slot)] = true;
     if (slot == grown) ++grown;
   }
-  const Tensor acts = activations.contiguous();
-  const Tensor labels = labels_in.contiguous();
+  const Tensor acts = nn::to_device(activations, Device::cpu()).contiguous();
+  const Tensor labels = nn::to_device(labels_in, Device::cpu()).contiguous();
+  before_host_write();
   if (dtype_ == ReplayDType::u8) widen_u8_range(acts.slice(0, h));
   const int64_t row = numel_of(row_shape_);
   for (int64_t i = 0; i < h; ++i) {
@@ -220,6 +272,22 @@ void LatentReplayMemory::store_at(const Tensor& activations, const Tensor& label
     labels_.data<int64_t>()[slot] = labels.data<int64_t>()[i];
   }
   size_ = grown;
+  refresh_device_copy();
+}
+
+void LatentReplayMemory::before_host_write() {
+  if (serve_device_.is_cuda() && !mirrored_ && activations_.defined()) {
+    kernels::synchronize(serve_device_);
+  }
+}
+
+void LatentReplayMemory::refresh_device_copy() {
+  if (!mirrored_) return;
+  device_activations_ = activations_.to(serve_device_);
+  if (dtype_ == ReplayDType::u8) {
+    device_scale_ = scale_.to(serve_device_);
+    device_offset_ = offset_.to(serve_device_);
+  }
 }
 
 std::pair<Tensor, Tensor> LatentReplayMemory::rows(int64_t begin, int64_t end) const {
@@ -227,20 +295,26 @@ std::pair<Tensor, Tensor> LatentReplayMemory::rows(int64_t begin, int64_t end) c
             ") out of range for a memory of ", size_, " rows");
   Shape shape{end - begin};
   shape.insert(shape.end(), row_shape_.begin(), row_shape_.end());
-  if (begin == end) return {Tensor::zeros(shape), Tensor::zeros({0}, DType::i64)};
-  const Tensor labels = labels_.slice(begin, end).clone();
-  if (dtype_ != ReplayDType::u8) {
-    return {activations_.slice(begin, end).to(DType::f32).contiguous(), labels};
+  const Device dev = serve_device_;
+  if (begin == end) {
+    return {Tensor::zeros(shape, DType::f32, dev), Tensor::zeros({0}, DType::i64, dev)};
   }
-  // u8: offset[c] + scale[c] q per channel, on the memory's device (kernels/dequantize.h).
-  const Device dev = activations_.device();
+  const Tensor labels = labels_.slice(begin, end).clone().to(dev);
+  // The stored rows on the serving device: the mirror's, or copied from the host (by DMA
+  // where it is page-locked).
+  const Tensor stored = mirrored_ ? device_activations_.slice(begin, end)
+                                  : activations_.slice(begin, end).to(dev);
+  if (dtype_ != ReplayDType::u8) return {stored.to(DType::f32).contiguous(), labels};
+  // u8: offset[c] + scale[c] q per channel, on the serving device (kernels/dequantize.h).
+  const Tensor scale = mirrored_ ? device_scale_ : scale_.to(dev);
+  const Tensor offset = mirrored_ ? device_offset_ : offset_.to(dev);
+  const Tensor q = stored.contiguous();
   Tensor out = Tensor::empty(shape, DType::f32, dev);
-  const int64_t row = numel_of(row_shape_);
   kernels::dequantize_rows(dev, static_cast<float*>(out.raw_data()),
-                           static_cast<const uint8_t*>(activations_.raw_data()) + begin * row,
-                           static_cast<const float*>(scale_.raw_data()),
-                           static_cast<const float*>(offset_.raw_data()),
-                           {end - begin, row, scale_.numel(), DType::u8});
+                           static_cast<const uint8_t*>(q.raw_data()),
+                           static_cast<const float*>(scale.raw_data()),
+                           static_cast<const float*>(offset.raw_data()),
+                           {end - begin, numel_of(row_shape_), scale.numel(), DType::u8});
   return {out, labels};
 }
 
@@ -273,6 +347,7 @@ void LatentReplayMemory::load_state(const std::vector<std::pair<std::string, Ten
   if (!acts.defined()) {
     size_ = 0;
     activations_ = labels_ = scale_ = offset_ = {};
+    device_activations_ = device_scale_ = device_offset_ = {};
     return;
   }
   AR1_CHECK(labels.defined() && labels.dtype() == DType::i64 && labels.dim() == 1 &&
@@ -281,20 +356,22 @@ void LatentReplayMemory::load_state(const std::vector<std::pair<std::string, Ten
             ", labels ", labels.describe(), ", capacity ", capacity_);
   AR1_CHECK(acts.dtype() == storage_dtype(dtype_), "[replay] checkpoint memory is stored as ",
             dtype_name(acts.dtype()), " but replay_dtype is ", replay_dtype_name(dtype_));
+  before_host_write();
   allocate(Shape(acts.shape().begin() + 1, acts.shape().end()));
   size_ = acts.size(0);
   const size_t bytes = static_cast<size_t>(acts.numel()) * dtype_size(acts.dtype());
-  std::memcpy(activations_.raw_data(), acts.contiguous().raw_data(), bytes);
-  std::memcpy(labels_.raw_data(), labels.contiguous().raw_data(),
+  std::memcpy(activations_.raw_data(), acts.to(Device::cpu()).contiguous().raw_data(), bytes);
+  std::memcpy(labels_.raw_data(), labels.to(Device::cpu()).contiguous().raw_data(),
               static_cast<size_t>(size_) * sizeof(int64_t));
   if (dtype_ == ReplayDType::u8) {
     const Tensor s = find("replay.scale"), o = find("replay.offset");
     AR1_CHECK(s.defined() && o.defined() && s.numel() == scale_.numel() &&
                   o.numel() == offset_.numel(),
               "[replay] checkpoint u8 memory lacks its scale/offset");
-    scale_ = s.clone();
-    offset_ = o.clone();
+    scale_ = s.to(Device::cpu()).clone();
+    offset_ = o.to(Device::cpu()).clone();
   }
+  refresh_device_copy();
 }
 
 }  // namespace ar1::strategy

@@ -11,6 +11,12 @@
 // Storage: f32, f16 and bf16 convert per element. u8 quantises per channel (dim 1) with a
 // scale and offset per channel shared by all rows: x ~ offset + scale * q. When new rows widen
 // a channel's range, the stored rows of that channel are re-quantised to the new range.
+//
+// Serving (serve_on): rows() hands rows out on the training device. On a GPU the memory lives
+// either on the device (a mirror of the host copy, refreshed when rows are stored) or in
+// page-locked host memory that each rows() call copies from by DMA; `automatic` picks the
+// device when the full capacity fits in a share of the device's free memory. The host copy is
+// the one written, checkpointed and counted; it is always there.
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -25,6 +31,12 @@ enum class ReplayDType { f32, f16, bf16, u8 };
 ReplayDType parse_replay_dtype(const std::string& name);  // "f32", "f16", "bf16", "u8"
 std::string replay_dtype_name(ReplayDType t);
 
+enum class ReplayPlacement { automatic, device, host };
+ReplayPlacement parse_replay_placement(const std::string& name);  // "auto", "device", "host"
+std::string replay_placement_name(ReplayPlacement p);
+// The automatic rule: `bytes` go on the device when they take at most `share` of `free_bytes`.
+bool replay_fits_on_device(size_t bytes, size_t free_bytes, double share);
+
 class LatentReplayMemory {
  public:
   LatentReplayMemory(int64_t capacity, ReplayDType dtype);
@@ -32,8 +44,15 @@ class LatentReplayMemory {
   int64_t capacity() const { return capacity_; }
   int64_t size() const { return size_; }
   ReplayDType dtype() const { return dtype_; }
-  // Bytes held by activations, labels and quantisation parameters.
+  // Bytes held by activations, labels and quantisation parameters (the host copy).
   size_t bytes() const;
+
+  // Where rows() returns its rows (see above); call before the first store. A CPU device
+  // ignores the placement.
+  void serve_on(Device device, ReplayPlacement placement, double device_share);
+  Device serving_device() const { return serve_device_; }
+  // Once the memory holds rows: "cpu", "device" (mirrored on the GPU) or "host" (page-locked).
+  std::string placement() const;
 
   // kept_activations [K, C, ...] f32 and kept_labels [K] i64 of experience `experience`:
   // store(select(K) rows).
@@ -52,7 +71,7 @@ class LatentReplayMemory {
   void store_at(const Tensor& activations, const Tensor& labels,
                 const std::vector<int64_t>& slots);
 
-  // Rows [begin, end) as f32 activations and i64 labels.
+  // Rows [begin, end) as f32 activations and i64 labels, on the serving device.
   std::pair<Tensor, Tensor> rows(int64_t begin, int64_t end) const;
   // Every stored label, in row order.
   std::vector<int64_t> labels() const;
@@ -63,6 +82,10 @@ class LatentReplayMemory {
 
  private:
   void allocate(const Shape& row_shape);
+  // Host rows are about to change: copies from page-locked memory may still be queued.
+  void before_host_write();
+  // The device mirror after the host copy changed.
+  void refresh_device_copy();
   void write_row(int64_t slot, const float* values);
   void widen_u8_range(const Tensor& incoming);
 
@@ -73,6 +96,12 @@ class LatentReplayMemory {
   Tensor activations_;   // [capacity, row_shape...] in the storage dtype
   Tensor labels_;        // [capacity] i64
   Tensor scale_, offset_;  // u8 only: [channels] f32
+
+  Device serve_device_ = Device::cpu();
+  ReplayPlacement placement_ = ReplayPlacement::automatic;
+  double device_share_ = 0.25;
+  bool mirrored_ = false;  // decided at allocation: a device mirror, else page-locked host
+  Tensor device_activations_, device_scale_, device_offset_;
 };
 
 }  // namespace ar1::strategy

@@ -42,6 +42,11 @@ class Plugin {
 #define AR1_DECLARE_EVENT(event) virtual void event(SupervisedTemplate&) {}
   AR1_PLUGIN_EVENTS(AR1_DECLARE_EVENT)
 #undef AR1_DECLARE_EVENT
+
+  // True when this plugin's events inside a training step (before_forward to after_update) do
+  // nothing but queue device work, or nothing at all. A strategy may then run the step as a
+  // replayed CUDA graph (--cuda-graphs), where those events fire once, when it is captured.
+  virtual bool graph_safe() const { return false; }
 };
 
 }  // namespace ar1::strategy

@@ -71,8 +71,11 @@ Tensor SynapticIntelligence::penalty() const {
     const Tensor term = nn::sum(nn::mul(nn::mul(d, d), importance_[i]));
     total = total.defined() ? nn::add(total, term) : term;
   }
-  if (!total.defined()) return Tensor::scalar(0.f);
-  return nn::mul(total, Tensor::scalar(lambda_ / 2.f));
+  // Scalars on the parameters' device: the penalty joins a loss there (and a fill is a kernel,
+  // which a CUDA graph can hold, where a copy from the host is not).
+  const Device device = params_.empty() ? Device::cpu() : params_.front().second.device();
+  if (!total.defined()) return Tensor::full({}, 0.f, device);
+  return nn::mul(total, Tensor::full({}, lambda_ / 2.f, device));
 }
 
 std::vector<std::pair<std::string, Tensor>> SynapticIntelligence::state() const {

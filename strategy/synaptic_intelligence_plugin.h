@@ -13,6 +13,7 @@ namespace ar1::strategy {
 
 class SynapticIntelligencePlugin final : public Plugin {
  public:
+  bool graph_safe() const override { return true; }  // queues device work only
   // `excluded_prefix`: parameters whose name starts with it are left out (the output layer).
   SynapticIntelligencePlugin(float lambda, std::string excluded_prefix = "output.");
   void before_training_exp(SupervisedTemplate& s) override;

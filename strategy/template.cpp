@@ -2,6 +2,7 @@
 
 #include "core/grad_mode.h"
 #include "nn/functional.h"
+#include "strategy/batch_prefetcher.h"
 #include "strategy/metrics/evaluation_plugin.h"
 
 namespace ar1::strategy {
@@ -115,24 +116,43 @@ void SupervisedTemplate::make_optimizer() {
   optimizer_->reset_momentum();
 }
 
-void SupervisedTemplate::set_minibatch(const data::Batch& batch) {
-  mb_x = nn::to_device(batch.images, options_.device);
-  mb_y = nn::to_device(batch.labels, options_.device);
+void SupervisedTemplate::set_minibatch(const data::Batch& batch, const Tensor& images,
+                                       const Tensor& labels) {
+  mb_x = images.defined() ? images : nn::to_device(batch.images, options_.device);
+  mb_y = labels.defined() ? labels : nn::to_device(batch.labels, options_.device);
   mb_task_id = Tensor::zeros({batch.labels.numel()}, DType::i64);
   mb_indices = batch.indices;
 }
 
 void SupervisedTemplate::training_epoch() {
   dataloader_->start_epoch(clock_.train_exp_epochs);
+  BatchPrefetcher batches(*dataloader_, options_.device);
   data::Batch batch;
-  while (!stop_training_ && dataloader_->next(batch)) {
-    set_minibatch(batch);
+  Tensor images, labels;
+  while (!stop_training_ && batches.next(batch, images, labels)) {
+    set_minibatch(batch, images, labels);
     training_iteration();
   }
 }
 
+bool SupervisedTemplate::plugins_graph_safe() const {
+  for (const auto& p : plugins_) {
+    if (!p->graph_safe()) return false;
+  }
+  return evaluator_->graph_safe();
+}
+
 void SupervisedTemplate::training_iteration() {
   notify(&Plugin::before_training_iteration);
+  training_step();
+  ++clock_.train_epoch_iterations;
+  ++clock_.train_exp_iterations;
+  ++clock_.train_iterations;
+  ++clock_.total_iterations;
+  notify(&Plugin::after_training_iteration);
+}
+
+void SupervisedTemplate::training_step() {
   optimizer_->zero_grad();
   notify(&Plugin::before_forward);
   forward();
@@ -144,11 +164,6 @@ void SupervisedTemplate::training_iteration() {
   notify(&Plugin::before_update);
   optimizer_step();
   notify(&Plugin::after_update);
-  ++clock_.train_epoch_iterations;
-  ++clock_.train_exp_iterations;
-  ++clock_.train_iterations;
-  ++clock_.total_iterations;
-  notify(&Plugin::after_training_iteration);
 }
 
 void SupervisedTemplate::forward() { mb_output = (*model_)(mb_x); }
@@ -193,9 +208,11 @@ void SupervisedTemplate::make_eval_dataloader() {
 void SupervisedTemplate::eval_epoch() {
   NoGradGuard no_grad;
   dataloader_->start_epoch(0);
+  BatchPrefetcher batches(*dataloader_, options_.device);
   data::Batch batch;
-  while (dataloader_->next(batch)) {
-    set_minibatch(batch);
+  Tensor images, labels;
+  while (batches.next(batch, images, labels)) {
+    set_minibatch(batch, images, labels);
     notify(&Plugin::before_eval_iteration);
     notify(&Plugin::before_eval_forward);
     forward();

@@ -48,6 +48,9 @@ struct TemplateOptions {
   Device device = Device::cpu();
   uint64_t seed = 0;
   int num_workers = 0;  // loader threads (0: build batches on the training thread)
+  // CUDA graphs for steps whose shapes repeat (strategy/graph_steps.h); used where the strategy
+  // supports them (AR1), on a GPU, when every plugin is graph_safe().
+  bool cuda_graphs = true;
   data::Pipeline train_pipeline = data::standard_pipeline(0);
   data::Pipeline eval_pipeline = data::standard_pipeline(0);
   nn::SGDOptions sgd{};  // the optimiser make_optimizer() builds
@@ -109,16 +112,23 @@ class SupervisedTemplate {
   // The strategy's own end-of-experience work, before the plugins' after_training_exp.
   virtual void finish_experience() {}
 
-  // Moves a loader batch into mb_x / mb_y / mb_task_id on the strategy's device.
-  void set_minibatch(const data::Batch& batch);
+  // A loader batch into mb_x / mb_y / mb_task_id on the strategy's device; `images` and
+  // `labels` are its tensors already there (a BatchPrefetcher's), or undefined to copy them now.
+  void set_minibatch(const data::Batch& batch, const Tensor& images = {},
+                     const Tensor& labels = {});
   // Calls `event` on every plugin, then on the evaluator.
   void notify(void (Plugin::*event)(SupervisedTemplate&));
   // Replaces the plugin list (strategies put their own plugins first).
   void set_plugins(std::vector<std::shared_ptr<Plugin>> plugins) { plugins_ = std::move(plugins); }
   bool stop_requested() const { return stop_training_; }
-  // One training iteration on the minibatch in mb_x / mb_y, with every plugin event: zero the
-  // gradients, forward, criterion, backward, optimizer_step, then the clocks.
+  // One training iteration on the minibatch in mb_x / mb_y, with every plugin event:
+  // before_training_iteration, training_step(), the clocks, after_training_iteration.
   void training_iteration();
+  // The device work of an iteration with its events: zero the gradients, forward, criterion,
+  // backward, optimizer_step (a strategy may run it as a CUDA graph: strategy/graph_steps.h).
+  virtual void training_step();
+  // Whether every plugin and the evaluator declare themselves graph_safe().
+  bool plugins_graph_safe() const;
 
   std::shared_ptr<nn::Module> model_;
   TemplateOptions options_;

@@ -24,6 +24,7 @@ class CudaBackend final : public DeviceBackend {
       Context::get(dst_device).copy_from_host(dst, src, bytes);
     } else if (dst_device.is_cpu() && src_device.is_cuda()) {
       Context& ctx = Context::get(src_device);
+      ctx.forbid_in_capture("a device-to-host copy");
       check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, ctx.stream()),
             "cudaMemcpyAsync (device to host)");
       check(cudaStreamSynchronize(ctx.stream()), "cudaStreamSynchronize");  // the host reads next
@@ -32,6 +33,7 @@ class CudaBackend final : public DeviceBackend {
       check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, ctx.stream()),
             "cudaMemcpyAsync (device to device)");
     } else {  // two GPUs: the source's queued work first, then the copy on the destination's
+      Context::get(src_device).forbid_in_capture("a copy between GPUs");
       check(cudaStreamSynchronize(Context::get(src_device).stream()), "cudaStreamSynchronize");
       Context& ctx = Context::get(dst_device);
       check(cudaMemcpyPeerAsync(dst, dst_device.index, src, src_device.index, bytes,
@@ -65,9 +67,7 @@ class CudaBackend final : public DeviceBackend {
     cuda::add_f32(Context::get(device), y, a, b, n);
   }
 
-  void synchronize(Device device) override {
-    check(cudaStreamSynchronize(Context::get(device).stream()), "cudaStreamSynchronize");
-  }
+  void synchronize(Device device) override { Context::get(device).synchronize(); }
 };
 
 }  // namespace

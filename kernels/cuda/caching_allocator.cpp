@@ -24,6 +24,7 @@ CachingAllocator::CachingAllocator(int device, cudaStream_t stream, size_t budge
 Block CachingAllocator::allocate(size_t bytes) {
   const size_t cls = size_class(bytes);
   std::lock_guard<std::mutex> lock(mutex_);
+  if (capturing_ >= 0) return allocate_in_pool_locked(cls, bytes);
   if (auto it = free_.find(cls); it != free_.end() && !it->second.empty()) {
     void* p = it->second.back();
     it->second.pop_back();
@@ -41,14 +42,47 @@ Block CachingAllocator::allocate(size_t bytes) {
   }
   if (err == cudaErrorMemoryAllocation) {
     cudaGetLastError();
-    size_t free_bytes = 0, total_bytes = 0;
-    cudaMemGetInfo(&free_bytes, &total_bytes);
-    AR1_FAIL("[cuda] out of memory on cuda:", device_, ": asked for ", bytes / kMiB, " MiB (",
-             bytes, " bytes); ", free_bytes / kMiB, " MiB free of ", total_bytes / kMiB,
-             " MiB, ", in_use_ / kMiB, " MiB held by ar1's tensors. Use a smaller batch "
-             "(--batch-size), a smaller replay memory, or --device cpu");
+    out_of_memory_locked(bytes);
   }
   check(err, "cudaMallocAsync");
+  in_use_ += cls;
+  peak_ = std::max(peak_, in_use_);
+  return {p, cls};
+}
+
+void CachingAllocator::out_of_memory_locked(size_t bytes) {
+  size_t free_bytes = 0, total_bytes = 0;
+  cudaMemGetInfo(&free_bytes, &total_bytes);
+  cudaGetLastError();
+  AR1_FAIL("[cuda] out of memory on cuda:", device_, ": asked for ", bytes / kMiB, " MiB (",
+           bytes, " bytes); ", free_bytes / kMiB, " MiB free of ", total_bytes / kMiB, " MiB, ",
+           in_use_ / kMiB, " MiB held by ar1's tensors. Use a smaller batch (--batch-size), a "
+           "smaller replay memory, or --device cpu");
+}
+
+Block CachingAllocator::allocate_in_pool_locked(size_t cls, size_t bytes) {
+  GraphPool& pool = pools_.at(capturing_);
+  void* p = nullptr;
+  if (auto it = pool.free.find(cls); it != pool.free.end() && !it->second.empty()) {
+    p = it->second.back();
+    it->second.pop_back();
+  } else if (auto c = free_.find(cls); c != free_.end() && !c->second.empty()) {
+    p = c->second.back();  // from the eager cache: stream order makes it free for the graph
+    c->second.pop_back();
+    cached_ -= cls;
+    pool_of_[p] = capturing_;
+  } else {
+    // Not cudaMallocAsync: during capture that would become an allocation node of the graph.
+    cudaError_t err = cudaMalloc(&p, cls);
+    if (err == cudaErrorMemoryAllocation) {
+      cudaGetLastError();
+      out_of_memory_locked(bytes);
+    }
+    check(err, "cudaMalloc (graph pool)");
+    pool.from_malloc.insert(p);
+    pool_of_[p] = capturing_;
+  }
+  ++pool.live;
   in_use_ += cls;
   peak_ = std::max(peak_, in_use_);
   return {p, cls};
@@ -58,12 +92,69 @@ void CachingAllocator::release(const Block& block) {
   if (block.data == nullptr) return;
   std::lock_guard<std::mutex> lock(mutex_);
   in_use_ -= block.capacity;
+  if (auto owner = pool_of_.find(block.data); owner != pool_of_.end()) {
+    const PoolId id = owner->second;
+    GraphPool& pool = pools_.at(id);
+    --pool.live;
+    if (pool.graph_alive) {
+      pool.free[block.capacity].push_back(block.data);  // replays still write it
+      return;
+    }
+    give_back_pool_block_locked(pool, block.data, block.capacity);
+    if (pool.live == 0) pools_.erase(id);
+    return;
+  }
+  if (capturing_ >= 0) {  // captured kernels may read it at every replay
+    pools_.at(capturing_).held.push_back(block);
+    return;
+  }
+  cache_or_free_locked(block);
+}
+
+void CachingAllocator::cache_or_free_locked(const Block& block) {
   if (cached_ + block.capacity <= budget_) {
     free_[block.capacity].push_back(block.data);
     cached_ += block.capacity;
     return;
   }
   free_locked(block.data);
+}
+
+void CachingAllocator::give_back_pool_block_locked(GraphPool& pool, void* p, size_t cls) {
+  pool_of_.erase(p);
+  if (pool.from_malloc.erase(p) > 0) {
+    if (cudaFree(p) != cudaSuccess) cudaGetLastError();  // synchronises: the graph is gone
+    return;
+  }
+  cache_or_free_locked({p, cls});
+}
+
+CachingAllocator::PoolId CachingAllocator::begin_graph_pool() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  AR1_CHECK(capturing_ < 0, "[cuda] a CUDA graph capture is already under way on cuda:", device_);
+  capturing_ = next_pool_++;
+  pools_[capturing_];
+  return capturing_;
+}
+
+void CachingAllocator::end_graph_pool() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  capturing_ = -1;
+}
+
+void CachingAllocator::release_graph_pool(PoolId id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = pools_.find(id);
+  if (it == pools_.end()) return;
+  GraphPool& pool = it->second;
+  pool.graph_alive = false;
+  for (auto& [cls, blocks] : pool.free) {
+    for (void* p : blocks) give_back_pool_block_locked(pool, p, cls);
+  }
+  pool.free.clear();
+  for (const Block& b : pool.held) cache_or_free_locked(b);
+  pool.held.clear();
+  if (pool.live == 0) pools_.erase(it);
 }
 
 void CachingAllocator::free_locked(void* p) {

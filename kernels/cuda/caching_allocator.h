@@ -9,6 +9,14 @@
 // Cached bytes are capped by budget() (a quarter of the device's memory by default); beyond it
 // blocks are returned to the pool. On out-of-memory the cache is emptied and the allocation
 // retried once; then the error says how much was asked for and what is free.
+//
+// CUDA graphs: between begin_graph_pool() and end_graph_pool() (a capture) every allocation comes
+// from a pool private to the graph, so its buffers keep their addresses for every replay and no
+// eager tensor is ever handed one; blocks of earlier tensors released meanwhile are held (captured
+// kernels may read them at replay). release_graph_pool() (the graph is gone) returns the pool's
+// free and held blocks, and its live ones as their tensors let go.
+#include <cstdint>
+#include <unordered_set>
 #include <cstddef>
 #include <mutex>
 #include <unordered_map>
@@ -37,15 +45,34 @@ class CachingAllocator final : public Allocator {
   // Size classes: 512-byte steps below 1 MiB, 2 MiB steps above (the driver's own granularity).
   static size_t size_class(size_t bytes);
 
+  using PoolId = int64_t;
+  PoolId begin_graph_pool();
+  void end_graph_pool();
+  void release_graph_pool(PoolId pool);
+
  private:
+  struct GraphPool {
+    std::unordered_map<size_t, std::vector<void*>> free;
+    std::vector<Block> held;               // earlier tensors' blocks released during capture
+    std::unordered_set<void*> from_malloc;  // cudaMalloc'd for the pool (cudaFree, not the cache)
+    size_t live = 0;                        // blocks held by tensors
+    bool graph_alive = true;
+  };
   void free_locked(void* p);
   void empty_cache_locked();
+  void cache_or_free_locked(const Block& block);
+  void give_back_pool_block_locked(GraphPool& pool, void* p, size_t cls);
+  Block allocate_in_pool_locked(size_t cls, size_t bytes);
+  [[noreturn]] void out_of_memory_locked(size_t bytes);
   int device_;
   cudaStream_t stream_;
   mutable std::mutex mutex_;
   std::unordered_map<size_t, std::vector<void*>> free_;
   size_t cached_ = 0, in_use_ = 0, peak_ = 0;
   size_t budget_;
+  std::unordered_map<PoolId, GraphPool> pools_;
+  std::unordered_map<void*, PoolId> pool_of_;  // every block a pool owns, live or free
+  PoolId capturing_ = -1, next_pool_ = 0;
 };
 
 }  // namespace ar1::kernels::cuda

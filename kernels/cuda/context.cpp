@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "kernels/cuda/status.h"
 #include "kernels/device.h"
+#include "kernels/device_runtime.h"
 
 namespace ar1::kernels::cuda {
 
@@ -18,6 +19,13 @@ namespace {
 constexpr size_t kStagingBytes = size_t{32} << 20;
 constexpr int kMaxDevices = 64;
 }  // namespace
+
+namespace {
+std::atomic<bool> deterministic_mode{false};
+}  // namespace
+
+bool Context::deterministic() { return deterministic_mode.load(); }
+void Context::set_deterministic(bool on) { deterministic_mode.store(on); }
 
 Scratch::Scratch(Context& ctx, size_t bytes)
     : allocator_(ctx.allocator()), block_(allocator_.allocate(bytes)) {}
@@ -67,6 +75,11 @@ Context::Context(int index) : index_(index) {
   allocator_ = std::make_unique<CachingAllocator>(index, stream_, total_bytes / 4);
   for (Staging& s : staging_) check(cudaEventCreateWithFlags(&s.done, cudaEventDisableTiming),
                                     "cudaEventCreate");
+  check(cudaStreamCreateWithFlags(&copy_stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+  check(cudaEventCreateWithFlags(&compute_ready_, cudaEventDisableTiming), "cudaEventCreate");
+  check(cudaEventCreateWithFlags(&uploads_done_, cudaEventDisableTiming), "cudaEventCreate");
+  check(cudaMalloc(&deferred_bad_label_, sizeof(unsigned long long)), "cudaMalloc");
+  check(cudaMemset(deferred_bad_label_, 0xff, sizeof(unsigned long long)), "cudaMemset");
 }
 
 Context::~Context() {
@@ -74,12 +87,67 @@ Context::~Context() {
     if (s.data != nullptr) cudaFreeHost(s.data);
     if (s.done != nullptr) cudaEventDestroy(s.done);
   }
+  if (deferred_bad_label_ != nullptr) cudaFree(deferred_bad_label_);
+  if (compute_ready_ != nullptr) cudaEventDestroy(compute_ready_);
+  if (uploads_done_ != nullptr) cudaEventDestroy(uploads_done_);
+  if (copy_stream_ != nullptr) cudaStreamDestroy(copy_stream_);
   if (cudnn_ != nullptr) cudnnDestroy(cudnn_);
   if (cublas_ != nullptr) cublasDestroy(cublas_);
   if (stream_ != nullptr) cudaStreamDestroy(stream_);
 }
 
+void Context::forbid_in_capture(const char* what) const {
+  if (capturing_) {
+    throw GraphCaptureUnsupported(std::string("[cuda] ") + what +
+                                  " inside a CUDA graph capture; this step runs eagerly");
+  }
+}
+
+void Context::synchronize() {
+  forbid_in_capture("a synchronisation");
+  check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
+}
+
+namespace {
+bool page_locked(const void* p) {
+  cudaPointerAttributes a{};
+  if (cudaPointerGetAttributes(&a, p) != cudaSuccess) {
+    cudaGetLastError();  // plain pageable memory on older drivers
+    return false;
+  }
+  return a.type == cudaMemoryTypeHost;
+}
+}  // namespace
+
 void Context::copy_from_host(void* dst, const void* src, size_t bytes) {
+  forbid_in_capture("a host-to-device copy");
+  stage(dst, src, bytes, stream_);
+}
+
+void Context::upload(void* dst, const void* src, size_t bytes) {
+  forbid_in_capture("a host-to-device upload");
+  // dst's block was handed out in compute-stream order: the copy stream waits for the compute
+  // work queued so far (which may still read the block's previous tensor), then runs beside
+  // whatever is queued after.
+  check(cudaEventRecord(compute_ready_, stream_), "cudaEventRecord");
+  check(cudaStreamWaitEvent(copy_stream_, compute_ready_, 0), "cudaStreamWaitEvent");
+  stage(dst, src, bytes, copy_stream_);
+  check(cudaEventRecord(uploads_done_, copy_stream_), "cudaEventRecord");
+  uploads_pending_ = true;
+}
+
+void Context::join_uploads() {
+  if (!uploads_pending_) return;
+  check(cudaStreamWaitEvent(stream_, uploads_done_, 0), "cudaStreamWaitEvent");
+  uploads_pending_ = false;
+}
+
+void Context::stage(void* dst, const void* src, size_t bytes, cudaStream_t stream) {
+  if (page_locked(src)) {  // DMA straight from the caller's page-locked memory
+    check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream),
+          "cudaMemcpyAsync (pinned host to device)");
+    return;
+  }
   std::lock_guard<std::mutex> lock(staging_mutex_);
   size_t done = 0;
   while (done < bytes) {
@@ -98,9 +166,9 @@ void Context::copy_from_host(void* dst, const void* src, size_t bytes) {
     }
     std::memcpy(s.data, static_cast<const char*>(src) + done, piece);
     check(cudaMemcpyAsync(static_cast<char*>(dst) + done, s.data, piece, cudaMemcpyHostToDevice,
-                          stream_),
+                          stream),
           "cudaMemcpyAsync (host to device)");
-    check(cudaEventRecord(s.done, stream_), "cudaEventRecord");
+    check(cudaEventRecord(s.done, stream), "cudaEventRecord");
     done += piece;
   }
 }

@@ -28,9 +28,10 @@ enum class ConvDirection : int32_t { forward, backward_data, backward_weights };
 // Plain int64 fields, so no padding bytes take part in the byte-wise comparison.
 struct ConvPlanKey {
   int64_t v[16] = {};
-  ConvPlanKey(const ConvDesc& d, ConvDirection direction, bool tf32, int64_t alignment)
+  // math: bit 0 TF32, bit 1 deterministic mode.
+  ConvPlanKey(const ConvDesc& d, ConvDirection direction, int64_t math, int64_t alignment)
       : v{d.n, d.c_in, d.h, d.w, d.c_out, d.kh, d.kw, d.stride, d.pad, d.groups,
-          d.channels_last, d.bias, d.relu, static_cast<int64_t>(direction), tf32, alignment} {}
+          d.channels_last, d.bias, d.relu, static_cast<int64_t>(direction), math, alignment} {}
 };
 struct ConvPlan {
   ConvPlan() = default;
@@ -76,10 +77,29 @@ class Context {
   // Whether cuDNN and cuBLAS may use TF32 tensor cores (off unless AR1_CUDA_TF32=1): fp32
   // results then match the CPU's.
   bool tf32() const { return tf32_; }
+  // --deterministic (kernels/device_runtime.h): process-wide, read when a plan is made.
+  static bool deterministic();
+  static void set_deterministic(bool on);
 
-  // Host -> device copy through a pinned staging buffer: returns once `src` may be reused;
-  // the transfer itself completes in stream order.
+  // Host -> device copy through a pinned staging buffer (directly where `src` is page-locked):
+  // returns once `src` may be reused; the transfer itself completes in stream order.
   void copy_from_host(void* dst, const void* src, size_t bytes);
+  // The same on the copy stream, after the compute work queued so far has let go of `dst`'s
+  // block, overlapping the compute work queued next; join_uploads() orders it before later work.
+  void upload(void* dst, const void* src, size_t bytes);
+  void join_uploads();
+
+  // Graph capture (kernels/cuda/graph.cpp): while set, copies to and from the host and
+  // synchronisation throw GraphCaptureUnsupported instead of breaking the capture.
+  bool capturing() const { return capturing_; }
+  void set_capturing(bool on) { capturing_ = on; }
+  // Throws GraphCaptureUnsupported naming `what` when a capture is under way.
+  void forbid_in_capture(const char* what) const;
+  // A device word a captured cross-entropy records its first bad label row in (all ones: none),
+  // read by check_deferred_errors().
+  unsigned long long* deferred_bad_label() const { return deferred_bad_label_; }
+  // cudaStreamSynchronize on the compute stream, refused during capture.
+  void synchronize();
 
   ~Context();
 
@@ -92,6 +112,15 @@ class Context {
   std::unique_ptr<CachingAllocator> allocator_;
   PlanCache<ConvPlanKey, ConvPlan> conv_plans_{512};
   bool tf32_ = false;
+  bool capturing_ = false;
+  unsigned long long* deferred_bad_label_ = nullptr;
+
+  // The copy stream of upload(): compute_ready_ marks the compute work an upload must follow,
+  // uploads_done_ the last upload, which join_uploads() makes the compute stream wait for.
+  cudaStream_t copy_stream_ = nullptr;
+  cudaEvent_t compute_ready_ = nullptr, uploads_done_ = nullptr;
+  bool uploads_pending_ = false;
+  void stage(void* dst, const void* src, size_t bytes, cudaStream_t stream);
 
   // Pinned buffers used in turn, each with the event of its last transfer: a copy waits only
   // for the transfer kStagingSlots copies back (small copies, labels and indices, do not stall

@@ -90,17 +90,19 @@ ConvPlan describe(Context& ctx, const ConvDesc& d) {
   return p;
 }
 
-// cuDNN's first-ranked candidate that succeeds, is deterministic and fits the workspace cap;
-// its workspace size is asked again for that algorithm.
+// cuDNN's first-ranked candidate that succeeds and fits the workspace cap (and, in
+// deterministic mode, is deterministic); its workspace size is asked again for that algorithm.
 template <class Perf>
 int pick(const Perf* perf, int returned, const char* direction) {
+  const bool deterministic_only = Context::deterministic();
   for (int i = 0; i < returned; ++i) {
-    if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].determinism == CUDNN_DETERMINISTIC &&
+    if (perf[i].status == CUDNN_STATUS_SUCCESS &&
+        (!deterministic_only || perf[i].determinism == CUDNN_DETERMINISTIC) &&
         perf[i].memory <= kMaxWorkspace) {
       return static_cast<int>(perf[i].algo);
     }
   }
-  AR1_FAIL("[conv2d] cuDNN has no deterministic ", direction, " algorithm for this shape within ",
+  AR1_FAIL("[conv2d] cuDNN has no ", deterministic_only ? "deterministic " : "", direction, " algorithm for this shape within ",
            kMaxWorkspace >> 20, " MiB of workspace");
 }
 
@@ -116,9 +118,10 @@ int64_t alignment_of(std::initializer_list<const void*> ptrs) {
 }
 
 // The plan of (d, direction): cuDNN's heuristics rank the algorithms (no timing, so the same
-// shape gets the same algorithm, and the same bits, on every run).
+// shape gets the same algorithm on every run; deterministic mode also makes its bits the same).
 ConvPlan& plan_for(Context& ctx, const ConvDesc& d, ConvDirection dir, int64_t alignment) {
-  return ctx.conv_plans().get(ConvPlanKey(d, dir, ctx.tf32(), alignment), [&] {
+  const int64_t math = int64_t{ctx.tf32()} | int64_t{Context::deterministic()} << 1;
+  return ctx.conv_plans().get(ConvPlanKey(d, dir, math, alignment), [&] {
     ConvPlan p = describe(ctx, d);
     int returned = 0;
     switch (dir) {

@@ -1,7 +1,9 @@
 // Fused log-softmax + cross-entropy on a GPU: one thread per row (the row math is the CPU's,
 // kernels/math/cross_entropy.h), the batch mean in the fixed order of
 // kernels/cuda/channel_reduction.cuh. The label check costs one 8-byte read by the host per
-// forward, not one per element; the backward reads grad_loss on the device.
+// forward, not one per element; the backward reads grad_loss on the device. Inside a CUDA graph
+// capture there is no host read: the bad row goes to the context's deferred-error word, which
+// kernels::check_deferred_errors() reads after the replays.
 #include "kernels/cross_entropy.h"
 #include "kernels/cuda/channel_reduction.cuh"
 #include "kernels/math/cross_entropy.h"
@@ -30,12 +32,14 @@ int64_t cross_entropy_forward(Device device, float* loss, float* log_probs, cons
   Context& ctx = Context::get(device);
   Scratch rows(ctx, static_cast<size_t>(d.n > 0 ? d.n : 1) * sizeof(double));
   Scratch bad(ctx, sizeof(unsigned long long));
-  const unsigned long long none = static_cast<unsigned long long>(d.n);
-  check(cudaMemcpyAsync(bad.as<void>(), &none, sizeof none, cudaMemcpyHostToDevice,
-                        ctx.stream()),
-        "cudaMemcpyAsync");
+  const bool deferred = ctx.capturing();
+  // All ones: no bad row (a capturable memset, unlike a copy from the host's stack).
+  unsigned long long* first = deferred ? ctx.deferred_bad_label() : bad.as<unsigned long long>();
+  if (!deferred) {
+    check(cudaMemsetAsync(first, 0xff, sizeof(unsigned long long), ctx.stream()),
+          "cudaMemsetAsync");
+  }
   double* rows_out = rows.as<double>();
-  unsigned long long* first = bad.as<unsigned long long>();
   for_each_index(ctx, d.n, [=] __device__(int64_t i) {
     row_at(i, rows_out, first, log_probs, logits, labels, d);
   }, "cross_entropy");
@@ -47,8 +51,10 @@ int64_t cross_entropy_forward(Device device, float* loss, float* log_probs, cons
         *loss = n > 0 ? static_cast<float>(total / static_cast<double>(n)) : 0.f;
       },
       "cross_entropy");
+  if (deferred) return -1;
+  const unsigned long long none = ~0ull;
   unsigned long long first_bad = none;
-  check(cudaMemcpyAsync(&first_bad, bad.as<void>(), sizeof first_bad, cudaMemcpyDeviceToHost,
+  check(cudaMemcpyAsync(&first_bad, first, sizeof first_bad, cudaMemcpyDeviceToHost,
                         ctx.stream()),
         "cudaMemcpyAsync");
   check(cudaStreamSynchronize(ctx.stream()), "cudaStreamSynchronize");

@@ -11,6 +11,7 @@
 #include "kernels/cwr_star.h"
 #include "kernels/dequantize.h"
 #include "kernels/device.h"
+#include "kernels/device_runtime.h"
 #include "kernels/elementwise.h"
 #include "kernels/matmul.h"
 #include "kernels/pooling.h"
@@ -53,6 +54,23 @@ void register_backend() {
   static NoCudaBackend backend;
   register_device_backend(DeviceType::cuda, &backend);
 }
+
+DeviceMemory device_memory(Device device) { no_cuda("memory of " + device.str()); }
+std::shared_ptr<Storage> pinned_host_storage(size_t, Device gpu) {
+  no_cuda("pinned memory for " + gpu.str());
+}
+void upload_async(void*, Device device, const void*, size_t) { no_cuda("upload to " + device.str()); }
+void join_uploads(Device device) { no_cuda("upload to " + device.str()); }
+// Only remembered: the CPU is always deterministic.
+namespace {
+bool deterministic_mode = false;
+}  // namespace
+void set_deterministic(bool on) { deterministic_mode = on; }
+bool deterministic() { return deterministic_mode; }
+std::unique_ptr<DeviceGraph> capture_graph(Device device, const std::function<void()>&) {
+  no_cuda("graph capture on " + device.str());
+}
+void check_deferred_errors(Device device) { no_cuda("deferred errors of " + device.str()); }
 
 void conv2d_forward(Device, float*, const float*, const float*, const ConvDesc&, const float*) {
   no_cuda("conv2d");

@@ -19,6 +19,7 @@ namespace ar1::strategy {
 
 class JsonLinesLogger final : public Logger {
  public:
+  bool graph_safe() const override { return true; }
   explicit JsonLinesLogger(const std::filesystem::path& path);
 
   void log(const MetricValue& value) override;

@@ -72,6 +72,7 @@ struct EvalSummary {
 
 class SummaryLogger : public Logger {
  public:
+  bool graph_safe() const override { return true; }
   void log(const MetricValue& value) override;
 
   void before_training_epoch(SupervisedTemplate& s) override;

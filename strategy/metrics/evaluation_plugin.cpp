@@ -75,3 +75,17 @@ std::string metric_name(const std::string& base, bool eval_phase, const std::str
 }
 
 }  // namespace ar1::strategy
+
+namespace ar1::strategy {
+
+bool EvaluationPlugin::graph_safe() const {
+  for (const auto& m : metrics_) {
+    if (!m->graph_safe()) return false;
+  }
+  for (const auto& l : loggers_) {
+    if (!l->graph_safe()) return false;
+  }
+  return true;
+}
+
+}  // namespace ar1::strategy

@@ -59,6 +59,8 @@ class EvaluationPlugin final : public Plugin {
   const MetricValue* last(const std::string& name) const;
   void add_logger(std::shared_ptr<Logger> logger) { loggers_.push_back(std::move(logger)); }
 
+  bool graph_safe() const override;
+
   // Plugin events go to every metric first, then to every logger.
 #define AR1_FORWARD_EVENT(event) void event(SupervisedTemplate& s) override;
   AR1_PLUGIN_EVENTS(AR1_FORWARD_EVENT)

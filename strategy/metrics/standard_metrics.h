@@ -13,6 +13,7 @@ namespace ar1::strategy {
 // as in Avalanche).
 class AccuracyLossMetrics final : public Metric {
  public:
+  bool graph_safe() const override { return true; }
   void after_training_iteration(SupervisedTemplate& s) override;
   void before_training_epoch(SupervisedTemplate& s) override;
   void after_training_epoch(SupervisedTemplate& s) override;
@@ -40,6 +41,7 @@ class AccuracyLossMetrics final : public Metric {
 // it in the evaluator's metric list (default_evaluator() does so).
 class ForgettingMetrics final : public Metric {
  public:
+  bool graph_safe() const override { return true; }
   void before_eval(SupervisedTemplate& s) override;
   void after_eval_exp(SupervisedTemplate& s) override;
   void after_eval(SupervisedTemplate& s) override;
@@ -52,6 +54,7 @@ class ForgettingMetrics final : public Metric {
 // Confusion matrix (rows: true class, columns: predicted) over a whole evaluated stream.
 class StreamConfusionMatrix final : public Metric {
  public:
+  bool graph_safe() const override { return true; }
   void before_eval(SupervisedTemplate& s) override;
   void after_eval_iteration(SupervisedTemplate& s) override;
   void after_eval(SupervisedTemplate& s) override;
@@ -63,6 +66,7 @@ class StreamConfusionMatrix final : public Metric {
 // Wall time in seconds of each training epoch, training experience and evaluated experience.
 class TimingMetrics final : public Metric {
  public:
+  bool graph_safe() const override { return true; }
   void before_training_epoch(SupervisedTemplate& s) override;
   void after_training_epoch(SupervisedTemplate& s) override;
   void before_training_exp(SupervisedTemplate& s) override;
@@ -79,6 +83,7 @@ class TimingMetrics final : public Metric {
 // high-water mark is reset at the start of the experience where the kernel allows it).
 class PeakMemoryMetric final : public Metric {
  public:
+  bool graph_safe() const override { return true; }
   void before_training_exp(SupervisedTemplate& s) override;
   void after_training_exp(SupervisedTemplate& s) override;
 };

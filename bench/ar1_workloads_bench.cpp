@@ -18,26 +18,38 @@
 // Reported: time per step (ms), img/s, and for the steps GFLOP/s and pct_fma (convs and the
 // linear only; BatchReNorm, pooling and loss are not counted).
 //
+// On a machine with a GPU every workload also runs there: "/cuda" with eager launches and
+// "/cuda_graph" with the step (or the evaluation forward) replayed as a CUDA graph
+// (strategy/graph_steps.h; nic_experience: AR1Options::cuda_graphs). A GPU step ends with a
+// synchronisation, so its time is the host's and the device's together; pct_fma is against the
+// GPU's fp32 FMA peak measured by bench/gpu_roofline.h. The graph variants fix Batch
+// Renormalization's limits at capture (as AR1 does once they stop growing): the same kernels.
+//
 // Run:  build/bench/ar1_bench_workloads [--benchmark_filter=train_step]
 //       AR1_BENCH_SMOKE=1 ... shrinks batches and data (CTest bench.workloads_smoke).
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
+#include <functional>
 #include <memory>
 #include <numeric>
 #include <string>
 #include <vector>
 
 #include "bench/bench_common.h"
+#include "bench/gpu_roofline.h"
 #include "core/grad_mode.h"
 #include "core/rng.h"
 #include "data/dataset.h"
 #include "data/scenario.h"
 #include "data/transforms.h"
+#include "kernels/device.h"
+#include "kernels/device_runtime.h"
 #include "nn/functional.h"
 #include "nn/models/mobilenet_v1.h"
 #include "nn/optim/sgd.h"
 #include "strategy/ar1.h"
+#include "strategy/graph_steps.h"
 
 namespace {
 
@@ -77,6 +89,46 @@ double conv_flops(int64_t n, int64_t input, size_t begin, size_t end, Passes p) 
 }
 double linear_flops(int64_t n, int passes) { return passes * 2.0 * n * kFeatures * kClasses; }
 
+// Where a workload runs: the CPU, or GPU 0 with eager launches or CUDA graphs.
+struct Where {
+  Device device = Device::cpu();
+  bool graph = false;
+};
+
+const bench::GpuRoof& gpu_roof() {
+  static const bench::GpuRoof r = [] {
+    const bench::GpuRoof out = bench::measure_gpu_roof(Device::cuda(0), bench::smoke() ? 0.02 : 0.3);
+    benchmark::AddCustomContext("gpu", out.name);
+    benchmark::AddCustomContext("gpu_fma_peak_gflops", std::to_string(out.fma_gflops));
+    benchmark::AddCustomContext("gpu_triad_gbs", std::to_string(out.triad_gbs));
+    benchmark::AddCustomContext("gpu_versions", kernels::cuda_versions());
+    return out;
+  }();
+  return r;
+}
+
+// bench::report, against the GPU's peak for a GPU workload.
+void report_on(benchmark::State& state, const Timer& timer, double flops, const Where& where) {
+  if (where.device.is_cpu()) {
+    report(state, timer, flops, 0);
+    return;
+  }
+  const double seconds = timer.seconds();
+  const auto iters = static_cast<double>(state.iterations());
+  state.counters["GFLOP"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["pct_fma"] = 100.0 * flops * iters / seconds * 1e-9 / gpu_roof().fma_gflops;
+}
+
+// The step, as a graph replay where asked; a GPU step waits for the device at its end.
+std::function<void()> placed_step(const Where& where, std::vector<Tensor> inputs,
+                                  strategy::GraphSteps::Body body,
+                                  std::shared_ptr<strategy::GraphSteps> graphs) {
+  return [=] {
+    graphs->run("step", inputs, body, where.graph);
+    kernels::synchronize(where.device);
+  };
+}
+
 void set_images_counter(benchmark::State& state, int64_t images) {
   state.counters["img/s"] =
       benchmark::Counter(static_cast<double>(images), benchmark::Counter::kIsIterationInvariantRate);
@@ -106,34 +158,40 @@ class Faults {
 
 // ---------------------------------------------------------------- the three steps
 
-void BM_train_step_exp0(benchmark::State& state, int64_t input, int64_t batch) {
+void BM_train_step_exp0(benchmark::State& state, int64_t input, int64_t batch, Where where) {
   auto model = make_model(input);
+  model->to(where.device);
   model->train();
   model->lat_features()->eval();  // AR1: lat_features keeps its running statistics
   nn::SGD sgd(model->named_parameters(), {0.001, 0.9, 0.0005});
   Generator gen(1);
-  const Tensor x = normal({batch, 3, input, input}, gen);
-  const Tensor y = random_labels(batch, gen);
-  auto step = [&] {
+  const Tensor x = normal({batch, 3, input, input}, gen).to(where.device);
+  const Tensor y = random_labels(batch, gen).to(where.device);
+  auto graphs = std::make_shared<strategy::GraphSteps>(where.device);
+  const auto step = placed_step(where, {x, y}, [&](const std::vector<Tensor>& in) {
     sgd.zero_grad();
-    const Tensor loss = nn::cross_entropy(model->forward(x), y);
+    const Tensor loss = nn::cross_entropy(model->forward(in[0]), in[1]);
     loss.backward();
     sgd.step();
-  };
+    return std::vector<Tensor>{loss};
+  }, graphs);
   step();  // primitives and momentum buffers built outside the timing
+  step();  // (the capture, for a graph)
   Faults faults;
   Timer timer;
   for (auto _ : state) step();
   faults.report(state);
   const size_t layers = bench::mobilenet_table().size();
   // Input needs no gradient: no backward-data for layer 0.
-  report(state, timer, conv_flops(batch, input, 0, layers, {true, true, true}) + linear_flops(batch, 3),
-         0);
+  report_on(state, timer,
+            conv_flops(batch, input, 0, layers, {true, true, true}) + linear_flops(batch, 3), where);
   set_images_counter(state, batch);
 }
 
-void BM_ar1_inc_step(benchmark::State& state, int64_t input, int64_t n_new, int64_t n_replay) {
+void BM_ar1_inc_step(benchmark::State& state, int64_t input, int64_t n_new, int64_t n_replay,
+                     Where where) {
   auto model = make_model(input);
+  model->to(where.device);
   model->train();
   model->lat_features()->eval();
   model->lat_features()->set_requires_grad(false);  // frozen below the latent layer
@@ -145,23 +203,26 @@ void BM_ar1_inc_step(benchmark::State& state, int64_t input, int64_t n_new, int6
   }
   nn::SGD sgd(model->named_parameters(), {5e-5, 0.9, 0.0005});
   Generator gen(1);
-  const Tensor x = normal({n_new, 3, input, input}, gen);
+  const Tensor x = normal({n_new, 3, input, input}, gen).to(where.device);
   Shape latent{n_replay};
   for (int64_t d : model->latent_shape()) latent.push_back(d);
-  const Tensor replay = nn::relu(normal(latent, gen));  // latents are ReLU outputs
-  const Tensor y = random_labels(n_new + n_replay, gen);
-  auto step = [&] {
+  const Tensor replay = nn::relu(normal(latent, gen)).to(where.device);  // ReLU outputs
+  const Tensor y = random_labels(n_new + n_replay, gen).to(where.device);
+  auto graphs = std::make_shared<strategy::GraphSteps>(where.device);
+  const auto step = placed_step(where, {x, replay, y}, [&](const std::vector<Tensor>& in) {
     sgd.zero_grad();
     Tensor lat;
     {
       NoGradGuard no_grad;
-      lat = model->lat_features()->forward(x);
+      lat = model->lat_features()->forward(in[0]);
     }
-    const Tensor logits = model->head(Tensor::concat({lat, replay}));
-    const Tensor loss = nn::cross_entropy(logits, y);
+    const Tensor logits = model->head(Tensor::concat({lat, in[1]}));
+    const Tensor loss = nn::cross_entropy(logits, in[2]);
     loss.backward();
     sgd.step();
-  };
+    return std::vector<Tensor>{loss};
+  }, graphs);
+  step();
   step();
   Faults faults;
   Timer timer;
@@ -170,30 +231,34 @@ void BM_ar1_inc_step(benchmark::State& state, int64_t input, int64_t n_new, int6
   const int64_t n = n_new + n_replay;
   const size_t split = static_cast<size_t>(model->latent_layer_num()) + 1;
   const size_t layers = bench::mobilenet_table().size();
-  report(state, timer,
-         conv_flops(n_new, input, 0, split, {}) +
-             conv_flops(n, input, split, layers, {true, true, true}) + linear_flops(n, 3),
-         0);
+  report_on(state, timer,
+            conv_flops(n_new, input, 0, split, {}) +
+                conv_flops(n, input, split, layers, {true, true, true}) + linear_flops(n, 3),
+            where);
   set_images_counter(state, n);
 }
 
-void BM_eval_fwd(benchmark::State& state, int64_t input, int64_t batch) {
+void BM_eval_fwd(benchmark::State& state, int64_t input, int64_t batch, Where where) {
   auto model = make_model(input);
+  model->to(where.device);
   model->eval();
   Generator gen(1);
-  const Tensor x = normal({batch, 3, input, input}, gen);
+  const Tensor x = normal({batch, 3, input, input}, gen).to(where.device);
   NoGradGuard no_grad;
-  benchmark::DoNotOptimize(model->forward(x));
+  auto graphs = std::make_shared<strategy::GraphSteps>(where.device);
+  const auto step = placed_step(where, {x}, [&](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{model->forward(in[0])};
+  }, graphs);
+  step();
+  step();
   Faults faults;
   Timer timer;
-  for (auto _ : state) {
-    const Tensor logits = model->forward(x);
-    benchmark::DoNotOptimize(logits.raw_data());
-  }
+  for (auto _ : state) step();
   faults.report(state);
-  report(state, timer,
-         conv_flops(batch, input, 0, bench::mobilenet_table().size(), {}) + linear_flops(batch, 1),
-         0);
+  report_on(state, timer,
+            conv_flops(batch, input, 0, bench::mobilenet_table().size(), {}) +
+                linear_flops(batch, 1),
+            where);
   set_images_counter(state, batch);
 }
 
@@ -239,7 +304,7 @@ struct CountIterations : strategy::Plugin {
   void after_training_iteration(strategy::SupervisedTemplate&) override { ++iterations; }
 };
 
-void BM_nic_experience(benchmark::State& state, int64_t input, NicConfig c) {
+void BM_nic_experience(benchmark::State& state, int64_t input, NicConfig c, Where where) {
   Generator gen(2);
   const int64_t total = c.first_images + c.new_images;
   std::vector<uint8_t> pixels(static_cast<size_t>(total * input * input * 3));
@@ -269,6 +334,8 @@ void BM_nic_experience(benchmark::State& state, int64_t input, NicConfig c) {
     o.eval_mb_size = c.mb;
     o.freeze_norm = c.freeze_norm;
     o.latent_cache = c.latent_cache;
+    o.device = where.device;
+    o.cuda_graphs = where.graph;
     auto model = make_model(input);
     auto ar1 = std::make_unique<strategy::AR1>(model, o,
                                                std::vector<std::shared_ptr<strategy::Plugin>>{counter});
@@ -286,6 +353,7 @@ void BM_nic_experience(benchmark::State& state, int64_t input, NicConfig c) {
     state.ResumeTiming();
 
     ar1->train(exp1);
+    kernels::synchronize(where.device);
 
     state.PauseTiming();
     iterations = counter->iterations;
@@ -307,37 +375,48 @@ void register_all() {
   const int64_t n_replay = batch - n_new;
   NicConfig nic;
   if (smoke) nic = {2, 6, 10, 1, 4, false, true};
-  for (const int64_t input : {int64_t{128}, int64_t{32}}) {
-    std::string s = "/";  // (not "/" + ...: GCC 12 warns falsely, -Wrestrict)
-    s += std::to_string(input);
-    benchmark::RegisterBenchmark(("train_step_exp0" + s).c_str(), BM_train_step_exp0, input, batch)
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime();
-    benchmark::RegisterBenchmark(("ar1_inc_step" + s).c_str(), BM_ar1_inc_step, input, n_new,
-                                 n_replay)
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime();
-    benchmark::RegisterBenchmark(("eval_fwd" + s).c_str(), BM_eval_fwd, input, batch)
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime();
-    benchmark::RegisterBenchmark(("eval_fwd_cached" + s).c_str(), BM_eval_fwd_cached, input,
-                                 batch)
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime();
-    // The latent cache applies only with freeze_norm (else lat_features' BatchReNorm trains).
-    for (const auto& [freeze_norm, latent_cache] :
-         {std::pair{false, false}, std::pair{true, false}, std::pair{true, true}}) {
-      NicConfig c = nic;
-      c.freeze_norm = freeze_norm;
-      c.latent_cache = latent_cache;
-      benchmark::RegisterBenchmark(("nic_experience" + s + "/freeze_norm:" +
-                                    std::to_string(freeze_norm) + "/latent_cache:" +
-                                    std::to_string(latent_cache))
-                                       .c_str(),
-                                   BM_nic_experience, input, c)
+  std::vector<std::pair<std::string, Where>> places{{"", Where{}}};
+  if (kernels::cuda_device_count() > 0) {
+    places.push_back({"/cuda", Where{Device::cuda(0), false}});
+    places.push_back({"/cuda_graph", Where{Device::cuda(0), true}});
+  }
+  for (const auto& [place, where] : places) {
+    for (const int64_t input : {int64_t{128}, int64_t{32}}) {
+      std::string s = "/";  // (not "/" + ...: GCC 12 warns falsely, -Wrestrict)
+      s += std::to_string(input);
+      benchmark::RegisterBenchmark(("train_step_exp0" + s + place).c_str(), BM_train_step_exp0,
+                                   input, batch, where)
           ->Unit(benchmark::kMillisecond)
-          ->UseRealTime()
-          ->Iterations(1);
+          ->UseRealTime();
+      benchmark::RegisterBenchmark(("ar1_inc_step" + s + place).c_str(), BM_ar1_inc_step, input,
+                                   n_new, n_replay, where)
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime();
+      benchmark::RegisterBenchmark(("eval_fwd" + s + place).c_str(), BM_eval_fwd, input, batch,
+                                   where)
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime();
+      if (where.device.is_cpu()) {
+        benchmark::RegisterBenchmark(("eval_fwd_cached" + s).c_str(), BM_eval_fwd_cached, input,
+                                     batch)
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime();
+      }
+      // The latent cache applies only with freeze_norm (else lat_features' BatchReNorm trains).
+      for (const auto& [freeze_norm, latent_cache] :
+           {std::pair{false, false}, std::pair{true, false}, std::pair{true, true}}) {
+        NicConfig c = nic;
+        c.freeze_norm = freeze_norm;
+        c.latent_cache = latent_cache;
+        benchmark::RegisterBenchmark(("nic_experience" + s + "/freeze_norm:" +
+                                      std::to_string(freeze_norm) + "/latent_cache:" +
+                                      std::to_string(latent_cache) + place)
+                                         .c_str(),
+                                     BM_nic_experience, input, c, where)
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime()
+            ->Iterations(1);
+      }
     }
   }
 }

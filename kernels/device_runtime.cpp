@@ -49,6 +49,11 @@ std::unique_ptr<DeviceGraph> capture_graph(Device device, const std::function<vo
   return cuda::capture_graph(device, body);
 }
 
+void* compute_stream(Device device) {
+  AR1_CHECK(device.is_cuda(), "[stream] the CPU has no compute stream");
+  return cuda::compute_stream(device);
+}
+
 void check_deferred_errors(Device device) {
   if (device.is_cuda()) cuda::check_deferred_errors(device);
 }

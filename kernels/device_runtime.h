@@ -66,6 +66,10 @@ struct GraphCaptureUnsupported : Error {
 // device copies and synchronisation throw GraphCaptureUnsupported (after ending the capture).
 std::unique_ptr<DeviceGraph> capture_graph(Device device, const std::function<void()>& body);
 
+// The device's compute stream as a cudaStream_t, for tools that time or launch their own work
+// in order with ar1's (benchmarks).
+void* compute_stream(Device device);
+
 // Errors a captured op could not report when it ran (a label out of range in a replayed
 // cross-entropy): throws naming it, and clears it. Waits for the device.
 void check_deferred_errors(Device device);
@@ -81,6 +85,7 @@ void set_deterministic(bool on);
 bool deterministic();
 std::unique_ptr<DeviceGraph> capture_graph(Device device, const std::function<void()>& body);
 void check_deferred_errors(Device device);
+void* compute_stream(Device device);
 }  // namespace cuda
 
 }  // namespace ar1::kernels

@@ -49,9 +49,9 @@ AR1::AR1(std::shared_ptr<nn::LatentSplitModel> model, AR1Options options,
       model_(std::move(model)),
       ar1_(std::move(options)),
       memory_(ar1_.rm_sz, ar1_.replay_dtype),
+      eval_cache_(std::max<int64_t>(0, ar1_.eval_latent_cache_mib) << 20),
       train_graphs_(ar1_.device),
-      eval_graphs_(ar1_.device),
-      eval_cache_(std::max<int64_t>(0, ar1_.eval_latent_cache_mib) << 20) {
+      eval_graphs_(ar1_.device) {
   AR1_CHECK(ar1_.latent_layer_num == model_->latent_layer_num(), "[ar1] latent_layer_num ",
             ar1_.latent_layer_num, " but the model is split after layer ",
             model_->latent_layer_num(), "; build the model with the same split");
@@ -64,6 +64,7 @@ AR1::AR1(std::shared_ptr<nn::LatentSplitModel> model, AR1Options options,
             "[ar1] replay_device_share must be in (0, 1], got ", ar1_.replay_device_share);
   frozen_parameter_names();  // validates freeze_below_layer now, not after experience 0
   memory_.serve_on(ar1_.device, ar1_.replay_placement, ar1_.replay_device_share);
+  if (ar1_.device.is_cuda()) kernels::set_deterministic(ar1_.deterministic);
 
   // Set-up: every BatchReNorm takes AR1's rates and caps.
   for (auto& [name, bn] : nn::batch_renorm_layers(*model_)) {

@@ -78,6 +78,9 @@ struct AR1Options {
   // On a GPU: the training step above the latent cut and the evaluation forward as replayed
   // CUDA graphs once their shapes repeat (strategy/graph_steps.h); off: eager launches.
   bool cuda_graphs = true;
+  // On a GPU: only deterministic cuDNN algorithms (kernels::set_deterministic, process-wide,
+  // set by the constructor), so two runs on one GPU give bit-identical weights.
+  bool deterministic = false;
 
   uint64_t seed = 0;
   int num_workers = 0;

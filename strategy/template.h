@@ -48,9 +48,6 @@ struct TemplateOptions {
   Device device = Device::cpu();
   uint64_t seed = 0;
   int num_workers = 0;  // loader threads (0: build batches on the training thread)
-  // CUDA graphs for steps whose shapes repeat (strategy/graph_steps.h); used where the strategy
-  // supports them (AR1), on a GPU, when every plugin is graph_safe().
-  bool cuda_graphs = true;
   data::Pipeline train_pipeline = data::standard_pipeline(0);
   data::Pipeline eval_pipeline = data::standard_pipeline(0);
   nn::SGDOptions sgd{};  // the optimiser make_optimizer() builds

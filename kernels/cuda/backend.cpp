@@ -86,13 +86,23 @@ int device_count() {
 
 std::vector<std::string> device_names() {
   std::vector<std::string> names;
+  int current = 0;
+  if (cudaGetDevice(&current) != cudaSuccess) cudaGetLastError();
   for (int i = 0; i < device_count(); ++i) {
     cudaDeviceProp p{};
     if (cudaGetDeviceProperties(&p, i) != cudaSuccess) continue;
-    names.push_back(std::string(p.name) + " (sm_" + std::to_string(p.major) +
-                    std::to_string(p.minor) + ", " +
-                    std::to_string(p.totalGlobalMem >> 20) + " MiB)");
+    std::string free_part;
+    size_t free_bytes = 0, total_bytes = 0;
+    if (cudaSetDevice(i) == cudaSuccess && cudaMemGetInfo(&free_bytes, &total_bytes) == cudaSuccess) {
+      free_part = ", " + std::to_string(free_bytes >> 20) + " MiB free";
+    }
+    cudaGetLastError();
+    names.push_back("cuda:" + std::to_string(i) + " " + p.name + " (compute capability " +
+                    std::to_string(p.major) + "." + std::to_string(p.minor) + ", " +
+                    std::to_string(p.totalGlobalMem >> 20) + " MiB" + free_part + ", " +
+                    std::to_string(p.multiProcessorCount) + " SMs)");
   }
+  if (cudaSetDevice(current) != cudaSuccess) cudaGetLastError();
   return names;
 }
 

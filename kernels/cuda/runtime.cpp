@@ -42,6 +42,8 @@ void join_uploads(Device device) { Context::get(device).join_uploads(); }
 void set_deterministic(bool on) { Context::set_deterministic(on); }
 bool deterministic() { return Context::deterministic(); }
 
+void* compute_stream(Device device) { return Context::get(device).stream(); }
+
 void check_deferred_errors(Device device) {
   Context& ctx = Context::get(device);
   ctx.forbid_in_capture("reading deferred errors");

@@ -71,6 +71,7 @@ std::unique_ptr<DeviceGraph> capture_graph(Device device, const std::function<vo
   no_cuda("graph capture on " + device.str());
 }
 void check_deferred_errors(Device device) { no_cuda("deferred errors of " + device.str()); }
+void* compute_stream(Device device) { no_cuda("the stream of " + device.str()); }
 
 void conv2d_forward(Device, float*, const float*, const float*, const ConvDesc&, const float*) {
   no_cuda("conv2d");

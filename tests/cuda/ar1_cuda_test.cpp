@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -50,7 +51,8 @@ std::vector<int64_t> range(int64_t begin, int64_t end) {
   return v;
 }
 
-std::unique_ptr<strategy::AR1> make_ar1(Device device) {
+std::unique_ptr<strategy::AR1> make_ar1(
+    Device device, const std::function<void(strategy::AR1Options&)>& adjust = {}) {
   nn::MobileNetConfig mc;
   mc.alpha = 0.25;
   mc.num_classes = kClasses;
@@ -68,6 +70,7 @@ std::unique_ptr<strategy::AR1> make_ar1(Device device) {
   o.device = device;
   o.seed = 11;
   o.train_pipeline = o.eval_pipeline = data::standard_pipeline(32);
+  if (adjust) adjust(o);
   return std::make_unique<strategy::AR1>(std::make_shared<nn::MobileNetV1>(mc, gen, nn::WeightInit::kaiming_normal_relu), o);
 }
 
@@ -150,4 +153,74 @@ TEST_CASE("ar1 checkpoints written on the gpu resume on the cpu and the other wa
     CHECK(std::abs(rest.accuracy.back() - whole.accuracy.back()) <= 0.01);
     CHECK(rest.memory == whole.memory);
   }
+}
+
+namespace {
+
+// Every weight bit for bit.
+void check_identical(const RunResult& a, const RunResult& b) {
+  CHECK(a.accuracy == b.accuracy);
+  CHECK(a.memory == b.memory);
+  REQUIRE(a.weights.size() == b.weights.size());
+  for (size_t i = 0; i < a.weights.size(); ++i) {
+    CAPTURE(a.weights[i].first);
+    CHECK(a.weights[i].second.to_vector<float>() == b.weights[i].second.to_vector<float>());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("ar1 steps replayed as cuda graphs give the eager run's weights bit for bit") {
+  require_gpu();
+  auto graphs = make_ar1(kGpu, [](strategy::AR1Options& o) {
+    o.deterministic = true;
+    o.cuda_graphs = true;
+  });
+  auto eager = make_ar1(kGpu, [](strategy::AR1Options& o) {
+    o.deterministic = true;
+    o.cuda_graphs = false;
+  });
+  const RunResult g = run(*graphs, 0, 3);
+  const RunResult e = run(*eager, 0, 3);
+  MESSAGE("graph captures ", graphs->train_graphs().captures(), ", training replays ",
+          graphs->train_graphs().replays(), ", evaluation replays ",
+          graphs->eval_graphs().replays());
+  // Experiences 1 and 2 have fixed Batch Renormalization limits: their steps are graphs.
+  CHECK(graphs->train_graphs().replays() > 0);
+  CHECK(graphs->eval_graphs().replays() > 0);
+  CHECK(eager->train_graphs().replays() == 0);
+  check_identical(g, e);
+}
+
+TEST_CASE("ar1 in deterministic mode gives bit-identical weights twice on one gpu") {
+  require_gpu();
+  auto first = make_ar1(kGpu, [](strategy::AR1Options& o) { o.deterministic = true; });
+  const RunResult a = run(*first, 0, 3);
+  auto second = make_ar1(kGpu, [](strategy::AR1Options& o) { o.deterministic = true; });
+  const RunResult b = run(*second, 0, 3);
+  check_identical(a, b);
+}
+
+TEST_CASE("ar1 replay memory on the device and in page-locked host memory give the same run") {
+  require_gpu();
+  auto on_device = make_ar1(kGpu, [](strategy::AR1Options& o) {
+    o.deterministic = true;
+    o.replay_placement = strategy::ReplayPlacement::device;
+  });
+  auto on_host = make_ar1(kGpu, [](strategy::AR1Options& o) {
+    o.deterministic = true;
+    o.replay_placement = strategy::ReplayPlacement::host;
+  });
+  const RunResult d = run(*on_device, 0, 3);
+  const RunResult h = run(*on_host, 0, 3);
+  CHECK(on_device->replay_memory().placement() == "device");
+  CHECK(on_host->replay_memory().placement() == "host");
+  auto [rows, labels] = on_host->replay_memory().rows(0, 4);
+  CHECK(rows.device() == kGpu);
+  CHECK(labels.device() == kGpu);
+  check_identical(d, h);
+  // auto with a share no replay memory fits in: the host.
+  auto tight = make_ar1(kGpu, [](strategy::AR1Options& o) { o.replay_device_share = 1e-12; });
+  run(*tight, 0, 1);
+  CHECK(tight->replay_memory().placement() == "host");
 }

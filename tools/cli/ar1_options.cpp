@@ -95,6 +95,19 @@ OptionTable train_options() {
   t.add_enum("device", {"cpu", "cuda"}, "cpu", "where to train (cuda:N: the N-th GPU)", R)
       .indexed = {"cuda"};
   t.add_int("threads", 0, "CPU threads; 0: all cores", R).min = 0;
+  t.add_bool("deterministic", false,
+             "on a GPU: only deterministic cuDNN algorithms, so two runs give bit-identical "
+             "weights (the CPU always is)", R);
+  t.add_bool("cuda-graphs", true,
+             "on a GPU: replay the training step and the evaluation forward as CUDA graphs once "
+             "their shapes repeat", R);
+  t.add_enum("replay-placement", {"auto", "device", "host"}, "auto",
+             "on a GPU: the replay memory on the device, or in page-locked host memory copied "
+             "per minibatch; auto: on the device when it fits in --replay-device-share", R);
+  auto& share = t.add_double("replay-device-share", 0.25,
+                             "share of the GPU's free memory the replay memory may take on the "
+                             "device (--replay-placement auto)", R);
+  share.min = 0, share.max = 1;
   t.add_string("weights", "", "initial weights (safetensors from the converter); empty: "
                               "random initialisation (see --init)", R, "PATH");
   t.add_string("out", "", "run directory; empty: runs/<date>-<time>", R, "DIR");

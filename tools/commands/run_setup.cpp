@@ -188,6 +188,10 @@ strategy::AR1Options make_ar1_options(const ResolvedOptions& o) {
   a.seed = static_cast<uint64_t>(o.integer("seed"));
   a.num_workers = static_cast<int>(o.integer("workers"));
   a.device = parse_device(o);
+  a.deterministic = o.flag("deterministic");
+  a.cuda_graphs = o.flag("cuda-graphs");
+  a.replay_placement = strategy::parse_replay_placement(o.str("replay-placement"));
+  a.replay_device_share = o.number("replay-device-share");
   a.train_pipeline = a.eval_pipeline = make_pipeline(o);
   return a;
 }

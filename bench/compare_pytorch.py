@@ -19,11 +19,23 @@ forward/backward, SGD), eval_fwd (128 images, no grad).
 
   bench/make_torch_venv.sh                # once: ~/.cache/ar1-torch-venv
   bench/compare_pytorch.py --threads 2 --size 128 --repeats 3
+
+--device cuda: the same workloads on GPU 0, every step followed by a synchronisation on both
+sides. PyTorch configurations there: eager_brn, eager_bn, compiled_brn (torch.compile mode
+max-autotune-no-cudagraphs), graphs_brn (mode reduce-overhead, which replays CUDA graphs), each
+also with channels_last; ar1 runs its /cuda_graph benchmarks (its default) and /cuda (eager
+launches) beside them. --tf32 off (default) runs fp32 with TF32 off on both sides
+(torch.backends.*.allow_tf32 False; ar1 without AR1_CUDA_TF32), on with it on both sides, both
+prints one table for each. The system python3 of a GPU server usually has torch:
+  bench/compare_pytorch.py --device cuda --python python3 --repeats 1 --iterations 20
+--timeout S ends a PyTorch process (a slow max-autotune) after S seconds, its cell reading
+"t/o"; --deadline T (seconds since the epoch) starts no process after T ("skip").
 """
 import argparse
 import json
 import os
 import statistics
+import math
 import subprocess
 import sys
 import time
@@ -33,6 +45,9 @@ ROOT = os.path.dirname(HERE)
 WORKLOADS = ["train_step_exp0", "ar1_inc_step", "eval_fwd"]
 CONFIGS = ["eager_brn", "eager_bn", "compiled_brn",
            "eager_brn_cl", "eager_bn_cl", "compiled_brn_cl"]
+CUDA_CONFIGS = ["eager_brn", "eager_bn", "compiled_brn", "graphs_brn",
+                "eager_brn_cl", "eager_bn_cl", "compiled_brn_cl", "graphs_brn_cl"]
+COMPILE_MODES = {"compiled": "max-autotune-no-cudagraphs", "graphs": "reduce-overhead"}
 TUNED = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=17179869184"
 
 
@@ -95,18 +110,29 @@ def build_model(torch, nn, use_brn, num_classes=50, alpha=1.0, latent_layer_num=
     return Net()
 
 
-def worker(config, workload, size, iterations):
+def worker(config, workload, size, iterations, device="cpu", tf32=False):
     import resource
     import torch
     import torch.nn as nn
     torch.manual_seed(0)
+    dev = torch.device(device)
+    cuda = dev.type == "cuda"
+    if cuda:
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+        torch.backends.cudnn.allow_tf32 = tf32
+        torch.backends.cudnn.benchmark = True  # PyTorch's fastest convolution choice
+
+    def sync():
+        if cuda:
+            torch.cuda.synchronize()
+
     use_brn = "brn" in config
     net = build_model(torch, nn, use_brn)
     fmt = torch.channels_last if config.endswith("_cl") else torch.contiguous_format
-    net = net.to(memory_format=fmt)
+    net = net.to(device=dev, memory_format=fmt)
     opt = torch.optim.SGD(net.parameters(), lr=1e-3, momentum=0.9, weight_decay=5e-4)
-    x = torch.randn(128, 3, size, size).to(memory_format=fmt)
-    y = torch.randint(0, 50, (128,))
+    x = torch.randn(128, 3, size, size, device=dev).to(memory_format=fmt)
+    y = torch.randint(0, 50, (128,), device=dev)
     loss_fn = nn.CrossEntropyLoss()
 
     def freeze_lat_features(sample):
@@ -149,15 +175,15 @@ def worker(config, workload, size, iterations):
         # 300 new images, rm_sz 1500, 4 epochs of 15 iterations (21 new + 107 replayed; the
         # last batch has 6 new), lat_features recomputed every epoch (no latent cache), then
         # the kept images' latents recomputed for the memory.
-        images = torch.randn(300, 3, size, size).to(memory_format=fmt)
-        labels = torch.randint(0, 50, (300,))
+        images = torch.randn(300, 3, size, size, device=dev).to(memory_format=fmt)
+        labels = torch.randint(0, 50, (300,), device=dev)
         latent_shape = freeze_lat_features(images)
-        memory = torch.randn(1500, *latent_shape).to(memory_format=fmt)
-        memory_y = torch.randint(0, 50, (1500,))
+        memory = torch.randn(1500, *latent_shape, device=dev).to(memory_format=fmt)
+        memory_y = torch.randint(0, 50, (1500,), device=dev)
 
         def run_experience(step):
             for _ in range(4):
-                perm = torch.randperm(300)
+                perm = torch.randperm(300, device=dev)
                 for it in range(15):
                     idx = perm[it * 21:(it + 1) * 21]
                     rows = slice((it * 107) % 1393, (it * 107) % 1393 + 107)
@@ -173,40 +199,72 @@ def worker(config, workload, size, iterations):
                 return net(inp)
         args = (x,)
 
+    def compiled(fn):
+        kind = config.split("_")[0]
+        if kind not in COMPILE_MODES:
+            return fn
+        # On the CPU "compiled" is torch.compile's default mode, as before.
+        return torch.compile(fn, mode=COMPILE_MODES[kind] if cuda else None)
+
+    def result(times, compile_s):
+        memory = (torch.cuda.max_memory_allocated() / 2**20 if cuda
+                  else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        print(json.dumps({"ms": 1e3 * statistics.median(times), "compile_s": compile_s,
+                          "rss_mib": memory}))
+
     compile_s = 0.0
+    is_compiled = config.split("_")[0] in COMPILE_MODES
     if workload == "nic_experience":
-        step = torch.compile(step_fn) if config.startswith("compiled") else step_fn
+        step = compiled(step_fn)
         start = time.perf_counter()
         run_experience(step)  # warm-up; compiles both batch shapes where compiled
-        compile_s = time.perf_counter() - start if config.startswith("compiled") else 0.0
+        sync()
+        compile_s = time.perf_counter() - start if is_compiled else 0.0
         times = []
         for _ in range(iterations):
             start = time.perf_counter()
             run_experience(step)
+            sync()
             times.append(time.perf_counter() - start)
-        print(json.dumps({"ms": 1e3 * statistics.median(times), "compile_s": compile_s,
-                          "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+        result(times, compile_s)
         return
-    if config.startswith("compiled"):
+    if is_compiled:
         start = time.perf_counter()
-        step_fn = torch.compile(step_fn)
+        step_fn = compiled(step_fn)
         step_fn(*args)  # the first call compiles
+        sync()
         compile_s = time.perf_counter() - start
-    step_fn(*args)  # warm-up
+    for _ in range(3 if cuda else 1):  # warm-up (reduce-overhead records its graph here)
+        step_fn(*args)
+    sync()
     times = []
     for _ in range(iterations):
         start = time.perf_counter()
         step_fn(*args)
+        sync()
         times.append(time.perf_counter() - start)
-    print(json.dumps({"ms": 1e3 * statistics.median(times), "compile_s": compile_s,
-                      "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    result(times, compile_s)
 
 
 # ---------------------------------------------------------------- driver
 
-def run_measured(cmd, env):
-    """Runs cmd; returns (stdout, peak RSS MiB of that process)."""
+class TimedOut(Exception):
+    pass
+
+
+def run_measured(cmd, env, timeout=None):
+    """Runs cmd; returns (stdout, peak RSS MiB of that process; nan with a timeout)."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    if timeout is not None:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise TimedOut(" ".join(cmd))
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed:\n{err.decode()[-2000:]}")
+        return out.decode(), float("nan")
     out = proc.stdout.read().decode()
     err = proc.stderr.read().decode()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -216,14 +274,17 @@ def run_measured(cmd, env):
     return out, usage.ru_maxrss / 1024
 
 
-def torch_once(python, config, workload, size, threads, iterations, tuned):
+def torch_once(python, config, workload, size, threads, iterations, tuned, device="cpu",
+               tf32=False, timeout=None):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     if tuned:
         env["GLIBC_TUNABLES"] = TUNED
-    out, rss = run_measured([python, __file__, "--worker", config, workload, str(size),
-                             str(iterations), "--threads", str(threads)], env)
+    cmd = [python, __file__, "--worker", config, workload, str(size), str(iterations),
+           "--threads", str(threads), "--device", device, "--tf32", "on" if tf32 else "off"]
+    out, rss = run_measured(cmd, env, timeout)
     result = json.loads(out.strip().splitlines()[-1])
-    result["rss_mib"] = max(result["rss_mib"], rss)
+    if device == "cpu":
+        result["rss_mib"] = max(result["rss_mib"], rss)
     return result
 
 
@@ -233,14 +294,22 @@ def ar1_benchmark_name(workload, size, latent_cache=True):
     return f"{workload}/{size}"
 
 
-def ar1_once(bench, workload, size, threads, latent_cache=True):
+def ar1_once(bench, workload, size, threads, latent_cache=True, place="", tf32=False):
+    """place: "" (the CPU), "/cuda" or "/cuda_graph"."""
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-    name = ar1_benchmark_name(workload, size, latent_cache)
+    if tf32:
+        env["AR1_CUDA_TF32"] = "1"
+    name = ar1_benchmark_name(workload, size, latent_cache) + place
     out, rss = run_measured([bench, f"--benchmark_filter=^{name}(/iterations:1)?(/real_time)?$",
                              "--benchmark_format=json"], env)
-    data = json.loads(out)
+    try:
+        data = json.loads(out)
+    except ValueError:
+        data = {"benchmarks": []}
     if not data["benchmarks"]:
-        raise RuntimeError(f"{bench} has no benchmark {name}")
+        hint = (" (its GPU benchmarks exist only where it finds a GPU, in a CUDA build)"
+                if place else "")
+        raise SystemExit(f"compare_pytorch: {bench} has no benchmark {name}{hint}")
     b = data["benchmarks"][0]
     scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[b.get("time_unit", "ns")]
     return {"ms": b["real_time"] * scale, "rss_mib": rss, "pct_fma": b.get("pct_fma")}
@@ -249,79 +318,135 @@ def ar1_once(bench, workload, size, threads, latent_cache=True):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--worker", nargs=4, metavar=("CONFIG", "WORKLOAD", "SIZE", "ITERS"))
-    ap.add_argument("--python", default=os.path.expanduser("~/.cache/ar1-torch-venv/bin/python"))
+    ap.add_argument("--python", default=None,
+                    help="PyTorch's interpreter (default: ~/.cache/ar1-torch-venv/bin/python "
+                         "on the CPU, python3 with --device cuda)")
     ap.add_argument("--bench", default=os.path.join(ROOT, "build/bench/ar1_bench_workloads"))
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    ap.add_argument("--tf32", choices=["off", "on", "both"], default="off",
+                    help="--device cuda: TF32 tensor cores on both sides, or not")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--repeats", type=int, default=3, help="processes per configuration")
     ap.add_argument("--iterations", type=int, default=5, help="timed steps per process")
-    ap.add_argument("--configs", default=",".join(CONFIGS))
+    ap.add_argument("--configs", default=None,
+                    help="comma-separated (default: every configuration of the device)")
     ap.add_argument("--workloads", default=",".join(WORKLOADS),
                     help="also nic_experience (a whole experience: slow; PyTorch runs it "
                          "--iterations times after one warm-up experience)")
+    ap.add_argument("--timeout", type=float, default=None, help="seconds per PyTorch process")
+    ap.add_argument("--deadline", type=float, default=None,
+                    help="start no process after this time (seconds since the epoch)")
     args = ap.parse_args()
 
     if args.worker:
         import torch
         torch.set_num_threads(args.threads)
         config, workload, size, iters = args.worker
-        worker(config, workload, int(size), int(iters))
+        worker(config, workload, int(size), int(iters), args.device, args.tf32 == "on")
         return
 
-    configs = args.configs.split(",")
+    cuda = args.device == "cuda"
+    python = args.python or ("python3" if cuda else
+                             os.path.expanduser("~/.cache/ar1-torch-venv/bin/python"))
+    configs = (args.configs or ",".join(CUDA_CONFIGS if cuda else CONFIGS)).split(",")
+    for tf32 in ([False, True] if args.tf32 == "both" else [args.tf32 == "on"]):
+        if cuda or not tf32:
+            compare(args, python, configs, tf32)
+
+
+def late(args):
+    return args.deadline is not None and time.time() > args.deadline
+
+
+def compare(args, python, configs, tf32):
+    cuda = args.device == "cuda"
+    nan = float("nan")
     rows = []
     for workload in args.workloads.split(","):
         results = {c: [] for c in configs}
-        ours, untuned, uncached = [], [], []
+        ours, eager_ours, untuned, uncached = [], [], [], []
         for _ in range(args.repeats):  # interleaved: one process of each per round
             for c in configs:
-                results[c].append(torch_once(args.python, c, workload, args.size, args.threads,
-                                             args.iterations, tuned=True))
-            untuned.append(torch_once(args.python, "eager_brn", workload, args.size,
-                                      args.threads, args.iterations, tuned=False))
-            ours.append(ar1_once(args.bench, workload, args.size, args.threads))
+                if late(args):
+                    results[c].append({"ms": nan, "compile_s": nan, "rss_mib": nan, "cell": "skip"})
+                    continue
+                try:
+                    results[c].append(torch_once(python, c, workload, args.size, args.threads,
+                                                 args.iterations, tuned=not cuda,
+                                                 device=args.device, tf32=tf32,
+                                                 timeout=args.timeout))
+                except TimedOut:
+                    results[c].append({"ms": nan, "compile_s": nan, "rss_mib": nan, "cell": "t/o"})
+            if not cuda:
+                untuned.append(torch_once(python, "eager_brn", workload, args.size,
+                                          args.threads, args.iterations, tuned=False))
+            ours.append(ar1_once(args.bench, workload, args.size, args.threads,
+                                 place="/cuda_graph" if cuda else "", tf32=tf32))
+            if cuda:
+                eager_ours.append(ar1_once(args.bench, workload, args.size, args.threads,
+                                           place="/cuda", tf32=tf32))
             if workload == "nic_experience":
                 uncached.append(ar1_once(args.bench, workload, args.size, args.threads,
-                                         latent_cache=False))
-        med = {c: statistics.median(r["ms"] for r in results[c]) for c in configs}
-        brn = {c: v for c, v in med.items() if "brn" in c}
-        fastest_brn = min(brn, key=brn.get)
-        fastest_all = min(med, key=med.get)
-        ar1_ms = statistics.median(r["ms"] for r in ours)
+                                         latent_cache=False,
+                                         place="/cuda_graph" if cuda else "", tf32=tf32))
+
+        def median(values):
+            values = [v for v in values if not math.isnan(v)]
+            return statistics.median(values) if values else nan
+
+        med = {c: median(r["ms"] for r in results[c]) for c in configs}
+        cells = {c: next((r["cell"] for r in results[c] if "cell" in r), None) for c in configs}
+        measured = {c: v for c, v in med.items() if not math.isnan(v)}
+        brn = {c: v for c, v in measured.items() if "brn" in c}
+        fastest_brn = min(brn, key=brn.get) if brn else None
+        fastest_all = min(measured, key=measured.get) if measured else None
+        ar1_ms = median(r["ms"] for r in ours)
         pct_fma = [r["pct_fma"] for r in ours if r["pct_fma"] is not None]
         rows.append({
-            "workload": f"{workload}/{args.size}", "torch_ms": med,
-            "untuned_eager_brn_ms": statistics.median(r["ms"] for r in untuned),
-            "ar1_uncached_ms": statistics.median(r["ms"] for r in uncached) if uncached
-            else float("nan"),
-            "compile_s": {c: statistics.median(r["compile_s"] for r in results[c])
-                          for c in configs if c.startswith("compiled")},
+            "workload": f"{workload}/{args.size}", "device": args.device, "tf32": tf32,
+            "torch_ms": med, "cells": cells,
+            "untuned_eager_brn_ms": median(r["ms"] for r in untuned),
+            "ar1_eager_launch_ms": median(r["ms"] for r in eager_ours),
+            "ar1_uncached_ms": median(r["ms"] for r in uncached),
+            "compile_s": {c: median(r["compile_s"] for r in results[c])
+                          for c in configs if c.split("_")[0] in COMPILE_MODES},
             "fastest_brn": fastest_brn, "fastest_all": fastest_all, "ar1_ms": ar1_ms,
-            "ratio_brn": med[fastest_brn] / ar1_ms, "ratio_all": med[fastest_all] / ar1_ms,
-            "ratio_eager_brn": med["eager_brn"] / ar1_ms if "eager_brn" in med else float("nan"),
+            "ratio_brn": med[fastest_brn] / ar1_ms if fastest_brn else nan,
+            "ratio_all": med[fastest_all] / ar1_ms if fastest_all else nan,
+            "ratio_eager_brn": med["eager_brn"] / ar1_ms if "eager_brn" in med else nan,
             "images_per_s": (300 if workload == "nic_experience" else 128) * 1e3 / ar1_ms,
             # ar1's own count against the FMA peak it measures at start-up (convs and linear).
-            "peak_fraction": statistics.median(pct_fma) / 100 if pct_fma else float("nan"),
+            "peak_fraction": statistics.median(pct_fma) / 100 if pct_fma else nan,
             "rss_mib": {"ar1": max(r["rss_mib"] for r in ours),
-                        **{c: max(r["rss_mib"] for r in results[c]) for c in configs}},
+                        **{c: max((r["rss_mib"] for r in results[c]), default=nan)
+                           for c in configs}},
         })
 
-    print(f"\n{args.threads} threads, {args.repeats} processes each, median of "
-          f"{args.iterations} steps per process")
+    where = ("GPU 0, fp32 TF32 " + ("on" if tf32 else "off")) if cuda else f"{args.threads} threads"
+    print(f"\n{where}, {args.repeats} processes each, median of {args.iterations} steps per "
+          "process" + ("; ar1: CUDA graphs (its default), eager launches in the note" if cuda else ""))
     header = ["workload"] + configs + ["fastest BRN", "ar1 ms", "x BRN", "x all", "x eager",
-                                       "img/s", "% peak", "RSS ar1/fastest MiB"]
+                                       "img/s", "% peak",
+                                       "GPU MiB ar1/fastest" if cuda else "RSS ar1/fastest MiB"]
     print(" | ".join(header))
     for r in rows:
-        cells = [r["workload"]] + [f"{r['torch_ms'][c]:.1f}" for c in configs]
-        cells += [r["fastest_brn"], f"{r['ar1_ms']:.1f}", f"{r['ratio_brn']:.2f}",
+        cells = [r["workload"]] + [r["cells"][c] or f"{r['torch_ms'][c]:.1f}" for c in configs]
+        fb = r["fastest_brn"]
+        cells += [fb or "-", f"{r['ar1_ms']:.2f}", f"{r['ratio_brn']:.2f}",
                   f"{r['ratio_all']:.2f}", f"{r['ratio_eager_brn']:.2f}",
                   f"{r['images_per_s']:.0f}", f"{100 * r['peak_fraction']:.0f}",
-                  f"{r['rss_mib']['ar1']:.0f}/{r['rss_mib'][r['fastest_brn']]:.0f}"]
+                  f"{r['rss_mib']['ar1']:.0f}/{r['rss_mib'][fb]:.0f}" if fb else "-"]
         print(" | ".join(cells))
-        print(f"    untuned malloc eager_brn {r['untuned_eager_brn_ms']:.1f} ms; compile "
-              + ", ".join(f"{c} {s:.1f} s" for c, s in r["compile_s"].items())
-              + (f"; ar1 without the latent cache {r['ar1_uncached_ms']:.1f} ms"
-                 if r["ar1_uncached_ms"] == r["ar1_uncached_ms"] else ""))
+        notes = ["compile " + ", ".join(f"{c} {s:.1f} s" for c, s in r["compile_s"].items())
+                 ] if r["compile_s"] else []
+        if not math.isnan(r["untuned_eager_brn_ms"]):
+            notes.insert(0, f"untuned malloc eager_brn {r['untuned_eager_brn_ms']:.1f} ms")
+        if not math.isnan(r["ar1_eager_launch_ms"]):
+            notes.append(f"ar1 eager launches {r['ar1_eager_launch_ms']:.2f} ms")
+        if not math.isnan(r["ar1_uncached_ms"]):
+            notes.append(f"ar1 without the latent cache {r['ar1_uncached_ms']:.1f} ms")
+        print("    " + "; ".join(notes))
     print(json.dumps(rows, indent=1), file=sys.stderr)
 
 

@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # Builds ar1 with its CUDA backend on a GPU machine that has the CUDA toolkit, cuDNN, CMake
 # and a C++ compiler but none of Debian's -dev packages and no network, runs the CUDA tests
-# (and the kernel tests beside them), and prints a one-page summary. Without a GPU it still
-# builds, and the CUDA tests report Skipped.
+# (the ops, the tensors, AR1 on the GPU against the CPU, graphs against eager, both replay
+# placements, deterministic mode, checkpoints across devices) and the kernel tests beside them,
+# then the GPU benchmarks (every kernel against the measured GPU roofline; the AR1 workloads
+# eager and as CUDA graphs) and the PyTorch comparison on the same GPU (where python3 has
+# torch), and prints a one-page summary. Without a GPU it still builds; the CUDA tests report
+# Skipped and the benchmarks say there is nothing to measure.
 #
 # Usage, from the repository's top folder:
 #
 #   tools/pack_device_deps.sh          # once, on a Debian 12 machine with network
-#   tools/device_check.sh [--deps DIR] [--build DIR] [--jobs N]
+#   tools/device_check.sh [--deps DIR] [--build DIR] [--jobs N] [--budget S] [--no-bench]
 #
 #   --deps DIR   the folder tools/pack_device_deps.sh made (default .device-deps)
 #   --build DIR  build folder (default build-device)
 #   --jobs N     parallel build jobs (default: every core)
+#   --budget S   seconds the whole check may take (default 450): the PyTorch comparison starts
+#                no process past it, and a PyTorch process is ended after 100 s
+#   --no-bench   build and test only
 #
 # cuDNN is taken from the CUDA toolkit's folder when it is there, else from the PyPI package
 # nvidia-cudnn-cu13 (or -cu12) of the python3 on PATH, else from $CUDNN_ROOT. Only the GPU's
@@ -23,13 +30,18 @@ set -uo pipefail
 deps=.device-deps
 build=build-device
 jobs=$(nproc)
+budget=450
+bench=1
 while (($# > 0)); do
   case "$1" in
     --deps) deps=${2:?--deps needs a folder}; shift 2 ;;
     --build) build=${2:?--build needs a folder}; shift 2 ;;
     --jobs) jobs=${2:?--jobs needs a number}; shift 2 ;;
+    --budget) budget=${2:?--budget needs seconds}; shift 2 ;;
+    --no-bench) bench=0; shift ;;
     -h | --help) sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
-    *) echo "[device-check] unknown option $1 (known: --deps, --build, --jobs)" >&2; exit 2 ;;
+    *) echo "[device-check] unknown option $1 (known: --deps, --build, --jobs, --budget, --no-bench)" >&2
+       exit 2 ;;
   esac
 done
 
@@ -88,14 +100,15 @@ log=$build/device_check.log
 echo "[device-check] configuring in $build (CUDA architectures $arch)"
 configure_start=$(date +%s)
 if ! cmake -S . -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DAR1_CUDA=ON \
-    -DAR1_BUILD_BENCH=OFF -DCMAKE_CUDA_COMPILER="$nvcc" -DCMAKE_CXX_COMPILER="$cxx" \
+    -DAR1_BUILD_BENCH=$( ((bench)) && echo ON || echo OFF) -DCMAKE_CUDA_COMPILER="$nvcc" -DCMAKE_CXX_COMPILER="$cxx" \
     -DCMAKE_CUDA_ARCHITECTURES="$arch" >> "$log" 2>&1; then
   tail -30 "$log"
   die "cmake failed (log: $log)"
 fi
 echo "[device-check] building with $jobs jobs"
-if ! cmake --build "$build" -j "$jobs" --target ar1 ar1_tests_cuda ar1_tests_kernels \
-    ar1_tests_nn >> "$log" 2>&1; then
+targets=(ar1 ar1_tests_cuda ar1_tests_kernels ar1_tests_nn)
+((bench)) && targets+=(ar1_bench_workloads ar1_bench_cuda_kernels)
+if ! cmake --build "$build" -j "$jobs" --target "${targets[@]}" >> "$log" 2>&1; then
   grep -E 'error|Error' "$log" | head -30
   die "build failed (log: $log)"
 fi
@@ -114,6 +127,63 @@ failed=$(grep -cE 'Test +#[0-9]+: .*(\*\*\*Failed|\*\*\*Exception|\*\*\*Timeout|
 skipped=$(count '\*\*\*Skipped')
 gpu_passed=$(grep -cE 'Test +#[0-9]+: cuda\..*\.+ +Passed' "$build/ctest.log" || true)
 
+# ---- benchmarks: the GPU's kernels and workloads, then PyTorch on the same GPU
+bench_lines=()
+if ((bench)) && [[ "$gpu" != none ]]; then
+  echo "[device-check] GPU benchmarks"
+  bench_start=$(date +%s)
+  "$build/bench/ar1_bench_cuda_kernels" --benchmark_min_time=0.05 --benchmark_format=json \
+    > "$build/bench_cuda_kernels.json" 2> "$build/bench_cuda_kernels.log" || true
+  "$build/bench/ar1_bench_workloads" --benchmark_filter='/cuda' --benchmark_min_time=0.3 \
+    --benchmark_format=json > "$build/bench_workloads.json" 2> "$build/bench_workloads.log" || true
+  bench_lines+=("$(python3 - "$build" << 'PY' 2>&1
+import json, sys
+build = sys.argv[1]
+out = []
+for name in ("bench_cuda_kernels.json", "bench_workloads.json"):
+    try:
+        data = json.load(open(f"{build}/{name}"))
+    except Exception as e:  # noqa: BLE001 (a failed run: say so in the summary)
+        out.append(f"   {name}: not read ({e})")
+        continue
+    ctx = data.get("context", {})
+    if "gpu" in ctx and name.startswith("bench_cuda"):
+        out.append(f"   gpu roofline   {ctx['gpu']}: fp32 FMA {float(ctx['gpu_fma_peak_gflops']):.0f}"
+                   f" GFLOP/s, triad {float(ctx['gpu_triad_gbs']):.0f} GB/s")
+    rows = data.get("benchmarks", [])
+    if name.startswith("bench_cuda"):
+        conv = [b for b in rows if "conv2d" in b["name"] and "pct_fma" in b]
+        if conv:
+            best = max(conv, key=lambda b: b["pct_fma"])
+            worst = min(conv, key=lambda b: b["pct_fma"])
+            out.append(f"   kernels        {len(rows)} measured; conv % of FMA peak "
+                       f"{worst['pct_fma']:.0f} ({worst['name']}) to {best['pct_fma']:.0f} ({best['name']})")
+    else:
+        for b in rows:
+            scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[b.get("time_unit", "ns")]
+            pct = f", {b['pct_fma']:.0f}% FMA" if "pct_fma" in b else ""
+            out.append(f"   {b['name'].replace('/real_time', '').replace('/iterations:1', ''):<58} "
+                       f"{b['real_time'] * scale:9.2f} ms{pct}")
+print("\n".join(out))
+PY
+)")
+  bench_time=$(elapsed "$bench_start")
+  if python3 -c 'import torch; assert torch.cuda.is_available()' 2> /dev/null; then
+    echo "[device-check] PyTorch on the same GPU"
+    deadline=$((start + budget))
+    for tf32 in off on; do
+      configs=()
+      [[ $tf32 == on ]] && configs=(--configs eager_brn_cl,eager_bn_cl,compiled_brn_cl,graphs_brn_cl)
+      python3 bench/compare_pytorch.py --device cuda --bench "$build/bench/ar1_bench_workloads" \
+        --python python3 --repeats 1 --iterations 20 --timeout 100 --deadline "$deadline" \
+        --tf32 "$tf32" "${configs[@]}" > "$build/compare_pytorch_tf32_$tf32.txt" \
+        2> "$build/compare_pytorch_tf32_$tf32.json" || true
+    done
+  else
+    echo "no torch with CUDA in python3: no PyTorch comparison" > "$build/compare_pytorch_tf32_off.txt"
+  fi
+fi
+
 summary=$build/device_check_summary.txt
 {
   echo "== ar1 device check: $(git log -1 --format='%h %s' 2> /dev/null | cut -c1-70)"
@@ -130,11 +200,19 @@ summary=$build/device_check_summary.txt
     grep -E 'Test +#[0-9]+: .*(\*\*\*Failed|\*\*\*Exception|\*\*\*Timeout|Not Run)' \
       "$build/ctest.log" | sed 's/^.*Test *#[0-9]*: /     /; s/ \.\.\.*.*//'
   fi
-  [[ "$gpu" == none ]] && echo "   (no GPU here: the cuda.* tests were Skipped, not run)"
+  [[ "$gpu" == none ]] && echo "   (no GPU here: the cuda.* tests were Skipped, not run; no benchmark ran)"
+  if ((${#bench_lines[@]} > 0)); then
+    echo "   benchmarks     $bench_time"
+    printf '%s\n' "${bench_lines[@]}"
+    for f in "$build"/compare_pytorch_tf32_*.txt; do
+      [[ -f "$f" ]] && sed 's/^/   /' "$f"
+    done
+  fi
   echo "   total          $(elapsed "$start")"
   if ((failed == 0)); then echo "   RESULT: OK"; else echo "   RESULT: FAILED"; fi
 } | tee "$summary"
 if [[ -n "${OUT:-}" && -d "${OUT:-}" ]]; then
   cp "$summary" "$build/ctest.log" "$OUT/" 2> /dev/null || true
+  cp "$build"/bench_*.json "$build"/compare_pytorch_* "$OUT/" 2> /dev/null || true
 fi
 ((failed == 0))

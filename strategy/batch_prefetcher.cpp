@@ -4,6 +4,14 @@
 
 namespace ar1::strategy {
 
+BatchPrefetcher::~BatchPrefetcher() {
+  if (!have_ || device_.is_cpu()) return;
+  try {
+    kernels::join_uploads(device_);
+  } catch (...) {  // a destructor: the device is already failing
+  }
+}
+
 void BatchPrefetcher::fetch() {
   have_ = loader_.next(batch_);
   if (!have_) return;

@@ -10,6 +10,10 @@ namespace ar1::strategy {
 class BatchPrefetcher {
  public:
   BatchPrefetcher(data::DataLoader& loader, Device device) : loader_(loader), device_(device) {}
+  // A batch still uploading (the loop ended early) must land before its blocks are reused.
+  ~BatchPrefetcher();
+  BatchPrefetcher(const BatchPrefetcher&) = delete;
+  BatchPrefetcher& operator=(const BatchPrefetcher&) = delete;
 
   // The next batch, with its images and labels on the device; false at the end of the epoch.
   bool next(data::Batch& batch, Tensor& images, Tensor& labels);

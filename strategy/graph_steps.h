@@ -9,7 +9,10 @@
 //
 // Whatever the step reads or writes across calls (parameters, gradients, optimiser and
 // normalisation state) must be updated in place, and must not be replaced while graphs exist:
-// clear() drops them (a new experience, a new optimiser, loaded weights).
+// clear() drops them (a new experience, a new optimiser, loaded weights). Tensors the step
+// creates and leaves behind on the host (a parameter's .grad(), SI's snapshot) are the last
+// eager run's or the capture's: a replay writes its own copies, so read a replay's results
+// from its outputs, not from those.
 #include <functional>
 #include <map>
 #include <memory>

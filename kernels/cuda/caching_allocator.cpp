@@ -4,6 +4,9 @@
 
 #include "core/error.h"
 #include "kernels/cuda/status.h"
+#include "kernels/device_runtime.h"
+
+#include <string>
 
 namespace ar1::kernels::cuda {
 
@@ -73,12 +76,13 @@ Block CachingAllocator::allocate_in_pool_locked(size_t cls, size_t bytes) {
     pool_of_[p] = capturing_;
   } else {
     // Not cudaMallocAsync: during capture that would become an allocation node of the graph.
-    cudaError_t err = cudaMalloc(&p, cls);
-    if (err == cudaErrorMemoryAllocation) {
+    const cudaError_t err = cudaMalloc(&p, cls);
+    if (err != cudaSuccess) {  // the eager step may still fit: it can empty the cache first
       cudaGetLastError();
-      out_of_memory_locked(bytes);
+      throw GraphCaptureUnsupported("[cuda] no memory for a graph's pool (asked for " +
+                                    std::to_string(bytes >> 20) + " MiB: " +
+                                    cudaGetErrorName(err) + "); this step runs eagerly");
     }
-    check(err, "cudaMalloc (graph pool)");
     pool.from_malloc.insert(p);
     pool_of_[p] = capturing_;
   }
@@ -98,6 +102,15 @@ void CachingAllocator::release(const Block& block) {
     --pool.live;
     if (pool.graph_alive) {
       pool.free[block.capacity].push_back(block.data);  // replays still write it
+      return;
+    }
+    if (capturing_ >= 0) {  // its graph is gone, but a free now would join the capture
+      const Block b = block;
+      run_after_capture_locked([this, id, b] {
+        GraphPool& dead = pools_.at(id);
+        give_back_pool_block_locked(dead, b.data, b.capacity);
+        if (dead.live == 0) pools_.erase(id);
+      });
       return;
     }
     give_back_pool_block_locked(pool, block.data, block.capacity);
@@ -140,12 +153,30 @@ CachingAllocator::PoolId CachingAllocator::begin_graph_pool() {
 void CachingAllocator::end_graph_pool() {
   std::lock_guard<std::mutex> lock(mutex_);
   capturing_ = -1;
+  std::vector<std::function<void()>> work;
+  work.swap(after_capture_);
+  for (auto& w : work) w();
+}
+
+void CachingAllocator::run_after_capture_locked(std::function<void()> work) {
+  after_capture_.push_back(std::move(work));
 }
 
 void CachingAllocator::release_graph_pool(PoolId id) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (capturing_ >= 0) {  // another graph destroyed inside a capture body
+    run_after_capture_locked([this, id] { release_graph_pool_locked(id); });
+    return;
+  }
+  release_graph_pool_locked(id);
+}
+
+void CachingAllocator::release_graph_pool_locked(PoolId id) {
   auto it = pools_.find(id);
   if (it == pools_.end()) return;
+  // A replay still queued writes these blocks: let it finish before they go anywhere (cudaFree
+  // need not wait for it).
+  if (cudaStreamSynchronize(stream_) != cudaSuccess) cudaGetLastError();
   GraphPool& pool = it->second;
   pool.graph_alive = false;
   for (auto& [cls, blocks] : pool.free) {
@@ -177,6 +208,10 @@ void CachingAllocator::empty_cache_locked() {
 
 void CachingAllocator::empty_cache() {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (capturing_ >= 0) {  // it synchronises: not inside a capture
+    run_after_capture_locked([this] { empty_cache_locked(); });
+    return;
+  }
   empty_cache_locked();
 }
 
@@ -193,7 +228,7 @@ size_t CachingAllocator::budget() const {
 void CachingAllocator::set_budget(size_t bytes) {
   std::lock_guard<std::mutex> lock(mutex_);
   budget_ = bytes;
-  if (cached_ > budget_) empty_cache_locked();
+  if (cached_ > budget_ && capturing_ < 0) empty_cache_locked();
 }
 
 size_t CachingAllocator::in_use_bytes() const {

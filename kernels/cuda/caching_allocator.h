@@ -16,6 +16,7 @@
 // kernels may read them at replay). release_graph_pool() (the graph is gone) returns the pool's
 // free and held blocks, and its live ones as their tensors let go.
 #include <cstdint>
+#include <functional>
 #include <unordered_set>
 #include <cstddef>
 #include <mutex>
@@ -63,6 +64,9 @@ class CachingAllocator final : public Allocator {
   void cache_or_free_locked(const Block& block);
   void give_back_pool_block_locked(GraphPool& pool, void* p, size_t cls);
   Block allocate_in_pool_locked(size_t cls, size_t bytes);
+  // Frees that would touch the capturing stream or synchronise wait for the capture's end.
+  void run_after_capture_locked(std::function<void()> work);
+  void release_graph_pool_locked(PoolId pool);
   [[noreturn]] void out_of_memory_locked(size_t bytes);
   int device_;
   cudaStream_t stream_;
@@ -73,6 +77,7 @@ class CachingAllocator final : public Allocator {
   std::unordered_map<PoolId, GraphPool> pools_;
   std::unordered_map<void*, PoolId> pool_of_;  // every block a pool owns, live or free
   PoolId capturing_ = -1, next_pool_ = 0;
+  std::vector<std::function<void()>> after_capture_;
 };
 
 }  // namespace ar1::kernels::cuda

@@ -79,7 +79,9 @@ Context::Context(int index) : index_(index) {
   check(cudaEventCreateWithFlags(&compute_ready_, cudaEventDisableTiming), "cudaEventCreate");
   check(cudaEventCreateWithFlags(&uploads_done_, cudaEventDisableTiming), "cudaEventCreate");
   check(cudaMalloc(&deferred_bad_label_, sizeof(unsigned long long)), "cudaMalloc");
-  check(cudaMemset(deferred_bad_label_, 0xff, sizeof(unsigned long long)), "cudaMemset");
+  check(cudaMemsetAsync(deferred_bad_label_, 0xff, sizeof(unsigned long long), stream_),
+        "cudaMemsetAsync");
+  check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
 }
 
 Context::~Context() {
@@ -101,6 +103,11 @@ void Context::forbid_in_capture(const char* what) const {
     throw GraphCaptureUnsupported(std::string("[cuda] ") + what +
                                   " inside a CUDA graph capture; this step runs eagerly");
   }
+}
+
+void Context::wait_idle() noexcept {
+  if (cudaStreamSynchronize(copy_stream_) != cudaSuccess) cudaGetLastError();
+  if (cudaStreamSynchronize(stream_) != cudaSuccess) cudaGetLastError();
 }
 
 void Context::synchronize() {

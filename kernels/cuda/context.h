@@ -81,8 +81,9 @@ class Context {
   static bool deterministic();
   static void set_deterministic(bool on);
 
-  // Host -> device copy through a pinned staging buffer (directly where `src` is page-locked):
-  // returns once `src` may be reused; the transfer itself completes in stream order.
+  // Host -> device copy through a pinned staging buffer: returns once `src` may be reused; the
+  // transfer itself completes in stream order. Where `src` is page-locked it is read directly,
+  // later: its owner synchronises before writing or freeing it (kernels/device_runtime.h).
   void copy_from_host(void* dst, const void* src, size_t bytes);
   // The same on the copy stream, after the compute work queued so far has let go of `dst`'s
   // block, overlapping the compute work queued next; join_uploads() orders it before later work.
@@ -100,6 +101,8 @@ class Context {
   unsigned long long* deferred_bad_label() const { return deferred_bad_label_; }
   // cudaStreamSynchronize on the compute stream, refused during capture.
   void synchronize();
+  // Both streams idle (never throws: used before page-locked memory is freed).
+  void wait_idle() noexcept;
 
   ~Context();
 

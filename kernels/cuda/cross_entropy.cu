@@ -20,6 +20,9 @@ __device__ inline void row_at(int64_t i, double* row_loss, unsigned long long* f
   if (!math::label_valid(label, d)) {
     atomicMin(first_bad, static_cast<unsigned long long>(i));
     row_loss[i] = 0.0;
+    // Defined values (a replayed graph reports the label only after its steps): the backward
+    // gives such a row a zero gradient.
+    for (int64_t c = 0; c < d.classes; ++c) log_probs[i * d.classes + c] = 0.f;
     return;
   }
   row_loss[i] = math::log_softmax_row(log_probs + i * d.classes, logits + i * d.classes, label, d);
@@ -66,8 +69,10 @@ void cross_entropy_backward(Device device, float* dlogits, const float* log_prob
                             const CrossEntropyDesc& d) {
   for_each_index(Context::get(device), d.n * d.classes, [=] __device__(int64_t i) {
     const int64_t row = i / d.classes, c = i % d.classes;
-    dlogits[i] = math::cross_entropy_grad(log_probs[i], c == labels[row],
-                                          math::cross_entropy_scale(*grad_loss, d));
+    dlogits[i] = math::label_valid(labels[row], d)
+                     ? math::cross_entropy_grad(log_probs[i], c == labels[row],
+                                                math::cross_entropy_scale(*grad_loss, d))
+                     : 0.f;
   }, "cross_entropy backward");
 }
 

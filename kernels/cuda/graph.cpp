@@ -2,6 +2,8 @@
 // with one launch. Capture runs in relaxed mode on the device's compute stream; the caching
 // allocator serves the capture from a pool private to the graph, and the context refuses host
 // copies and synchronisation meanwhile, so a body that needs them fails cleanly and runs eagerly.
+#include <string>
+
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/status.h"
 #include "kernels/device_runtime.h"
@@ -24,10 +26,9 @@ class CudaGraph final : public DeviceGraph {
   CudaGraph(const CudaGraph&) = delete;
   CudaGraph& operator=(const CudaGraph&) = delete;
 
-  void replay() override {
-    ctx_.join_uploads();  // the inputs a prefetch uploaded
-    check(cudaGraphLaunch(exec_, ctx_.stream()), "cudaGraphLaunch");
-  }
+  // Uploads are not joined here: the step's own batch was joined when it was handed out, and
+  // the next one's must keep running beside this replay.
+  void replay() override { check(cudaGraphLaunch(exec_, ctx_.stream()), "cudaGraphLaunch"); }
 
   size_t nodes() const override {
     size_t n = 0;
@@ -46,7 +47,6 @@ class CudaGraph final : public DeviceGraph {
 
 std::unique_ptr<DeviceGraph> capture_graph(Device device, const std::function<void()>& body) {
   Context& ctx = Context::get(device);
-  ctx.join_uploads();
   CachingAllocator& allocator = ctx.allocator();
   const CachingAllocator::PoolId pool = allocator.begin_graph_pool();
   // Relaxed: the pool's cudaMalloc (not a stream operation) stays legal while capturing.
@@ -85,9 +85,11 @@ std::unique_ptr<DeviceGraph> capture_graph(Device device, const std::function<vo
   cudaGraphExec_t exec = nullptr;
   err = cudaGraphInstantiate(&exec, graph, 0);
   if (err != cudaSuccess) {
+    cudaGetLastError();
     cudaGraphDestroy(graph);
     allocator.release_graph_pool(pool);
-    check(err, "cudaGraphInstantiate");
+    throw GraphCaptureUnsupported(std::string("[cuda] cudaGraphInstantiate failed (") +
+                                  cudaGetErrorName(err) + "); this step runs eagerly");
   }
   return std::make_unique<CudaGraph>(ctx, graph, exec, pool);
 }

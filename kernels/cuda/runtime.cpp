@@ -28,7 +28,7 @@ std::shared_ptr<Storage> pinned_host_storage(size_t bytes, Device gpu) {
   }
   // Copies from it may still be queued when the last tensor lets go: wait for them first.
   return Storage::wrap(p, bytes, Device::cpu(), [&ctx](void* q) {
-    if (cudaStreamSynchronize(ctx.stream()) != cudaSuccess) cudaGetLastError();
+    ctx.wait_idle();
     if (cudaFreeHost(q) != cudaSuccess) cudaGetLastError();
   });
 }

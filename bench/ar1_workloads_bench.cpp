@@ -38,6 +38,7 @@
 
 #include "bench/bench_common.h"
 #include "bench/gpu_roofline.h"
+#include "core/cpu_allocator.h"
 #include "core/grad_mode.h"
 #include "core/rng.h"
 #include "data/dataset.h"
@@ -49,6 +50,7 @@
 #include "nn/models/mobilenet_v1.h"
 #include "nn/optim/sgd.h"
 #include "strategy/ar1.h"
+#include "strategy/metrics/standard_metrics.h"
 #include "strategy/graph_steps.h"
 
 namespace {
@@ -134,17 +136,27 @@ void set_images_counter(benchmark::State& state, int64_t images) {
       benchmark::Counter(static_cast<double>(images), benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// Page faults (minor: a fresh page of a new mmap-ed buffer) per iteration, and the process's
-// peak RSS so far (meaningful for one workload per process: --benchmark_filter).
+// Starts a workload's memory measurement: the allocator's cache is emptied and the peak RSS
+// (VmHWM) and the tensors' peak reset, so neither the roofline probe run at start-up nor an
+// earlier benchmark counts.
+void start_memory_measurement() {
+  CpuAllocator::instance().empty_cache();
+  CpuAllocator::instance().reset_peak();
+  strategy::reset_peak_rss();
+}
+
+// Page faults (minor: a fresh page of a new mmap-ed buffer) per iteration, and the peak RSS
+// and tensor memory since start_memory_measurement().
 class Faults {
  public:
   Faults() : start_(minor_faults()) {}
   void report(benchmark::State& state) const {
     state.counters["faults/iter"] = benchmark::Counter(
         static_cast<double>(minor_faults() - start_), benchmark::Counter::kAvgIterations);
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    state.counters["maxrss_MiB"] = static_cast<double>(u.ru_maxrss) / 1024.0;
+    state.counters["maxrss_MiB"] = strategy::peak_rss_mib();
+    // What the tensors themselves held at most (blocks of 64 KiB and more), beside RSS.
+    state.counters["peak_live_MiB"] =
+        static_cast<double>(CpuAllocator::instance().peak_in_use_bytes()) / (1 << 20);
   }
 
  private:
@@ -159,6 +171,7 @@ class Faults {
 // ---------------------------------------------------------------- the three steps
 
 void BM_train_step_exp0(benchmark::State& state, int64_t input, int64_t batch, Where where) {
+  start_memory_measurement();
   auto model = make_model(input);
   model->to(where.device);
   model->train();
@@ -190,6 +203,7 @@ void BM_train_step_exp0(benchmark::State& state, int64_t input, int64_t batch, W
 
 void BM_ar1_inc_step(benchmark::State& state, int64_t input, int64_t n_new, int64_t n_replay,
                      Where where) {
+  start_memory_measurement();
   auto model = make_model(input);
   model->to(where.device);
   model->train();
@@ -239,6 +253,7 @@ void BM_ar1_inc_step(benchmark::State& state, int64_t input, int64_t n_new, int6
 }
 
 void BM_eval_fwd(benchmark::State& state, int64_t input, int64_t batch, Where where) {
+  start_memory_measurement();
   auto model = make_model(input);
   model->to(where.device);
   model->eval();
@@ -263,6 +278,7 @@ void BM_eval_fwd(benchmark::State& state, int64_t input, int64_t batch, Where wh
 }
 
 void BM_eval_fwd_cached(benchmark::State& state, int64_t input, int64_t batch) {
+  start_memory_measurement();
   auto model = make_model(input);
   model->eval();
   Generator gen(1);

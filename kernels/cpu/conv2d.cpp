@@ -41,6 +41,7 @@
 #include "core/error.h"
 #include "kernels/conv2d.h"
 #include "kernels/cpu/fixed_blocks.h"
+#include "core/cpu_allocator.h"
 #include "kernels/cpu/onednn_context.h"
 #include "kernels/threading.h"
 
@@ -105,10 +106,11 @@ dnnl::primitive_attr user_scratchpad_attr() {
 // Inputs get their reorder appended to `before`, outputs to `after`.
 memory bind_argument(const memory::desc& plain, const memory::desc& wanted, bool is_output,
                      const dnnl::engine& engine, memory& user, std::vector<ConvStep>& before,
-                     std::vector<ConvStep>& after) {
+                     std::vector<ConvStep>& after, std::vector<memory>& transient) {
   user = memory(plain, engine, DNNL_MEMORY_NONE);
   if (wanted == plain) return user;
-  memory prim(wanted, engine);  // allocated once, owned by the cache entry
+  memory prim(wanted, engine, DNNL_MEMORY_NONE);  // its buffer is borrowed per call
+  transient.push_back(prim);
   if (is_output) {
     after.push_back({dnnl::reorder(prim, user), {{DNNL_ARG_FROM, prim}, {DNNL_ARG_TO, user}}});
   } else {
@@ -126,15 +128,17 @@ void fill_entry(ConvEntry& entry, const PrimitiveDesc& pd, const dnnl::engine& e
                 int out_arg, const memory::desc& out_plain, const memory::desc& out_wanted) {
   std::vector<ConvStep> before, after;
   ConvStep conv{Primitive(pd), {}};
-  conv.args[in0_arg] =
-      bind_argument(in0_plain, in0_wanted, false, engine, entry.user_in0, before, after);
-  conv.args[in1_arg] =
-      bind_argument(in1_plain, in1_wanted, false, engine, entry.user_in1, before, after);
-  conv.args[out_arg] =
-      bind_argument(out_plain, out_wanted, true, engine, entry.user_out, before, after);
+  entry.transient.clear();
+  conv.args[in0_arg] = bind_argument(in0_plain, in0_wanted, false, engine, entry.user_in0, before,
+                                     after, entry.transient);
+  conv.args[in1_arg] = bind_argument(in1_plain, in1_wanted, false, engine, entry.user_in1, before,
+                                     after, entry.transient);
+  conv.args[out_arg] = bind_argument(out_plain, out_wanted, true, engine, entry.user_out, before,
+                                     after, entry.transient);
   const memory::desc scratch_desc = pd.scratchpad_desc();
   if (scratch_desc.get_size() > 0) {
-    conv.args[DNNL_ARG_SCRATCHPAD] = memory(scratch_desc, engine);
+    conv.args[DNNL_ARG_SCRATCHPAD] = memory(scratch_desc, engine, DNNL_MEMORY_NONE);
+    entry.transient.push_back(conv.args[DNNL_ARG_SCRATCHPAD]);
   }
   entry.steps = std::move(before);
   entry.steps.push_back(std::move(conv));
@@ -230,6 +234,21 @@ void run(CpuOp op, const ConvDesc& d, float* out, const float* in0, const float*
   entry.user_in1.set_data_handle(const_cast<float*>(in1));
   entry.user_out.set_data_handle(out);
   if (bias != nullptr) entry.user_bias.set_data_handle(const_cast<float*>(bias));
+  // Blocked buffers and scratchpad for this call, from the allocator the activations use.
+  Allocator& allocator = CpuAllocator::instance();
+  std::vector<Block> borrowed;
+  borrowed.reserve(entry.transient.size());
+  struct GiveBack {
+    Allocator& allocator;
+    std::vector<Block>& blocks;
+    ~GiveBack() {
+      for (const Block& b : blocks) allocator.release(b);
+    }
+  } give_back{allocator, borrowed};
+  for (memory& m : entry.transient) {
+    borrowed.push_back(allocator.allocate(m.get_desc().get_size()));
+    m.set_data_handle(borrowed.back().data);
+  }
   for (ConvStep& step : entry.steps) step.prim.execute(entry.stream, step.args);
   entry.stream.wait();
 }

@@ -106,6 +106,12 @@ void sum_all(Device device, float* y, const float* x, int64_t n) {
   cpu::sum_all(y, x, n);
 }
 
+bool any_nonfinite(Device device, const float* x, int64_t n) {
+  if (n <= 0) return false;
+  if (device.is_cuda()) return cuda::any_nonfinite(device, x, n);
+  return cpu::any_nonfinite(x, n);
+}
+
 void channel_sum(Device device, float* y, const float* x, const ChannelSumDesc& d) {
   if (device.is_cuda()) return cuda::channel_sum(device, y, x, d);
   cpu::channel_sum(y, x, d);

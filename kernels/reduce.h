@@ -16,15 +16,19 @@ struct ChannelSumDesc {
 // *y = sum of x[0..n)
 void sum_all(Device device, float* y, const float* x, int64_t n);
 void channel_sum(Device device, float* y, const float* x, const ChannelSumDesc& d);
+// Whether any of x[0..n) is a NaN or an infinity (exponent bits all ones); waits for the device.
+bool any_nonfinite(Device device, const float* x, int64_t n);
 
 namespace cpu {
 void sum_all(float* y, const float* x, int64_t n);
 void channel_sum(float* y, const float* x, const ChannelSumDesc& d);
+bool any_nonfinite(const float* x, int64_t n);
 }  // namespace cpu
 
 namespace cuda {
 void sum_all(Device device, float* y, const float* x, int64_t n);
 void channel_sum(Device device, float* y, const float* x, const ChannelSumDesc& d);
+bool any_nonfinite(Device device, const float* x, int64_t n);
 }  // namespace cuda
 
 }  // namespace ar1::kernels

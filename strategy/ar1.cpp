@@ -4,8 +4,8 @@
 #include <unordered_map>
 
 #include "core/grad_mode.h"
-#include "nn/functional.h"
 #include "kernels/device_runtime.h"
+#include "nn/functional.h"
 #include "nn/models/mobilenet_v1.h"
 #include "strategy/batch_prefetcher.h"
 #include "strategy/norm_recalibration.h"

@@ -143,6 +143,7 @@ bool SupervisedTemplate::plugins_graph_safe() const {
 }
 
 void SupervisedTemplate::training_iteration() {
+  skip_update_ = false;
   notify(&Plugin::before_training_iteration);
   training_step();
   ++clock_.train_epoch_iterations;
@@ -161,6 +162,7 @@ void SupervisedTemplate::training_step() {
   notify(&Plugin::before_backward);
   backward();
   notify(&Plugin::after_backward);
+  if (skip_update_) return;
   notify(&Plugin::before_update);
   optimizer_step();
   notify(&Plugin::after_update);

@@ -71,6 +71,10 @@ class SupervisedTemplate {
 
   // Ends training after the current iteration (e.g. from a plugin).
   void stop_training() { stop_training_ = true; }
+  // From a plugin before the update: this iteration makes no update (no before_update,
+  // optimizer_step or after_update) and its minibatch counts in no training metric.
+  void skip_update() { skip_update_ = true; }
+  bool iteration_skipped() const { return skip_update_; }
 
   // ---- state plugins read (Avalanche's names) ----
   Tensor mb_x, mb_y, mb_task_id, mb_output, loss;
@@ -146,6 +150,7 @@ class SupervisedTemplate {
   Clock clock_;
   bool is_eval_ = false;
   bool stop_training_ = false;
+  bool skip_update_ = false;
 };
 
 }  // namespace ar1::strategy

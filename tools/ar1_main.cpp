@@ -1,11 +1,13 @@
 // ar1: the command line. `ar1 train` (the main job by default), `ar1 eval`, `ar1 info`.
-// Every error is one line on stderr and exit status 2; nothing half-written is left behind.
+// Every error is one line on stderr and exit status 2 (3 for a numerical fault that stopped
+// training: strategy/nonfinite_guard.h); nothing half-written is left behind.
 #include <cstdio>
 #include <exception>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
+#include "strategy/nonfinite_guard.h"
 #include "tools/commands/commands.h"
 
 namespace {
@@ -41,6 +43,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: [ar1] unknown command '%s'\n", command.c_str());
     usage(stderr);
     return 2;
+  } catch (const ar1::strategy::NonFiniteError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 3;
   } catch (const ar1::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 2;

@@ -38,10 +38,10 @@
 #include <oneapi/dnnl/dnnl.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "core/cpu_allocator.h"
 #include "core/error.h"
 #include "kernels/conv2d.h"
 #include "kernels/cpu/fixed_blocks.h"
-#include "core/cpu_allocator.h"
 #include "kernels/cpu/onednn_context.h"
 #include "kernels/threading.h"
 

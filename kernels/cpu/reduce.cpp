@@ -1,5 +1,8 @@
 #include "kernels/reduce.h"
 
+#include <algorithm>
+#include <cstdint>
+
 namespace ar1::kernels::cpu {
 
 void sum_all(float* y, const float* x, int64_t n) {
@@ -20,6 +23,16 @@ void channel_sum(float* y, const float* x, const ChannelSumDesc& d) {
     }
     y[c] = static_cast<float>(acc);
   }
+}
+
+bool any_nonfinite(const float* x, int64_t n) {
+  // The largest masked exponent: all ones (0x7f800000) only for NaN and infinity. A max over
+  // integers vectorises and threads without changing the answer.
+  const auto* bits = reinterpret_cast<const uint32_t*>(x);
+  uint32_t top = 0;
+#pragma omp parallel for simd schedule(static) reduction(max : top) if (n > 262144)
+  for (int64_t i = 0; i < n; ++i) top = std::max(top, bits[i] & 0x7f800000u);
+  return top == 0x7f800000u;
 }
 
 }  // namespace ar1::kernels::cpu

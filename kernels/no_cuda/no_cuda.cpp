@@ -142,6 +142,7 @@ void cwr_consolidate(Device, float*, const float*, const int64_t*, const double*
                      const CwrDesc&) {
   no_cuda("cwr*");
 }
+bool any_nonfinite(Device, const float*, int64_t) { no_cuda("non-finite check"); }
 void dequantize_rows(Device, float*, const void*, const float*, const float*,
                      const DequantizeDesc&) {
   no_cuda("replay dequantize");

@@ -67,7 +67,7 @@ std::string metric_name(const std::string& base, bool eval_phase, const std::str
                         int64_t experience) {
   std::string name = base + (eval_phase ? "/eval_phase/" : "/train_phase/") + stream + "/Task000";
   if (experience >= 0) {
-    char buf[16];
+    char buf[32];  // "/Exp" and up to 19 digits
     std::snprintf(buf, sizeof buf, "/Exp%03lld", static_cast<long long>(experience));
     name += buf;
   }

@@ -49,6 +49,7 @@ void AccuracyLossMetrics::Totals::add(SupervisedTemplate& s) {
 }
 
 void AccuracyLossMetrics::after_training_iteration(SupervisedTemplate& s) {
+  if (s.iteration_skipped()) return;  // a dropped minibatch (strategy/nonfinite_guard.h)
   Totals batch;
   batch.add(s);
   epoch_.correct += batch.correct;

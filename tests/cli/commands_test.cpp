@@ -41,6 +41,20 @@ Result run(const std::string& args) {
   return r;
 }
 
+// run() with environment assignments ("NAME=value ...") in front of the command.
+Result run_with_env(const std::string& env, const std::string& args) {
+  const std::string cmd = env + " " + std::string(AR1_BINARY) + " " + args + " 2>&1";
+  Result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
+  const int raw = pclose(p);
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return r;
+}
+
 fs::path fresh_dir(const std::string& name) {
   const fs::path d = fs::temp_directory_path() / ("ar1_cli_" + name + "_" + std::to_string(getpid()));
   fs::remove_all(d);
@@ -260,5 +274,53 @@ TEST_CASE("cli refuses a truncated or corrupted checkpoint and an occupied run d
   r = run("train --resume " + out.string());
   CHECK(r.status == 2);
   CHECK_MESSAGE(contains(r.output, "truncated or corrupted"), r.output);
+  fs::remove_all(out);
+}
+
+TEST_CASE("cli a nan in training stops the run with exit status 3 and keeps the last checkpoint") {
+  const std::string small = small_fashion_run();
+  const fs::path out = fresh_dir("nonfinite_stop");
+  // Iteration 12 of the run falls in experience 1 (experience 0: 2 epochs of 4 iterations).
+  const Result r = run_with_env("AR1_TEST_NONFINITE_AT=12", "train --out " + out.string() + small);
+  INFO(r.output);
+  CHECK(r.status == 3);
+  CHECK(contains(r.output, "error: [nonfinite] a NaN or infinity in gradient of "));
+  CHECK(contains(r.output, "at experience 1, epoch 0, iteration"));
+  CHECK(contains(r.output, "--on-nonfinite skip"));
+  // Experience 0's checkpoint is there and resumable; no temporary file is left.
+  CHECK(fs::exists(out / "checkpoint.safetensors"));
+  for (const auto& e : fs::directory_iterator(out)) {
+    CHECK_MESSAGE(!contains(e.path().filename().string(), ".tmp"), e.path().string());
+  }
+  const Result resumed = run("train --resume " + out.string() + " --stop-after 2");
+  INFO(resumed.output);
+  CHECK(resumed.status == 0);
+  CHECK(contains(resumed.output, "resuming " + out.string() + " at experience 1"));
+  fs::remove_all(out);
+}
+
+TEST_CASE("cli --on-nonfinite skip drops the bad minibatch, counts it and finishes the run") {
+  const std::string small = small_fashion_run();
+  const fs::path out = fresh_dir("nonfinite_skip");
+  const Result r = run_with_env("AR1_TEST_NONFINITE_AT=12",
+                                "train --on-nonfinite skip --out " + out.string() + small);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  const std::string metrics = read(out / "metrics.jsonl");
+  // The metric line of `name` (metrics.jsonl: one JSON object per line, keys sorted).
+  auto line_of = [&](const std::string& name) {
+    std::istringstream in(metrics);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (contains(line, "\"name\":\"" + name + "\"")) return line;
+    }
+    return std::string();
+  };
+  const std::string skipped = "NonFiniteSkipped_Exp/train_phase/train_stream/Task000/Exp00";
+  CHECK(contains(line_of(skipped + "0"), "\"value\":0.0"));
+  CHECK(contains(line_of(skipped + "1"), "\"value\":1.0"));
+  CHECK(contains(line_of(skipped + "2"), "\"value\":0.0"));
+  CHECK_FALSE(contains(metrics, "NaN"));
+  CHECK_FALSE(contains(metrics, "nan"));
   fs::remove_all(out);
 }

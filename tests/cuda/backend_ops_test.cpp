@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "core/half.h"
@@ -372,4 +373,14 @@ TEST_CASE("sgd, synaptic intelligence, cwr* and replay dequantisation match the 
     kernels::dequantize_rows(kGpu, out.gpu(), stored.gpu(), qs.gpu(), qo.gpu(), dd);
     out.check("replay dequantize", dt == DType::u8 ? kElementwise : kExact);
   }
+}
+
+TEST_CASE("any_nonfinite on the gpu finds what the cpu finds") {
+  require_gpu();
+  std::vector<float> x = random_values(1 << 18, 9);
+  const Tensor clean = Tensor::from_vector(x, {static_cast<int64_t>(x.size())}).to(kGpu);
+  CHECK_FALSE(kernels::any_nonfinite(kGpu, static_cast<const float*>(clean.raw_data()), clean.numel()));
+  x[12345] = std::numeric_limits<float>::infinity();
+  const Tensor dirty = Tensor::from_vector(x, {static_cast<int64_t>(x.size())}).to(kGpu);
+  CHECK(kernels::any_nonfinite(kGpu, static_cast<const float*>(dirty.raw_data()), dirty.numel()));
 }

@@ -8,14 +8,18 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <cstdlib>
 #include <iostream>
+#include <limits>
 
 #include "core/io/atomic_file.h"
+#include "kernels/device.h"
 #include "kernels/threading.h"
 #include "strategy/checkpoint.h"
 #include "strategy/loggers/text_logger.h"
 #include "strategy/metrics/standard_metrics.h"
 #include "strategy/naive.h"
+#include "strategy/nonfinite_guard.h"
 #include "tools/cli/ar1_options.h"
 #include "tools/commands/commands.h"
 #include "tools/commands/run_record.h"
@@ -59,6 +63,36 @@ std::vector<double> accuracy_row(const strategy::EvaluationPlugin& ev, size_t te
         ev, strategy::metric_name("Top1_Acc_Exp", true, kStream, static_cast<int64_t>(j))));
   }
   return row;
+}
+
+// Test-only hook: AR1_TEST_NONFINITE_AT=N puts a NaN into the first gradient after the
+// backward of training iteration N (counted over the run), so the tests can see what a
+// numerical fault does to a run.
+struct NonFiniteInjector final : strategy::Plugin {
+  int64_t at = -1;
+  bool graph_safe() const override { return false; }
+  void after_backward(strategy::SupervisedTemplate& s) override {
+    if (s.clock().train_iterations != at) return;
+    for (const auto& [name, p] : s.model().named_parameters()) {
+      Tensor g = p.grad();
+      if (!g.defined()) continue;
+      const Tensor nan = Tensor::full({1}, std::numeric_limits<float>::quiet_NaN(), g.device());
+      kernels::copy_bytes(g.raw_data(), g.device(), nan.raw_data(), nan.device(), sizeof(float));
+      return;
+    }
+  }
+};
+
+std::vector<std::shared_ptr<strategy::Plugin>> run_plugins(const ResolvedOptions& o) {
+  std::vector<std::shared_ptr<strategy::Plugin>> plugins;
+  if (const char* at = std::getenv("AR1_TEST_NONFINITE_AT")) {
+    auto injector = std::make_shared<NonFiniteInjector>();
+    injector->at = std::atoll(at);
+    plugins.push_back(injector);
+  }
+  plugins.push_back(std::make_shared<strategy::NonFiniteGuard>(
+      strategy::parse_nonfinite_policy(o.str("on-nonfinite"))));
+  return plugins;
 }
 
 std::shared_ptr<strategy::EvaluationPlugin> console_evaluator() {
@@ -170,7 +204,7 @@ int train_command(const std::vector<std::string>& args) {
   const data::Benchmark b = make_benchmark(o);
   auto model = make_model(o, b.num_classes);
   auto ev = console_evaluator();
-  strategy::AR1 ar1(model, ar1_options, {}, ev);
+  strategy::AR1 ar1(model, ar1_options, run_plugins(o), ev);
 
   std::vector<StrategyRun> runs{{"AR1", {}, {}}};
   size_t start = 0;

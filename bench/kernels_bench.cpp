@@ -144,7 +144,6 @@ void BM_global_pool(benchmark::State& state, bool backward, int64_t n, int64_t c
   kernels::AvgPoolDesc d{n, c, hw, hw, hw, hw, 1};
   Generator gen(0);
   Tensor x = normal({n, c, hw, hw}, gen), y = normal({n, c, 1, 1}, gen);
-  const float grad_loss = 1.f;
   Timer timer;
   for (auto _ : state) {
     if (backward) {

@@ -4,11 +4,15 @@
 // target attribute and picked at run time, so the binary runs on any x86-64.
 #include "bench/roofline.h"
 
+#include <cpuid.h>
 #include <immintrin.h>
 #include <omp.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -96,6 +100,45 @@ __attribute__((target("avx512f,avx512bf16"))) float bf16_avx512(int64_t iters, f
 // accumulators x 16 f32 lanes x 2 bf16 pairs x (mul + add)
 constexpr double kFlopsBf16 = 16.0 * 16 * 2 * 2;
 
+// AMX: tiles 0-3 accumulate C[16 x 16] f32 += A[16 x 32] bf16 . B[32 x 16] bf16 from sources in
+// tiles 4-7; four independent accumulators cover tdpbf16ps's latency.
+struct alignas(64) TileConfig {
+  uint8_t palette = 1, start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t colsb[16] = {};
+  uint8_t rows[16] = {};
+};
+__attribute__((target("amx-tile,amx-bf16"))) float bf16_amx(int64_t iters) {
+  TileConfig cfg;
+  for (int t = 0; t < 8; ++t) {
+    cfg.rows[t] = 16;
+    cfg.colsb[t] = 64;
+  }
+  _tile_loadconfig(&cfg);
+  alignas(64) uint16_t src[16 * 32];
+  for (uint16_t& v : src) v = 0x3800;  // bf16 1/65536-ish: small, finite products
+  alignas(64) float out[16 * 16];
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  _tile_loadd(4, src, 64);
+  _tile_loadd(5, src, 64);
+  _tile_loadd(6, src, 64);
+  _tile_loadd(7, src, 64);
+  for (int64_t i = 0; i < iters; ++i) {
+    _tile_dpbf16ps(0, 4, 5);
+    _tile_dpbf16ps(1, 4, 6);
+    _tile_dpbf16ps(2, 6, 7);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+  _tile_stored(0, out, 64);
+  _tile_release();
+  return out[0];
+}
+// 4 tile products x 16 x 16 outputs x 32 bf16 pairs x (mul + add)
+constexpr double kFlopsAmx = 4.0 * 16 * 16 * 32 * 2;
+
 double seconds_of(auto&& f) {
   const auto t0 = std::chrono::steady_clock::now();
   f();
@@ -134,6 +177,27 @@ double fma_loop(int threads, int64_t iters) {
   const double per_iter =
       isa == "avx512f" ? kFlopsAvx512 : isa == "avx2" ? kFlopsAvx2 : kFlopsScalar;
   return per_iter * static_cast<double>(iters) * threads;
+}
+
+bool has_amx_bf16() {
+  // CPUID leaf 7: EDX bit 22 AMX-BF16, bit 24 AMX-TILE; Linux then grants the tile data state
+  // per process on request (arch_prctl ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA = 18).
+  static const bool ok = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+    if (!((edx >> 22) & 1u) || !((edx >> 24) & 1u)) return false;
+    return syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */, 18) == 0;
+  }();
+  return ok;
+}
+
+double amx_bf16_loop(int threads, int64_t iters) {
+  if (!has_amx_bf16()) return 0.0;
+  float total = 0.f;
+#pragma omp parallel num_threads(threads) reduction(+ : total)
+  total += bf16_amx(iters);
+  g_sink = total;
+  return kFlopsAmx * static_cast<double>(iters) * threads;
 }
 
 double bf16_loop(int threads, int64_t iters) {

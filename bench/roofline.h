@@ -22,6 +22,10 @@ double fma_loop(int threads, int64_t iters);
 // The same with vdpbf16ps (each lane: two bf16 products added to an f32 accumulator, 4 flops);
 // returns 0 and does nothing when the CPU lacks AVX512_BF16.
 double bf16_loop(int threads, int64_t iters);
+// The same with AMX tiles (tdpbf16ps, 16 x 16 x 32 per instruction), where the CPU has AMX-BF16
+// and the kernel grants the tile state (Intel Xeon from Sapphire Rapids); 0 otherwise.
+bool has_amx_bf16();
+double amx_bf16_loop(int threads, int64_t iters);
 
 // Streaming kernels over `bytes_per_array`-byte f32 arrays, split statically across
 // `threads` threads (each thread touches its own part first, so pages sit near it):

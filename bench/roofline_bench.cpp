@@ -1,6 +1,6 @@
 // This machine's roofline on the threads the other benchmarks use: the fp32 FMA peak (widest
-// FMA the CPU has, chosen at run time), the AVX512_BF16 dot-product peak where the CPU has it,
-// and the streaming bandwidth (copy and triad over arrays four times the L3). Read every
+// FMA the CPU has, chosen at run time), the AVX512_BF16 dot-product peak and the AMX bf16 tile
+// peak where the CPU has them, and the streaming bandwidth (copy and triad over arrays four times the L3). Read every
 // kernel's GFLOP/s and GB/s against these (the other binaries print pct_fma / pct_bw too).
 //
 // Run:  build/bench/ar1_bench_roofline      (threads: 1 and AR1_BENCH_THREADS or all cores)
@@ -38,6 +38,14 @@ void BM_bf16_peak(benchmark::State& state, int threads) {
   state.SetLabel("avx512_bf16 vdpbf16ps");
 }
 
+void BM_amx_peak(benchmark::State& state, int threads) {
+  double flops = 0;
+  for (auto _ : state) flops = bench::amx_bf16_loop(threads, kRounds / 16);
+  state.counters["GFLOP"] =
+      benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel("amx tdpbf16ps");
+}
+
 void BM_stream(benchmark::State& state, int threads, bool triad) {
   const size_t bytes = bench::smoke() ? (size_t{4} << 20) : (size_t{128} << 20);
   bench::StreamArrays arrays(bytes, threads);
@@ -56,6 +64,9 @@ void register_all(int threads) {
     benchmark::RegisterBenchmark(("fma_f32_peak" + s).c_str(), BM_fma_peak, t)->UseRealTime();
     if (bench::has_avx512_bf16()) {
       benchmark::RegisterBenchmark(("bf16_dot_peak" + s).c_str(), BM_bf16_peak, t)->UseRealTime();
+    }
+    if (bench::has_amx_bf16()) {
+      benchmark::RegisterBenchmark(("amx_bf16_peak" + s).c_str(), BM_amx_peak, t)->UseRealTime();
     }
     benchmark::RegisterBenchmark(("stream_copy" + s).c_str(), BM_stream, t, false)
         ->UseRealTime()

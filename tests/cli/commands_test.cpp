@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <csignal>
 #include <cstring>
 #include <cstdio>
 #include <filesystem>
@@ -323,4 +324,73 @@ TEST_CASE("cli --on-nonfinite skip drops the bad minibatch, counts it and finish
   CHECK_FALSE(contains(metrics, "NaN"));
   CHECK_FALSE(contains(metrics, "nan"));
   fs::remove_all(out);
+}
+
+namespace {
+
+// Runs `ar1 <args>` with its output on a pipe, sends `sig` once a line containing `when`
+// appears, and returns what it printed and its exit status.
+Result run_and_signal(const std::string& args, const std::string& when, int sig) {
+  int out[2];
+  REQUIRE(pipe(out) == 0);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    dup2(out[1], STDERR_FILENO);
+    close(out[0]);
+    const std::string cmd = std::string(AR1_BINARY) + " " + args;
+    execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(out[1]);
+  Result r;
+  bool sent = false;
+  std::array<char, 4096> buf{};
+  ssize_t n;
+  while ((n = ::read(out[0], buf.data(), buf.size())) > 0) {
+    r.output.append(buf.data(), static_cast<size_t>(n));
+    if (!sent && r.output.find(when) != std::string::npos) {
+      kill(pid, sig);
+      sent = true;
+    }
+  }
+  close(out[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  const std::string unsent = "the signal was never sent: no line with " + when;
+  CHECK_MESSAGE(sent, unsent);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("cli sigint and sigterm end a run cleanly, and --resume finishes it bit-identical") {
+  const std::string small = small_fashion_run();
+  const fs::path whole = fresh_dir("signal_whole"), cut = fresh_dir("signal_cut");
+  REQUIRE(run("train --out " + whole.string() + small).status == 0);
+  for (const int sig : {SIGINT, SIGTERM}) {
+    CAPTURE(sig);
+    fs::remove_all(cut);
+    const Result r = run_and_signal("train --out " + cut.string() + small, "== experience 1", sig);
+    INFO(r.output);
+    CHECK(r.status == 128 + sig);
+    CHECK(contains(r.output, "stopped by signal " + std::to_string(sig)));
+    // The last finished experience's checkpoint and the outputs are there, no temporary file.
+    CHECK(fs::exists(cut / "checkpoint.safetensors"));
+    CHECK(fs::exists(cut / "report.html"));
+    for (const auto& e : fs::directory_iterator(cut)) {
+      CHECK_MESSAGE(!contains(e.path().filename().string(), ".tmp"), e.path().string());
+    }
+    const Result resumed = run("train --resume " + cut.string());
+    INFO(resumed.output);
+    REQUIRE(resumed.status == 0);
+    CHECK(contains(resumed.output, "resuming " + cut.string() + " at experience "));
+    check_same_checkpoints(whole, cut);
+    CHECK(deterministic_metrics(whole / "metrics.jsonl") ==
+          deterministic_metrics(cut / "metrics.jsonl"));
+  }
+  fs::remove_all(whole);
+  fs::remove_all(cut);
 }

@@ -22,6 +22,7 @@
 #include "strategy/nonfinite_guard.h"
 #include "tools/cli/ar1_options.h"
 #include "tools/commands/commands.h"
+#include "tools/commands/interrupts.h"
 #include "tools/commands/run_record.h"
 #include "tools/commands/run_setup.h"
 
@@ -92,6 +93,7 @@ std::vector<std::shared_ptr<strategy::Plugin>> run_plugins(const ResolvedOptions
   }
   plugins.push_back(std::make_shared<strategy::NonFiniteGuard>(
       strategy::parse_nonfinite_policy(o.str("on-nonfinite"))));
+  plugins.push_back(InterruptWatch::plugin());
   return plugins;
 }
 
@@ -227,12 +229,22 @@ int train_command(const std::vector<std::string>& args) {
               run_dir.dir.string().c_str());
 
   const int64_t stop_after = o.integer("stop-after");
+  const InterruptWatch interrupts;
   for (size_t k = start; k < b.train_stream.size(); ++k) {
     const data::Experience& exp = b.train_stream[k];
     std::printf("\n== experience %zu: %lld images, classes", k, static_cast<long long>(exp.size()));
     for (int64_t c : exp.classes_in_this_experience) std::printf(" %lld", static_cast<long long>(c));
     std::printf("\n");
+    std::fflush(stdout);
     ar1.train(exp);
+    if (const int sig = InterruptWatch::requested(); sig != 0) {
+      // The experience ended early: neither evaluated nor checkpointed. What is on disk is the
+      // last finished one's, and the outputs describe the run up to it.
+      run_dir.write_outputs(o, runs, *ev);
+      std::printf("\nstopped by signal %d during experience %zu; continue from experience %zu "
+                  "with --resume %s\n", sig, k, k, run_dir.dir.string().c_str());
+      return 128 + sig;
+    }
     ar1.eval(b.test_stream, kStream);
     runs[0].experiences.push_back(stats_after(*ev, static_cast<int64_t>(k)));
     runs[0].accuracy.push_back(accuracy_row(*ev, b.test_stream.size()));
@@ -242,6 +254,11 @@ int train_command(const std::vector<std::string>& args) {
                                {"history", history_to_json(ev->history())},
                                {"run", run_to_json(runs[0])}});
     run_dir.write_outputs(o, runs, *ev);
+    if (const int sig = InterruptWatch::requested(); sig != 0 && k + 1 < b.train_stream.size()) {
+      std::printf("\nstopped by signal %d after experience %zu; continue with --resume %s\n", sig,
+                  k, run_dir.dir.string().c_str());
+      return 128 + sig;
+    }
     if (stop_after > 0 && static_cast<int64_t>(k + 1) >= stop_after && k + 1 < b.train_stream.size()) {
       std::printf("stopping after experience %zu as asked (--stop-after); continue with "
                   "--resume %s\n", k, run_dir.dir.string().c_str());

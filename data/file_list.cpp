@@ -2,11 +2,34 @@
 
 #include <charconv>
 #include <fstream>
+#include <istream>
 #include <string>
 
 #include "core/error.h"
+#include "data/input_limits.h"
 
 namespace ar1::data {
+
+namespace {
+
+// A line is a path and a label: one longer than this is not a file list's.
+constexpr size_t kMaxLineBytes = 64 * 1024;
+
+// std::getline that refuses a line longer than kMaxLineBytes instead of growing without bound.
+bool read_bounded_line(std::istream& in, std::string& line, const std::filesystem::path& list,
+                       int64_t line_no) {
+  line.clear();
+  int c;
+  while ((c = in.get()) != std::char_traits<char>::eof()) {
+    if (c == '\n') return true;
+    line.push_back(static_cast<char>(c));
+    AR1_CHECK(line.size() <= kMaxLineBytes, "[file_list] ", list.string(), ":", line_no,
+              ": a line longer than ", kMaxLineBytes, " bytes; the file is not a file list");
+  }
+  return !line.empty();
+}
+
+}  // namespace
 
 FileList read_file_list(const std::filesystem::path& list, const std::filesystem::path& image_root,
                         int64_t num_classes, bool check_paths) {
@@ -16,8 +39,12 @@ FileList read_file_list(const std::filesystem::path& list, const std::filesystem
   FileList out;
   std::string line;
   int64_t line_no = 0;
-  while (std::getline(in, line)) {
+  const uint64_t max_lines = input_limits().file_list_lines;
+  while (read_bounded_line(in, line, list, line_no + 1)) {
     ++line_no;
+    AR1_CHECK(static_cast<uint64_t>(line_no) <= max_lines, "[file_list] ", list.string(),
+              ": more than ", max_lines, " lines (the limit per list); the file is not a file "
+              "list, or raise the limit with AR1_MAX_FILE_LIST_LINES");
     if (!line.empty() && line.back() == '\r') line.pop_back();
     const auto first = line.find_first_not_of(" \t");
     if (first == std::string::npos) continue;

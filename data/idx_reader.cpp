@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "data/input_limits.h"
 
 namespace ar1::data {
 
@@ -87,13 +88,15 @@ IdxArray read_idx(const std::filesystem::path& path, int expected_dims) {
             "; pass the ", expected_dims == 1 ? "labels (idx1)" : "images (idx3)", " file");
   IdxArray out;
   size_t total = 1;
+  const uint64_t limit = input_limits().idx_bytes;
   for (int d = 0; d < expected_dims; ++d) {
     uint8_t size[4];
     file.read(size, 4, "the dimension sizes");
     out.dims.push_back(big_endian(size));
-    total *= big_endian(size);
-    AR1_CHECK(total <= (size_t(1) << 34), "[idx] ", path.string(), ": header declares over 16 GiB",
-              " of data, expected a dataset-sized array; the header is corrupt");
+    total *= big_endian(size);  // each factor < 2^32 and the running product <= the limit
+    AR1_CHECK(total <= limit, "[idx] ", path.string(), ": header declares more than ", limit,
+              " bytes of data (the limit per array); the header is corrupt, or raise the limit "
+              "with AR1_MAX_IDX_BYTES");
   }
   out.bytes.resize(total);
   file.read(out.bytes.data(), total, "data");

@@ -12,6 +12,7 @@
 #include <jpeglib.h>
 
 #include "core/error.h"
+#include "data/input_limits.h"
 
 namespace ar1::data {
 
@@ -31,6 +32,16 @@ std::vector<uint8_t> read_file_bytes(const std::filesystem::path& path, const ch
 
 namespace {
 
+bool within_pixel_limit(uint64_t width, uint64_t height) {
+  return width * height <= input_limits().image_pixels;
+}
+
+[[noreturn]] void pixel_limit_error(uint64_t width, uint64_t height, const std::string& name) {
+  AR1_FAIL("[image] ", name, ": declares ", width, " x ", height, " pixels, over the limit of ",
+           input_limits().image_pixels, " per image; refused before decoding (raise it with "
+           "AR1_MAX_IMAGE_PIXELS if the image is real)");
+}
+
 bool is_png(const std::vector<uint8_t>& b) {
   static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   return b.size() >= 8 && std::memcmp(b.data(), sig, 8) == 0;
@@ -47,6 +58,10 @@ Image decode_png(const std::vector<uint8_t>& bytes, const std::string& name) {
   if (!png_image_begin_read_from_memory(&png, bytes.data(), bytes.size())) {
     AR1_FAIL("[image] ", name, ": not a decodable PNG (libpng: ", png.message,
              "); re-export the image or remove it");
+  }
+  if (!within_pixel_limit(png.width, png.height)) {
+    png_image_free(&png);
+    pixel_limit_error(png.width, png.height, name);
   }
   const bool colour = (png.format & PNG_FORMAT_FLAG_COLOR) != 0;
   png.format = colour ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
@@ -67,6 +82,7 @@ struct JpegError {
   jpeg_error_mgr mgr;
   std::jmp_buf jump;
   char message[JMSG_LENGTH_MAX];
+  bool too_large = false;  // over the pixel limit (data/input_limits.h): refused, not decoded
 };
 
 void jpeg_error_exit(j_common_ptr cinfo) {
@@ -94,6 +110,14 @@ bool decode_jpeg_raw(const std::vector<uint8_t>& bytes, Image* out, JpegError* e
     jpeg_destroy_decompress(&cinfo);
     return false;
   }
+  if (static_cast<uint64_t>(cinfo.image_width) * cinfo.image_height >
+      input_limits().image_pixels) {
+    out->width = cinfo.image_width;  // the caller names the limit
+    out->height = cinfo.image_height;
+    err->too_large = true;
+    jpeg_destroy_decompress(&cinfo);
+    return false;
+  }
   const bool grey = cinfo.jpeg_color_space == JCS_GRAYSCALE;
   cinfo.out_color_space = grey ? JCS_GRAYSCALE : JCS_RGB;
   jpeg_start_decompress(&cinfo);
@@ -116,6 +140,7 @@ Image decode_jpeg(const std::vector<uint8_t>& bytes, const std::string& name) {
   JpegError err;
   err.message[0] = '\0';
   if (!decode_jpeg_raw(bytes, &img, &err)) {
+    if (err.too_large) pixel_limit_error(img.width, img.height, name);
     AR1_FAIL("[image] ", name, ": not a decodable JPEG (libjpeg: ", err.message,
              "); re-export the image or remove it");
   }

@@ -266,3 +266,26 @@ TEST_CASE("report write goes through a temporary file and a rename") {
   CHECK_FALSE(fs::exists(dir / "no"));
   fs::remove_all(dir);
 }
+
+TEST_CASE("report warns of an evaluation that blew up without a nan, naming the experience") {
+  StrategyRun run{"AR1", {}, {}};
+  for (const auto& [acc, loss] : {std::pair{0.62, 1.1}, std::pair{0.10, 312.5}, std::pair{0.55, 1.3},
+                                  std::pair{0.10, 2.3}}) {
+    ExperienceStats e;
+    e.stream_accuracy = acc;
+    e.loss = loss;
+    run.experiences.push_back(e);
+  }
+  const std::vector<std::string> w = blowup_warnings(run, 10);
+  REQUIRE(w.size() == 1);  // experience 3 is at chance, but with a loss that is not a blow-up
+  CHECK(w[0].rfind("experience 1: test loss 312.5 with stream accuracy 0.1000 (chance 0.1000)", 0) == 0);
+  CHECK(blowup_warnings(run, 0).empty());
+  RunReport report;
+  report.runs = {run};
+  report.num_classes = 10;
+  const std::string html = render_report(report);
+  CHECK(html.find("<h2>Warnings</h2>") != std::string::npos);
+  CHECK(html.find("AR1, experience 1: test loss 312.5") != std::string::npos);
+  report.num_classes = 0;
+  CHECK(render_report(report).find("<h2>Warnings</h2>") == std::string::npos);
+}

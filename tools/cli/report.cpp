@@ -526,6 +526,24 @@ std::string per_experience_table(const RunReport& r) {
 
 }  // namespace
 
+std::vector<std::string> blowup_warnings(const StrategyRun& run, long long num_classes) {
+  std::vector<std::string> out;
+  if (num_classes <= 0) return out;
+  const double chance = 1.0 / static_cast<double>(num_classes);
+  for (size_t k = 0; k < run.experiences.size(); ++k) {
+    const ExperienceStats& e = run.experiences[k];
+    if (!(e.loss > kBlowUpLoss) || !(e.stream_accuracy <= 1.5 * chance)) continue;
+    char buf[256];
+    std::snprintf(buf, sizeof buf,
+                  "experience %zu: test loss %.1f with stream accuracy %.4f (chance %.4f): the "
+                  "evaluation blew up; try --recalibrate-norm and --replay-wrap",
+                  k, e.loss, e.stream_accuracy, chance);
+    out.emplace_back(buf);
+  }
+  return out;
+}
+
+
 std::string render_report(const RunReport& r) {
   std::string s;
   s.reserve(1 << 16);
@@ -534,6 +552,19 @@ std::string render_report(const RunReport& r) {
        html_escape(r.title) + "</title><style>" + kStyle + "</style></head><body><main>\n";
   s += "<h1>" + html_escape(r.title) + "</h1>";
   if (!r.date.empty()) s += "<p class=\"date\">" + html_escape(r.date) + "</p>";
+
+  std::vector<std::string> warnings;
+  for (const StrategyRun& run : r.runs) {
+    if (r.num_classes <= 0) break;
+    for (const std::string& w : blowup_warnings(run, r.num_classes)) {
+      warnings.push_back(run.name + ", " + w);
+    }
+  }
+  if (!warnings.empty()) {
+    s += "\n<h2>Warnings</h2><ul class=\"warnings\">";
+    for (const std::string& w : warnings) s += "<li>" + html_escape(w) + "</li>";
+    s += "</ul>";
+  }
 
   s += "\n<h2>Summary</h2>";
   if (r.runs.empty()) {

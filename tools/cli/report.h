@@ -31,8 +31,17 @@ struct StrategyRun {
   std::vector<std::vector<double>> accuracy;
 };
 
+// Evaluations that blew up without a NaN: a test loss above kBlowUpLoss with the stream
+// accuracy at most 1.5 x chance (1 / num_classes). Seen on long Fashion-MNIST NIC streams: the
+// accuracy sits at exactly chance and the loss in the hundreds.
+inline constexpr double kBlowUpLoss = 100.0;
+// "experience 12: test loss 312.5 with stream accuracy 0.1000 (chance 0.1000) ..." for every
+// such experience of `run`.
+std::vector<std::string> blowup_warnings(const StrategyRun& run, long long num_classes);
+
 struct RunReport {
   std::string title = "ar1 run";
+  long long num_classes = 0;  // for blowup_warnings (0: not checked)
   std::string date;                                         // as the caller wants it shown
   std::vector<std::pair<std::string, std::string>> config;  // resolved options, in order
   // runs[0] is the main (AR1) run: its matrix is the heat map. Others (baselines) appear in

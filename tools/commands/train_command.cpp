@@ -105,6 +105,7 @@ std::shared_ptr<strategy::EvaluationPlugin> console_evaluator() {
 
 struct RunDirectory {
   fs::path dir;
+  long long num_classes = 0;
   void write_outputs(const ResolvedOptions& o, const std::vector<StrategyRun>& runs,
                      const strategy::EvaluationPlugin& ev) const {
     write_file_atomically(dir / "metrics.jsonl", history_to_json_lines(ev.history()), "ar1");
@@ -115,6 +116,7 @@ struct RunDirectory {
     report.date = now_text("%Y-%m-%d %H:%M");
     report.config = o.to_strings();
     report.runs = runs;
+    report.num_classes = num_classes;
     write_report(dir / "report.html", report);
   }
 };
@@ -204,6 +206,7 @@ int train_command(const std::vector<std::string>& args) {
               "continue it with --resume ", run_dir.dir.string(), " or pick another --out");
   }
   const data::Benchmark b = make_benchmark(o);
+  run_dir.num_classes = b.num_classes;
   auto model = make_model(o, b.num_classes);
   auto ev = console_evaluator();
   strategy::AR1 ar1(model, ar1_options, run_plugins(o), ev);
@@ -248,6 +251,10 @@ int train_command(const std::vector<std::string>& args) {
     ar1.eval(b.test_stream, kStream);
     runs[0].experiences.push_back(stats_after(*ev, static_cast<int64_t>(k)));
     runs[0].accuracy.push_back(accuracy_row(*ev, b.test_stream.size()));
+    const std::vector<std::string> blowups = blowup_warnings(runs[0], b.num_classes);
+    if (!blowups.empty() && blowups.back().rfind("experience " + std::to_string(k) + ":", 0) == 0) {
+      std::printf("warning: [ar1] %s\n", blowups.back().c_str());
+    }
     strategy::save_checkpoint(checkpoint, ar1,
                               {{"config", o.to_json()},
                                {"next_experience", std::to_string(k + 1)},

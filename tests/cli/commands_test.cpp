@@ -29,20 +29,7 @@ struct Result {
   std::string output;  // stdout and stderr
 };
 
-Result run(const std::string& args) {
-  const std::string cmd = std::string(AR1_BINARY) + " " + args + " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
-  const int raw = pclose(p);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
-}
-
-// run() with environment assignments ("NAME=value ...") in front of the command.
+// `ar1 <args>` with environment assignments ("NAME=value ...", or none) in front of it.
 Result run_with_env(const std::string& env, const std::string& args) {
   const std::string cmd = env + " " + std::string(AR1_BINARY) + " " + args + " 2>&1";
   Result r;
@@ -55,6 +42,8 @@ Result run_with_env(const std::string& env, const std::string& args) {
   r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
   return r;
 }
+
+Result run(const std::string& args) { return run_with_env("", args); }
 
 fs::path fresh_dir(const std::string& name) {
   const fs::path d = fs::temp_directory_path() / ("ar1_cli_" + name + "_" + std::to_string(getpid()));

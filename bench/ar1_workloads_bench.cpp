@@ -97,28 +97,14 @@ struct Where {
   bool graph = false;
 };
 
-const bench::GpuRoof& gpu_roof() {
-  static const bench::GpuRoof r = [] {
-    const bench::GpuRoof out = bench::measure_gpu_roof(Device::cuda(0), bench::smoke() ? 0.02 : 0.3);
-    benchmark::AddCustomContext("gpu", out.name);
-    benchmark::AddCustomContext("gpu_fma_peak_gflops", std::to_string(out.fma_gflops));
-    benchmark::AddCustomContext("gpu_triad_gbs", std::to_string(out.triad_gbs));
-    benchmark::AddCustomContext("gpu_versions", kernels::cuda_versions());
-    return out;
-  }();
-  return r;
-}
-
 // bench::report, against the GPU's peak for a GPU workload.
 void report_on(benchmark::State& state, const Timer& timer, double flops, const Where& where) {
   if (where.device.is_cpu()) {
     report(state, timer, flops, 0);
     return;
   }
-  const double seconds = timer.seconds();
-  const auto iters = static_cast<double>(state.iterations());
-  state.counters["GFLOP"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["pct_fma"] = 100.0 * flops * iters / seconds * 1e-9 / gpu_roof().fma_gflops;
+  bench::report_rates(state, timer.seconds(), flops, 0, bench::gpu_roof().fma_gflops,
+                      bench::gpu_roof().triad_gbs);
 }
 
 // The step, as a graph replay where asked; a GPU step waits for the device at its end.

@@ -13,14 +13,18 @@
 // binary's register_all() (explicit registration, so the sizes can follow the environment).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "bench/gpu_roofline.h"
 #include "bench/roofline.h"
 #include "kernels/conv2d.h"
+#include "kernels/device.h"
 #include "kernels/threading.h"
 
 namespace ar1::bench {
@@ -68,20 +72,38 @@ class Timer {
   std::chrono::steady_clock::time_point t0_;
 };
 
-// Counters per iteration: GFLOP and GB (bytes that move at least once) as rates, and
-// pct_fma / pct_bw, the achieved fraction of the measured peaks in percent.
-inline void report(benchmark::State& state, const Timer& timer, double flops, double bytes) {
-  const double seconds = timer.seconds();
+// GPU 0's fp32 FMA peak and triad bandwidth (bench/gpu_roofline.h), measured once.
+inline const GpuRoof& gpu_roof() {
+  static const GpuRoof r = [] {
+    const GpuRoof out = measure_gpu_roof(Device::cuda(0), smoke() ? 0.02 : 0.3);
+    benchmark::AddCustomContext("gpu", out.name);
+    benchmark::AddCustomContext("gpu_fma_peak_gflops", std::to_string(out.fma_gflops));
+    benchmark::AddCustomContext("gpu_triad_gbs", std::to_string(out.triad_gbs));
+    benchmark::AddCustomContext("gpu_versions", kernels::cuda_versions());
+    return out;
+  }();
+  return r;
+}
+
+// Counters per iteration over `seconds` of timed work: GFLOP and GB (bytes that move at least
+// once) as rates, and pct_fma / pct_bw, the achieved fraction of the given peaks in percent.
+inline void report_rates(benchmark::State& state, double seconds, double flops, double bytes,
+                         double peak_gflops, double peak_gbs) {
   const auto iters = static_cast<double>(state.iterations());
   using C = benchmark::Counter;
   if (flops > 0) {
     state.counters["GFLOP"] = C(flops * 1e-9, C::kIsIterationInvariantRate);
-    state.counters["pct_fma"] = 100.0 * flops * iters / seconds * 1e-9 / roof().gflops;
+    state.counters["pct_fma"] = 100.0 * flops * iters / seconds * 1e-9 / peak_gflops;
   }
   if (bytes > 0) {
     state.counters["GB"] = C(bytes * 1e-9, C::kIsIterationInvariantRate);
-    state.counters["pct_bw"] = 100.0 * bytes * iters / seconds * 1e-9 / roof().gbs;
+    state.counters["pct_bw"] = 100.0 * bytes * iters / seconds * 1e-9 / peak_gbs;
   }
+}
+
+// report_rates against this machine's CPU roofline.
+inline void report(benchmark::State& state, const Timer& timer, double flops, double bytes) {
+  report_rates(state, timer.seconds(), flops, bytes, roof().gflops, roof().gbs);
 }
 
 // ---------------------------------------------------------------- MobileNetV1 (SPEC.md 1)
@@ -132,6 +154,34 @@ inline std::vector<kernels::ConvDesc> mobilenet_convs(int64_t n, int64_t input) 
 
 inline double conv_flops(const kernels::ConvDesc& d) {
   return 2.0 * d.n * d.c_out * d.oh() * d.ow() * (d.c_in / d.groups) * d.kh * d.kw;
+}
+
+// The distinct convs of mobilenet_convs(n, input), in layer order.
+inline std::vector<kernels::ConvDesc> distinct_mobilenet_convs(int64_t n, int64_t input) {
+  std::vector<kernels::ConvDesc> convs;
+  for (const kernels::ConvDesc& d : mobilenet_convs(n, input)) {
+    if (std::find(convs.begin(), convs.end(), d) == convs.end()) convs.push_back(d);
+  }
+  return convs;
+}
+
+// Every distinct activation shape [c, hw] the convs produce.
+inline std::vector<std::pair<int64_t, int64_t>> activation_shapes(
+    const std::vector<kernels::ConvDesc>& convs) {
+  std::vector<std::pair<int64_t, int64_t>> acts;
+  for (const kernels::ConvDesc& d : convs) {
+    const std::pair<int64_t, int64_t> a{d.c_out, d.oh() * d.ow()};
+    if (std::find(acts.begin(), acts.end(), a) == acts.end()) acts.push_back(a);
+  }
+  return acts;
+}
+
+// "pw_s1/c64to128_hw32": kind, stride, channels and input side.
+inline std::string conv_name(const kernels::ConvDesc& d) {
+  std::string kind = d.groups > 1 ? "dw" : d.kh == 1 ? "pw" : "dense";
+  kind += "_s" + std::to_string(d.stride);
+  return kind + "/c" + std::to_string(d.c_in) + "to" + std::to_string(d.c_out) + "_hw" +
+         std::to_string(d.h);
 }
 
 }  // namespace ar1::bench

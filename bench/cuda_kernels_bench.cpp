@@ -36,18 +36,6 @@ using namespace ar1;
 const Device kGpu = Device::cuda(0);
 constexpr double kBytes = sizeof(float);
 
-const bench::GpuRoof& gpu_roof() {
-  static const bench::GpuRoof r = [] {
-    const bench::GpuRoof out = bench::measure_gpu_roof(kGpu, bench::smoke() ? 0.02 : 0.3);
-    benchmark::AddCustomContext("gpu", out.name);
-    benchmark::AddCustomContext("gpu_fma_peak_gflops", std::to_string(out.fma_gflops));
-    benchmark::AddCustomContext("gpu_triad_gbs", std::to_string(out.triad_gbs));
-    benchmark::AddCustomContext("gpu_versions", kernels::cuda_versions());
-    return out;
-  }();
-  return r;
-}
-
 Tensor on_gpu(const Shape& shape, uint64_t seed) {
   Generator gen(seed);
   return normal(shape, gen).to(kGpu);
@@ -67,17 +55,8 @@ void time_gpu(benchmark::State& state, const std::function<void()>& work, double
     total_ms += ms;
     state.SetIterationTime(ms * 1e-3);
   }
-  const double seconds = total_ms * 1e-3;
-  const auto iters = static_cast<double>(state.iterations());
-  using C = benchmark::Counter;
-  if (flops > 0) {
-    state.counters["GFLOP"] = C(flops * 1e-9, C::kIsIterationInvariantRate);
-    state.counters["pct_fma"] = 100.0 * flops * iters / seconds * 1e-9 / gpu_roof().fma_gflops;
-  }
-  if (bytes > 0) {
-    state.counters["GB"] = C(bytes * 1e-9, C::kIsIterationInvariantRate);
-    state.counters["pct_bw"] = 100.0 * bytes * iters / seconds * 1e-9 / gpu_roof().triad_gbs;
-  }
+  bench::report_rates(state, total_ms * 1e-3, flops, bytes, bench::gpu_roof().fma_gflops,
+                      bench::gpu_roof().triad_gbs);
 }
 
 enum class Pass { forward, backward_data, backward_weights };
@@ -193,13 +172,6 @@ void BM_sgd(benchmark::State& state) {
            5 * kBytes * count);
 }
 
-std::string conv_name(const kernels::ConvDesc& d) {
-  std::string kind = d.groups > 1 ? "dw" : d.kh == 1 ? "pw" : "dense";
-  kind += "_s" + std::to_string(d.stride);
-  return kind + "/c" + std::to_string(d.c_in) + "to" + std::to_string(d.c_out) + "_hw" +
-         std::to_string(d.h);
-}
-
 template <class... Args>
 void add(const std::string& name, Args&&... args) {
   benchmark::RegisterBenchmark(name.c_str(), std::forward<Args>(args)...)
@@ -213,22 +185,15 @@ void register_all() {
   const int64_t input = input_env != nullptr ? std::atoll(input_env) : 128;
   benchmark::AddCustomContext("batch", std::to_string(n));
   benchmark::AddCustomContext("input", std::to_string(input));
-  std::vector<kernels::ConvDesc> convs;
-  for (const kernels::ConvDesc& d : bench::mobilenet_convs(n, input)) {
-    if (std::find(convs.begin(), convs.end(), d) == convs.end()) convs.push_back(d);
-  }
+  const std::vector<kernels::ConvDesc> convs = bench::distinct_mobilenet_convs(n, input);
   const std::pair<Pass, const char*> passes[] = {{Pass::forward, "cuda/conv2d_fwd/"},
                                                  {Pass::backward_data, "cuda/conv2d_bwd_data/"},
                                                  {Pass::backward_weights,
                                                   "cuda/conv2d_bwd_weights/"}};
   for (const auto& [pass, prefix] : passes) {
-    for (const kernels::ConvDesc& d : convs) add(prefix + conv_name(d), BM_conv2d, pass, d);
+    for (const kernels::ConvDesc& d : convs) add(prefix + bench::conv_name(d), BM_conv2d, pass, d);
   }
-  std::vector<std::pair<int64_t, int64_t>> acts;
-  for (const kernels::ConvDesc& d : convs) {
-    const std::pair<int64_t, int64_t> a{d.c_out, d.oh() * d.ow()};
-    if (std::find(acts.begin(), acts.end(), a) == acts.end()) acts.push_back(a);
-  }
+  const auto acts = bench::activation_shapes(convs);
   const std::pair<BrnPass, const char*> brn[] = {
       {BrnPass::train_forward, "cuda/batch_renorm_train_fwd/relu/"},
       {BrnPass::eval_forward, "cuda/batch_renorm_eval_fwd/relu/"},
@@ -271,7 +236,7 @@ int main(int argc, char** argv) {
                                                 : "this build has no CUDA backend");
     return 77;
   }
-  gpu_roof();
+  ar1::bench::gpu_roof();
   register_all();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -69,13 +69,6 @@ void BM_conv2d(benchmark::State& state, Pass pass, kernels::ConvDesc d) {
          kBytes * static_cast<double>(x.numel() + w.numel() + y.numel()));
 }
 
-std::string conv_name(const kernels::ConvDesc& d) {
-  std::string kind = d.groups > 1 ? "dw" : d.kh == 1 ? "pw" : "dense";
-  kind += "_s" + std::to_string(d.stride);
-  return kind + "/c" + std::to_string(d.c_in) + "to" + std::to_string(d.c_out) + "_hw" +
-         std::to_string(d.h);
-}
-
 // ---------------------------------------------------------------- BatchReNorm
 
 enum class BrnPass { train_forward, eval_forward, backward };
@@ -228,11 +221,7 @@ void register_all() {
   benchmark::AddCustomContext("batch", std::to_string(n));
   benchmark::AddCustomContext("input", std::to_string(input));
 
-  // Distinct convs of the net, in layer order.
-  std::vector<kernels::ConvDesc> convs;
-  for (const kernels::ConvDesc& d : bench::mobilenet_convs(n, input)) {
-    if (std::find(convs.begin(), convs.end(), d) == convs.end()) convs.push_back(d);
-  }
+  const std::vector<kernels::ConvDesc> convs = bench::distinct_mobilenet_convs(n, input);
   const std::pair<Pass, const char*> passes[] = {{Pass::forward, "conv2d_fwd/"},
                                                  {Pass::backward_data, "conv2d_bwd_data/"},
                                                  {Pass::backward_weights, "conv2d_bwd_weights/"}};
@@ -242,7 +231,7 @@ void register_all() {
     for (kernels::ConvDesc d : convs) {
       for (const bool channels_last : {true, false}) {
         d.channels_last = channels_last;
-        const std::string name = prefix + conv_name(d) + (channels_last ? "/nhwc" : "/nchw");
+        const std::string name = prefix + bench::conv_name(d) + (channels_last ? "/nhwc" : "/nchw");
         benchmark::RegisterBenchmark(name.c_str(), BM_conv2d, pass, d)
             ->Unit(benchmark::kMillisecond)
             ->UseRealTime();
@@ -250,12 +239,7 @@ void register_all() {
     }
   }
 
-  // Every distinct activation shape [c, hw] (the outputs of the convs).
-  std::vector<std::pair<int64_t, int64_t>> acts;
-  for (const kernels::ConvDesc& d : convs) {
-    const std::pair<int64_t, int64_t> a{d.c_out, d.oh() * d.ow()};
-    if (std::find(acts.begin(), acts.end(), a) == acts.end()) acts.push_back(a);
-  }
+  const auto acts = bench::activation_shapes(convs);
   const std::pair<BrnPass, const char*> brn_passes[] = {
       {BrnPass::train_forward, "batch_renorm_train_fwd/"},
       {BrnPass::eval_forward, "batch_renorm_eval_fwd/"},

@@ -9,18 +9,18 @@
 
 #include <array>
 #include <csignal>
-#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
-#include "core/io/safetensors.h"
 #include "kernels/device.h"
+#include "tests/cli/run_comparison.h"
 #include "tests/support/fashion_mnist.h"
 
 namespace fs = std::filesystem;
+using ar1::testing::deterministic_metrics;
 
 namespace {
 
@@ -73,28 +73,10 @@ std::string small_fashion_run() {
   return kSmall + " --data-root " + ar1::testing::fashion_mnist_or_skip().string();
 }
 
-// Metric lines of metrics.jsonl that must not depend on timing.
-std::string deterministic_metrics(const fs::path& jsonl) {
-  std::istringstream in(read(jsonl));
-  std::string line, out;
-  while (std::getline(in, line)) {
-    if (contains(line, "\"Time_") || contains(line, "MaxRAMUsage")) continue;
-    out += line + "\n";
-  }
-  return out;
-}
-
-// Every tensor of the two checkpoints (weights, BatchReNorm statistics, optimiser, CWR*, SI, the
-// replay memory, RNG state, metric history) is bit-identical.
+// Every tensor of the two checkpoints is bit-identical (tests/cli/run_comparison.h).
 void check_same_checkpoints(const fs::path& run_a, const fs::path& run_b) {
-  const ar1::SafetensorsFile a = ar1::load_safetensors(run_a / "checkpoint.safetensors");
-  const ar1::SafetensorsFile b = ar1::load_safetensors(run_b / "checkpoint.safetensors");
-  REQUIRE(a.names() == b.names());
-  for (const auto& [name, t] : a.tensors()) {
-    const ar1::Tensor& u = b.at(name);
-    REQUIRE(u.shape() == t.shape());
-    const size_t bytes = static_cast<size_t>(t.numel()) * ar1::dtype_size(t.dtype());
-    CHECK_MESSAGE(std::memcmp(t.raw_data(), u.raw_data(), bytes) == 0, name);
+  for (const std::string& d : ar1::testing::checkpoint_differences(run_a, run_b)) {
+    CHECK_MESSAGE(false, d);
   }
 }
 

@@ -13,14 +13,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 
-#include "core/io/safetensors.h"
+#include "tests/cli/run_comparison.h"
 
 namespace fs = std::filesystem;
 
@@ -62,30 +59,12 @@ bool run_and_kill(const std::string& args, std::chrono::milliseconds delay) {
   return true;
 }
 
-std::string metrics_without_timing(const fs::path& jsonl) {
-  std::ifstream in(jsonl);
-  std::string line, out;
-  while (std::getline(in, line)) {
-    if (line.find("\"Time_") != std::string::npos) continue;
-    if (line.find("MaxRAMUsage") != std::string::npos) continue;
-    out += line + "\n";
-  }
-  return out;
-}
-
 // Empty when the two runs' checkpoints hold the same tensors bit for bit and the same metrics.
 std::string differences(const fs::path& a, const fs::path& b) {
-  const ar1::SafetensorsFile x = ar1::load_safetensors(a / "checkpoint.safetensors");
-  const ar1::SafetensorsFile y = ar1::load_safetensors(b / "checkpoint.safetensors");
-  if (x.names() != y.names()) return "different tensor names";
-  for (const auto& [name, t] : x.tensors()) {
-    const ar1::Tensor& u = y.at(name);
-    const size_t bytes = static_cast<size_t>(t.numel()) * ar1::dtype_size(t.dtype());
-    if (u.shape() != t.shape() || std::memcmp(t.raw_data(), u.raw_data(), bytes) != 0) {
-      return "tensor " + name + " differs";
-    }
-  }
-  if (metrics_without_timing(a / "metrics.jsonl") != metrics_without_timing(b / "metrics.jsonl")) {
+  const std::vector<std::string> tensors = ar1::testing::checkpoint_differences(a, b);
+  if (!tensors.empty()) return "tensor " + tensors.front() + " differs";
+  if (ar1::testing::deterministic_metrics(a / "metrics.jsonl") !=
+      ar1::testing::deterministic_metrics(b / "metrics.jsonl")) {
     return "metrics differ";
   }
   return "";

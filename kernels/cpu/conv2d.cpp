@@ -43,6 +43,7 @@
 #include "kernels/conv2d.h"
 #include "kernels/cpu/fixed_blocks.h"
 #include "kernels/cpu/onednn_context.h"
+#include "kernels/cpu/pointwise_gemm.h"
 #include "kernels/threading.h"
 
 namespace ar1::kernels::cpu {
@@ -304,9 +305,17 @@ void backward_weights_in_blocks(float* dw, const float* dy, const float* x, cons
 // 512 -> 512 at 2x2: 1.6 / 1.2 / 1.2 against 1.5 / 1.2 / 2.0); at 64 x 64 maps they are even.
 constexpr int64_t kGemmMaxRows = 2048;
 
-bool runs_as_gemm(const ConvDesc& d) {
+bool is_pointwise(const ConvDesc& d) {
   return d.channels_last && d.kh == 1 && d.kw == 1 && d.stride == 1 && d.pad == 0 &&
-         d.groups == 1 && d.n * d.h * d.w <= kGemmMaxRows;
+         d.groups == 1;
+}
+
+// Our own AVX-512 kernel (pointwise_gemm.h) for every channels-last pointwise convolution
+// where the CPU has it.
+bool runs_own_gemm(const ConvDesc& d) { return is_pointwise(d) && pointwise_gemm_enabled(); }
+
+bool runs_as_gemm(const ConvDesc& d) {
+  return is_pointwise(d) && d.n * d.h * d.w <= kGemmMaxRows;
 }
 
 // Row-major C[m, n] = op(A) op(B) through oneDNN's sgemm.
@@ -362,6 +371,10 @@ void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& d,
   AR1_CHECK(d.bias == (bias != nullptr), "[conv2d_forward] ConvDesc::bias is ", d.bias,
             " but a bias pointer was ", bias != nullptr ? "given" : "not given");
   if (d.n == 0) return;
+  if (runs_own_gemm(d)) {
+    pointwise_forward(y, x, w, d.n * d.h * d.w, d.c_in, d.c_out, bias, d.relu);
+    return;
+  }
   if (runs_as_gemm(d)) {
     // y [rows, c_out] = x [rows, c_in] w^T.
     gemm_in_blocks(d.n * d.h * d.w, d.c_out, [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
@@ -379,6 +392,10 @@ void conv2d_backward_data(float* dx, const float* dy, const float* w, const Conv
   check_desc("conv2d_backward_data", d);
   AR1_CHECK(!d.bias, "[conv2d_backward_data] a fused bias is forward only");
   if (d.n == 0) return;
+  if (runs_own_gemm(d)) {
+    pointwise_backward_data(dx, dy, w, d.n * d.h * d.w, d.c_in, d.c_out);
+    return;
+  }
   if (runs_as_gemm(d)) {
     // dx [rows, c_in] = dy [rows, c_out] w.
     gemm_in_blocks(d.n * d.h * d.w, d.c_in, [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
@@ -395,6 +412,10 @@ void conv2d_backward_weights(float* dw, const float* dy, const float* x, const C
   AR1_CHECK(!d.bias, "[conv2d_backward_weights] a fused bias is forward only");
   if (d.n == 0) {  // an empty batch contributes nothing; the output is still overwritten
     std::fill_n(dw, d.c_out * (d.c_in / d.groups) * d.kh * d.kw, 0.f);
+    return;
+  }
+  if (runs_own_gemm(d)) {
+    pointwise_backward_weights(dw, dy, x, d.n * d.h * d.w, d.c_in, d.c_out);
     return;
   }
   if (runs_as_gemm(d)) {

@@ -27,6 +27,8 @@
 //
 // Run:  build/bench/ar1_bench_workloads [--benchmark_filter=train_step]
 //       AR1_BENCH_SMOKE=1 ... shrinks batches and data (CTest bench.workloads_smoke).
+// Where the CPU has AVX-512, "/bf16" runs every workload but eval_fwd_cached with bf16
+// convolutions (kernels/precision.h; fp32 tensors, master weights and SGD).
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
@@ -46,6 +48,7 @@
 #include "data/transforms.h"
 #include "kernels/device.h"
 #include "kernels/device_runtime.h"
+#include "kernels/precision.h"
 #include "nn/functional.h"
 #include "nn/models/mobilenet_v1.h"
 #include "nn/optim/sgd.h"
@@ -95,6 +98,16 @@ double linear_flops(int64_t n, int passes) { return passes * 2.0 * n * kFeatures
 struct Where {
   Device device = Device::cpu();
   bool graph = false;
+  // "/bf16": convolutions in bf16 (kernels/precision.h), as `ar1 train --precision bf16`.
+  kernels::Precision precision = kernels::Precision::f32;
+};
+
+// The workload's convolution precision for its lifetime, f32 again after it.
+struct ScopedPrecision {
+  explicit ScopedPrecision(kernels::Precision p) { kernels::set_conv_precision(p); }
+  ~ScopedPrecision() { kernels::set_conv_precision(kernels::Precision::f32); }
+  ScopedPrecision(const ScopedPrecision&) = delete;
+  ScopedPrecision& operator=(const ScopedPrecision&) = delete;
 };
 
 // bench::report, against the GPU's peak for a GPU workload.
@@ -157,6 +170,7 @@ class Faults {
 // ---------------------------------------------------------------- the three steps
 
 void BM_train_step_exp0(benchmark::State& state, int64_t input, int64_t batch, Where where) {
+  const ScopedPrecision precision(where.precision);
   start_memory_measurement();
   auto model = make_model(input);
   model->to(where.device);
@@ -189,6 +203,7 @@ void BM_train_step_exp0(benchmark::State& state, int64_t input, int64_t batch, W
 
 void BM_ar1_inc_step(benchmark::State& state, int64_t input, int64_t n_new, int64_t n_replay,
                      Where where) {
+  const ScopedPrecision precision(where.precision);
   start_memory_measurement();
   auto model = make_model(input);
   model->to(where.device);
@@ -239,6 +254,7 @@ void BM_ar1_inc_step(benchmark::State& state, int64_t input, int64_t n_new, int6
 }
 
 void BM_eval_fwd(benchmark::State& state, int64_t input, int64_t batch, Where where) {
+  const ScopedPrecision precision(where.precision);
   start_memory_measurement();
   auto model = make_model(input);
   model->to(where.device);
@@ -307,6 +323,7 @@ struct CountIterations : strategy::Plugin {
 };
 
 void BM_nic_experience(benchmark::State& state, int64_t input, NicConfig c, Where where) {
+  const ScopedPrecision precision(where.precision);
   Generator gen(2);
   const int64_t total = c.first_images + c.new_images;
   std::vector<uint8_t> pixels(static_cast<size_t>(total * input * input * 3));
@@ -378,6 +395,9 @@ void register_all() {
   NicConfig nic;
   if (smoke) nic = {2, 6, 10, 1, 4, false, true};
   std::vector<std::pair<std::string, Where>> places{{"", Where{}}};
+  if (kernels::bf16_convolutions_supported()) {
+    places.push_back({"/bf16", Where{Device::cpu(), false, kernels::Precision::bf16}});
+  }
   if (kernels::cuda_device_count() > 0) {
     places.push_back({"/cuda", Where{Device::cuda(0), false}});
     places.push_back({"/cuda_graph", Where{Device::cuda(0), true}});

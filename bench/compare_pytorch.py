@@ -9,7 +9,11 @@ PyTorch configurations (MobileNetV1 of SPEC.md section 1, 50 classes):
   eager_brn        BatchReNorm written in plain torch ops to SPEC.md (the way Avalanche runs it)
   eager_bn         nn.BatchNorm2d (not the algorithm: the fastest thing PyTorch does here)
   compiled_brn     torch.compile of the BatchReNorm net (compile time reported apart)
-each also with channels_last ("_cl"). PyTorch runs with glibc malloc tuned
+each also with channels_last ("_cl"). --precision bf16 compares ar1's "/bf16" workloads (bf16
+convolutions, f32 master weights) with
+  autocast_brn     torch.compile of the BatchReNorm net under torch.autocast("cpu",
+                   dtype=torch.bfloat16) (forward and loss; backward outside, as PyTorch advises)
+and autocast_brn_cl; --precision both prints the f32 table, then the bf16 one. PyTorch runs with glibc malloc tuned
 (GLIBC_TUNABLES=glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=17179869184); the untuned
 eager_brn figure is printed beside it.
 
@@ -47,7 +51,9 @@ CONFIGS = ["eager_brn", "eager_bn", "compiled_brn",
            "eager_brn_cl", "eager_bn_cl", "compiled_brn_cl"]
 CUDA_CONFIGS = ["eager_brn", "eager_bn", "compiled_brn", "graphs_brn",
                 "eager_brn_cl", "eager_bn_cl", "compiled_brn_cl", "graphs_brn_cl"]
-COMPILE_MODES = {"compiled": "max-autotune-no-cudagraphs", "graphs": "reduce-overhead"}
+BF16_CONFIGS = ["autocast_brn", "autocast_brn_cl"]
+COMPILE_MODES = {"compiled": "max-autotune-no-cudagraphs", "graphs": "reduce-overhead",
+                 "autocast": "max-autotune-no-cudagraphs"}
 TUNED = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=17179869184"
 
 
@@ -111,6 +117,7 @@ def build_model(torch, nn, use_brn, num_classes=50, alpha=1.0, latent_layer_num=
 
 
 def worker(config, workload, size, iterations, device="cpu", tf32=False):
+    import contextlib
     import resource
     import torch
     import torch.nn as nn
@@ -125,6 +132,12 @@ def worker(config, workload, size, iterations, device="cpu", tf32=False):
     def sync():
         if cuda:
             torch.cuda.synchronize()
+
+    def amp():
+        """bf16 autocast around forward passes for the autocast_* configurations."""
+        if config.startswith("autocast"):
+            return torch.autocast(dev.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
 
     use_brn = "brn" in config
     net = build_model(torch, nn, use_brn)
@@ -148,9 +161,10 @@ def worker(config, workload, size, iterations, device="cpu", tf32=False):
     def inc_step(inp, replayed, target):
         """New images through the frozen lat_features, joined by replayed latents."""
         opt.zero_grad(set_to_none=True)
-        with torch.no_grad():
+        with torch.no_grad(), amp():
             lat = net.lat_features(inp)
-        loss = loss_fn(net.head(torch.cat([lat, replayed])), target)
+        with amp():
+            loss = loss_fn(net.head(torch.cat([lat.float(), replayed])), target)
         loss.backward()
         opt.step()
         return loss
@@ -160,7 +174,8 @@ def worker(config, workload, size, iterations, device="cpu", tf32=False):
         net.lat_features.eval()
         def step_fn(inp, target):
             opt.zero_grad(set_to_none=True)
-            loss = loss_fn(net(inp), target)
+            with amp():
+                loss = loss_fn(net(inp), target)
             loss.backward()
             opt.step()
             return loss
@@ -195,7 +210,7 @@ def worker(config, workload, size, iterations, device="cpu", tf32=False):
     else:
         net.eval()
         def step_fn(inp):
-            with torch.no_grad():
+            with torch.no_grad(), amp():
                 return net(inp)
         args = (x,)
 
@@ -325,6 +340,9 @@ def main():
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     ap.add_argument("--tf32", choices=["off", "on", "both"], default="off",
                     help="--device cuda: TF32 tensor cores on both sides, or not")
+    ap.add_argument("--precision", choices=["f32", "bf16", "both"], default="f32",
+                    help="CPU: bf16 runs ar1's /bf16 workloads against the autocast_* "
+                         "configurations")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--repeats", type=int, default=3, help="processes per configuration")
@@ -349,18 +367,24 @@ def main():
     cuda = args.device == "cuda"
     python = args.python or ("python3" if cuda else
                              os.path.expanduser("~/.cache/ar1-torch-venv/bin/python"))
-    configs = (args.configs or ",".join(CUDA_CONFIGS if cuda else CONFIGS)).split(",")
-    for tf32 in ([False, True] if args.tf32 == "both" else [args.tf32 == "on"]):
-        if cuda or not tf32:
-            compare(args, python, configs, tf32)
+    if cuda and args.precision != "f32":
+        raise SystemExit("compare_pytorch: --precision bf16 is for the CPU (ar1's bf16 "
+                         "convolutions run there only)")
+    for bf16 in {"f32": [False], "bf16": [True], "both": [False, True]}[args.precision]:
+        default = BF16_CONFIGS if bf16 else CUDA_CONFIGS if cuda else CONFIGS
+        configs = (args.configs or ",".join(default)).split(",")
+        for tf32 in ([False, True] if args.tf32 == "both" else [args.tf32 == "on"]):
+            if cuda or not tf32:
+                compare(args, python, configs, tf32, bf16)
 
 
 def late(args):
     return args.deadline is not None and time.time() > args.deadline
 
 
-def compare(args, python, configs, tf32):
+def compare(args, python, configs, tf32, bf16=False):
     cuda = args.device == "cuda"
+    place = "/cuda_graph" if cuda else "/bf16" if bf16 else ""
     nan = float("nan")
     rows = []
     for workload in args.workloads.split(","):
@@ -378,18 +402,17 @@ def compare(args, python, configs, tf32):
                                                  timeout=args.timeout))
                 except TimedOut:
                     results[c].append({"ms": nan, "compile_s": nan, "rss_mib": nan, "cell": "t/o"})
-            if not cuda:
+            if not cuda and not bf16:
                 untuned.append(torch_once(python, "eager_brn", workload, args.size,
                                           args.threads, args.iterations, tuned=False))
             ours.append(ar1_once(args.bench, workload, args.size, args.threads,
-                                 place="/cuda_graph" if cuda else "", tf32=tf32))
+                                 place=place, tf32=tf32))
             if cuda:
                 eager_ours.append(ar1_once(args.bench, workload, args.size, args.threads,
                                            place="/cuda", tf32=tf32))
             if workload == "nic_experience":
                 uncached.append(ar1_once(args.bench, workload, args.size, args.threads,
-                                         latent_cache=False,
-                                         place="/cuda_graph" if cuda else "", tf32=tf32))
+                                         latent_cache=False, place=place, tf32=tf32))
 
         def median(values):
             values = [v for v in values if not math.isnan(v)]
@@ -405,6 +428,7 @@ def compare(args, python, configs, tf32):
         pct_fma = [r["pct_fma"] for r in ours if r["pct_fma"] is not None]
         rows.append({
             "workload": f"{workload}/{args.size}", "device": args.device, "tf32": tf32,
+            "precision": "bf16" if bf16 else "f32",
             "torch_ms": med, "cells": cells,
             "untuned_eager_brn_ms": median(r["ms"] for r in untuned),
             "ar1_eager_launch_ms": median(r["ms"] for r in eager_ours),
@@ -423,7 +447,8 @@ def compare(args, python, configs, tf32):
                            for c in configs}},
         })
 
-    where = ("GPU 0, fp32 TF32 " + ("on" if tf32 else "off")) if cuda else f"{args.threads} threads"
+    where = (("GPU 0, fp32 TF32 " + ("on" if tf32 else "off")) if cuda else
+             f"{args.threads} threads, " + ("bf16 (ar1 /bf16, PyTorch autocast)" if bf16 else "fp32"))
     print(f"\n{where}, {args.repeats} processes each, median of {args.iterations} steps per "
           "process" + ("; ar1: CUDA graphs (its default), eager launches in the note" if cuda else ""))
     header = ["workload"] + configs + ["fastest BRN", "ar1 ms", "x BRN", "x all", "x eager",

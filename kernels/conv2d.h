@@ -25,6 +25,9 @@ struct ConvDesc {
   // weights and this bias saves it a pass over the output (nn::conv2d_affine).
   bool bias = false;
   bool relu = false;
+  // The convolution's inputs are rounded to bfloat16 inside the kernel (kernels/precision.h);
+  // buffers stay f32. CPU only.
+  bool bf16 = false;
 
   AR1_HD int64_t oh() const { return (h + 2 * pad - kh) / stride + 1; }
   AR1_HD int64_t ow() const { return (w + 2 * pad - kw) / stride + 1; }
@@ -36,7 +39,7 @@ struct ConvDescHash {
     size_t h = 0;
     for (int64_t v : {d.n, d.c_in, d.h, d.w, d.c_out, d.kh, d.kw, d.stride, d.pad, d.groups,
                       static_cast<int64_t>(d.channels_last), static_cast<int64_t>(d.bias),
-                      static_cast<int64_t>(d.relu)}) {
+                      static_cast<int64_t>(d.relu), static_cast<int64_t>(d.bf16)}) {
       h = h * 1000003u ^ std::hash<int64_t>{}(v);
     }
     return h;

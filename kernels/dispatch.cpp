@@ -53,21 +53,38 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
 
 // ---------------------------------------------------------------- conv2d
 
+namespace {
+// bf16 convolutions (kernels/precision.h) have CPU kernels only.
+void require_f32_on_cuda(const ConvDesc& d) {
+  AR1_CHECK(!d.bf16, "[conv2d] bf16 precision runs on the CPU only: use --precision f32 with "
+                     "--device cuda");
+}
+}  // namespace
+
 void conv2d_forward(Device device, float* y, const float* x, const float* w, const ConvDesc& d,
                     const float* bias) {
-  if (device.is_cuda()) return cuda::conv2d_forward(device, y, x, w, d, bias);
+  if (device.is_cuda()) {
+    require_f32_on_cuda(d);
+    return cuda::conv2d_forward(device, y, x, w, d, bias);
+  }
   cpu::conv2d_forward(y, x, w, d, bias);
 }
 
 void conv2d_backward_data(Device device, float* dx, const float* dy, const float* w,
                           const ConvDesc& d) {
-  if (device.is_cuda()) return cuda::conv2d_backward_data(device, dx, dy, w, d);
+  if (device.is_cuda()) {
+    require_f32_on_cuda(d);
+    return cuda::conv2d_backward_data(device, dx, dy, w, d);
+  }
   cpu::conv2d_backward_data(dx, dy, w, d);
 }
 
 void conv2d_backward_weights(Device device, float* dw, const float* dy, const float* x,
                              const ConvDesc& d) {
-  if (device.is_cuda()) return cuda::conv2d_backward_weights(device, dw, dy, x, d);
+  if (device.is_cuda()) {
+    require_f32_on_cuda(d);
+    return cuda::conv2d_backward_weights(device, dw, dy, x, d);
+  }
   cpu::conv2d_backward_weights(dw, dy, x, d);
 }
 

@@ -67,15 +67,22 @@ memory::desc y_plain(const ConvDesc& d) { return {y_dims(d), kF32, activation_ta
 memory::desc w_plain(const ConvDesc& d) {
   return {w_dims(d), kF32, d.groups == 1 ? Tag::oihw : Tag::goihw};
 }
+// The type a primitive reads its inputs in: bf16 with ConvDesc::bf16 (the f32 buffers are
+// converted by the reorders bind_argument adds); outputs are always f32.
+memory::data_type input_type(const ConvDesc& d) {
+  return d.bf16 ? memory::data_type::bf16 : kF32;
+}
 // Channels-last activations are passed as they are (oneDNN has nhwc kernels); plain NCHW ones
 // let the primitive choose its blocked layout and are reordered (see the header comment).
-memory::desc x_any(const ConvDesc& d) {
-  return d.channels_last ? x_plain(d) : memory::desc{x_dims(d), kF32, Tag::any};
+memory::desc x_any(const ConvDesc& d, memory::data_type type) {
+  return {x_dims(d), type, d.channels_last ? activation_tag(d) : Tag::any};
 }
-memory::desc y_any(const ConvDesc& d) {
-  return d.channels_last ? y_plain(d) : memory::desc{y_dims(d), kF32, Tag::any};
+memory::desc y_any(const ConvDesc& d, memory::data_type type) {
+  return {y_dims(d), type, d.channels_last ? activation_tag(d) : Tag::any};
 }
-memory::desc w_any(const ConvDesc& d) { return {w_dims(d), kF32, Tag::any}; }
+memory::desc w_any(const ConvDesc& d, memory::data_type type) {
+  return {w_dims(d), type, Tag::any};
+}
 memory::desc bias_desc(const ConvDesc& d) { return {{d.c_out}, kF32, Tag::a}; }
 memory::dims strides(const ConvDesc& d) { return {d.stride, d.stride}; }
 memory::dims padding(const ConvDesc& d) { return {d.pad, d.pad}; }
@@ -87,12 +94,14 @@ dnnl::convolution_forward::primitive_desc forward_pd(const ConvDesc& d,
                                                      const dnnl::engine& engine) {
   if (d.bias) {
     dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, kAlgorithm,
-                                         x_any(d), w_any(d), bias_desc(d), y_any(d), strides(d),
-                                         padding(d), padding(d));
+                                         x_any(d, input_type(d)), w_any(d, input_type(d)),
+                                         bias_desc(d), y_any(d, kF32), strides(d), padding(d),
+                                         padding(d));
     return {desc, attr, engine};
   }
-  dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_training, kAlgorithm, x_any(d),
-                                       w_any(d), y_any(d), strides(d), padding(d), padding(d));
+  dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_training, kAlgorithm,
+                                       x_any(d, input_type(d)), w_any(d, input_type(d)),
+                                       y_any(d, kF32), strides(d), padding(d), padding(d));
   return {desc, attr, engine};
 }
 
@@ -170,7 +179,8 @@ void build_forward(ConvEntry& entry, const ConvDesc& d, const dnnl::engine& engi
 
 void build_backward_data(ConvEntry& entry, const ConvDesc& d, const dnnl::engine& engine) {
   const auto hint = forward_pd(d, dnnl::primitive_attr(), engine);
-  dnnl::convolution_backward_data::desc desc(kAlgorithm, x_any(d), w_any(d), y_any(d),
+  dnnl::convolution_backward_data::desc desc(kAlgorithm, x_any(d, kF32),
+                                             w_any(d, input_type(d)), y_any(d, input_type(d)),
                                              strides(d), padding(d), padding(d));
   const dnnl::convolution_backward_data::primitive_desc pd(desc, user_scratchpad_attr(), engine,
                                                            hint);
@@ -183,7 +193,8 @@ void build_backward_data(ConvEntry& entry, const ConvDesc& d, const dnnl::engine
 
 void build_backward_weights(ConvEntry& entry, const ConvDesc& d, const dnnl::engine& engine) {
   const auto hint = forward_pd(d, dnnl::primitive_attr(), engine);
-  dnnl::convolution_backward_weights::desc desc(kAlgorithm, x_any(d), w_any(d), y_any(d),
+  dnnl::convolution_backward_weights::desc desc(kAlgorithm, x_any(d, input_type(d)),
+                                                w_any(d, kF32), y_any(d, input_type(d)),
                                                 strides(d), padding(d), padding(d));
   const dnnl::convolution_backward_weights::primitive_desc pd(desc, user_scratchpad_attr(),
                                                               engine, hint);
@@ -312,10 +323,24 @@ bool is_pointwise(const ConvDesc& d) {
 
 // Our own AVX-512 kernel (pointwise_gemm.h) for every channels-last pointwise convolution
 // where the CPU has it.
-bool runs_own_gemm(const ConvDesc& d) { return is_pointwise(d) && pointwise_gemm_enabled(); }
+bool runs_own_gemm(const ConvDesc& d) {
+  return is_pointwise(d) && !d.bf16 && pointwise_gemm_enabled();
+}
 
 bool runs_as_gemm(const ConvDesc& d) {
   return is_pointwise(d) && d.n * d.h * d.w <= kGemmMaxRows;
+}
+
+// The convolutions that compute in bf16 when ConvDesc::bf16 asks: the dense ones (pointwise
+// and the first layer) on more rows than the sgemm path takes. The others stay f32, measured
+// on oneDNN 2.6 (avx512_core_bf16, train_step_exp0 at 32 x 32): its bf16 backward-weights for
+// depthwise runs as a general grouped convolution, 13 ms a call on a 2 x 2 map against
+// well under 1 in f32, and its bf16 primitives on <= 2048 rows lose against the f32 sgemm.
+// Depthwise is bound by memory anyway, where converting inputs costs more than it saves.
+ConvDesc effective(const ConvDesc& d) {
+  ConvDesc e = d;
+  e.bf16 = d.bf16 && d.groups == 1 && !runs_as_gemm(d);
+  return e;
 }
 
 // Row-major C[m, n] = op(A) op(B) through oneDNN's sgemm.
@@ -365,9 +390,10 @@ void gemm_in_blocks(int64_t m, int64_t n, GemmBlock&& gemm_block) {
 
 }  // namespace
 
-void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& d,
+void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& desc,
                     const float* bias) {
-  check_desc("conv2d_forward", d);
+  check_desc("conv2d_forward", desc);
+  const ConvDesc d = effective(desc);
   AR1_CHECK(d.bias == (bias != nullptr), "[conv2d_forward] ConvDesc::bias is ", d.bias,
             " but a bias pointer was ", bias != nullptr ? "given" : "not given");
   if (d.n == 0) return;
@@ -388,8 +414,9 @@ void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& d,
   run(CpuOp::conv_forward, d, y, x, w, bias);
 }
 
-void conv2d_backward_data(float* dx, const float* dy, const float* w, const ConvDesc& d) {
-  check_desc("conv2d_backward_data", d);
+void conv2d_backward_data(float* dx, const float* dy, const float* w, const ConvDesc& desc) {
+  check_desc("conv2d_backward_data", desc);
+  const ConvDesc d = effective(desc);
   AR1_CHECK(!d.bias, "[conv2d_backward_data] a fused bias is forward only");
   if (d.n == 0) return;
   if (runs_own_gemm(d)) {
@@ -407,8 +434,9 @@ void conv2d_backward_data(float* dx, const float* dy, const float* w, const Conv
   run(CpuOp::conv_backward_data, d, dx, dy, w);
 }
 
-void conv2d_backward_weights(float* dw, const float* dy, const float* x, const ConvDesc& d) {
-  check_desc("conv2d_backward_weights", d);
+void conv2d_backward_weights(float* dw, const float* dy, const float* x, const ConvDesc& desc) {
+  check_desc("conv2d_backward_weights", desc);
+  const ConvDesc d = effective(desc);
   AR1_CHECK(!d.bias, "[conv2d_backward_weights] a fused bias is forward only");
   if (d.n == 0) {  // an empty batch contributes nothing; the output is still overwritten
     std::fill_n(dw, d.c_out * (d.c_in / d.groups) * d.kh * d.kw, 0.f);

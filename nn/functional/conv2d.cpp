@@ -4,6 +4,7 @@
 #include "kernels/conv2d.h"
 #include "kernels/device.h"
 #include "kernels/elementwise.h"
+#include "kernels/precision.h"
 #include "nn/functional.h"
 #include "nn/functional/output.h"
 
@@ -121,6 +122,7 @@ kernels::ConvDesc describe(const Tensor& x, const Tensor& w, const ConvParams& p
   d.c_out = w.size(0), d.kh = w.size(2), d.kw = w.size(3);
   d.stride = p.stride, d.pad = p.padding, d.groups = p.groups;
   d.channels_last = channels_last;
+  d.bf16 = kernels::conv_precision() == kernels::Precision::bf16;
   AR1_CHECK(d.c_in % p.groups == 0 && d.c_out % p.groups == 0, "[", op, "] groups ", p.groups,
             " must divide input channels ", d.c_in, " and output channels ", d.c_out);
   AR1_CHECK(w.size(1) * p.groups == d.c_in, "[", op, "] weight ", w.describe(), " expects ",

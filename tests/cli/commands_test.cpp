@@ -14,10 +14,13 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "kernels/device.h"
+#include "kernels/precision.h"
 #include "tests/cli/run_comparison.h"
 #include "tests/support/fashion_mnist.h"
+#include "tests/support/skip_test.h"
 
 namespace fs = std::filesystem;
 using ar1::testing::deterministic_metrics;
@@ -364,4 +367,35 @@ TEST_CASE("cli sigint and sigterm end a run cleanly, and --resume finishes it bi
   }
   fs::remove_all(whole);
   fs::remove_all(cut);
+}
+
+TEST_CASE("cli --precision bf16 trains with the same bits on 1 and 2 threads and not those of f32") {
+  if (!ar1::kernels::bf16_convolutions_supported()) {
+    const Result r = run("train --precision bf16 --out " + fresh_dir("bf16_refused").string());
+    CHECK(r.status == 2);
+    CHECK_MESSAGE(contains(r.output, "AVX-512"), r.output);
+    ar1::testing::skip_test("this CPU has no bf16 convolutions (needs AVX-512)");
+  }
+  // 32 x 32 inputs in batches of 24: the first layer and the pointwise convolutions at 16 x 16
+  // (6144 rows) compute in bf16 (kernels/cpu/conv2d.cpp, effective()).
+  std::string args = small_fashion_run();
+  for (const auto& [from, to] : {std::pair{std::string(" --train-mb-size 16"), std::string(" --train-mb-size 24")},
+                                 std::pair{std::string(" --image-size 16"), std::string(" --image-size 32")}}) {
+    REQUIRE(args.find(from) != std::string::npos);
+    args.replace(args.find(from), from.size(), to);
+  }
+  const fs::path one = fresh_dir("bf16_t1"), two = fresh_dir("bf16_t2"), f32 = fresh_dir("f32_t1");
+  const Result r1 = run("train --precision bf16 --threads 1 --out " + one.string() + args);
+  INFO(r1.output);
+  REQUIRE(r1.status == 0);
+  REQUIRE(run("train --precision bf16 --threads 2 --out " + two.string() + args).status == 0);
+  REQUIRE(run("train --threads 1 --out " + f32.string() + args).status == 0);
+  check_same_checkpoints(one, two);
+  CHECK_FALSE(ar1::testing::checkpoint_differences(one, f32).empty());
+  CHECK(contains(read(one / "config.json"), "\"precision\": \"bf16\""));
+  // bf16 convolutions have CPU kernels only.
+  const Result cuda = run("train --precision bf16 --device cuda --out " + (one / "cuda").string());
+  CHECK(cuda.status == 2);
+  CHECK_MESSAGE(contains(cuda.output, "runs on the CPU only"), cuda.output);
+  for (const fs::path& d : {one, two, f32}) fs::remove_all(d);
 }

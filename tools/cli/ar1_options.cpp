@@ -95,6 +95,9 @@ OptionTable train_options() {
   t.add_enum("device", {"cpu", "cuda"}, "cpu", "where to train (cuda:N: the N-th GPU)", R)
       .indexed = {"cuda"};
   t.add_int("threads", 0, "CPU threads; 0: all cores", R).min = 0;
+  t.add_enum("precision", {"f32", "bf16"}, "f32",
+             "what convolutions compute in: bf16 rounds their inputs to bfloat16 and sums in "
+             "f32 (tensors, weights and SGD stay f32; CPU with AVX-512 only)", R);
   t.add_enum("on-nonfinite", {"stop", "skip"}, "stop",
              "a NaN or infinity in the loss, a gradient, a weight or a BatchReNorm statistic: "
              "stop the run (exit status 3, last checkpoint kept) or skip that minibatch", R);

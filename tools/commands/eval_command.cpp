@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "kernels/precision.h"
 #include "kernels/threading.h"
 #include "strategy/checkpoint.h"
 #include "strategy/loggers/text_logger.h"
@@ -33,6 +34,7 @@ int eval_command(const std::vector<std::string>& args) {
   ResolvedOptions o(train_options());
   apply_config_text(o, meta.at("config"), path + " (config)");
   if (!parsed.options.str("data-root").empty()) o.set("data-root", parsed.options.str("data-root"));
+  kernels::set_conv_precision(kernels::parse_precision(o.str("precision")));  // the run's
   o.set("weights", std::string());
   const data::Benchmark b = make_benchmark(o);
   auto ev = strategy::default_evaluator();

@@ -14,6 +14,7 @@
 
 #include "core/io/atomic_file.h"
 #include "kernels/device.h"
+#include "kernels/precision.h"
 #include "kernels/threading.h"
 #include "strategy/checkpoint.h"
 #include "strategy/loggers/text_logger.h"
@@ -194,6 +195,11 @@ int train_command(const std::vector<std::string>& args) {
   const ResolvedOptions o = resolve(table, parsed);
   const bool resuming = !o.str("resume").empty();
   kernels::set_num_threads(static_cast<int>(o.integer("threads")));
+  const kernels::Precision precision = kernels::parse_precision(o.str("precision"));
+  AR1_CHECK(precision == kernels::Precision::f32 || o.str("device") == "cpu",
+            "[ar1] --precision bf16 runs on the CPU only: use --precision f32 with --device ",
+            o.str("device"));
+  kernels::set_conv_precision(precision);  // names the reason where this CPU cannot
   strategy::AR1Options ar1_options = make_ar1_options(o);  // checks the device first
 
   RunDirectory run_dir;

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -30,6 +31,13 @@ class GzFile {
 
   // Reads exactly n bytes; `what` names them in the error.
   void read(void* dst, size_t n, const char* what) {
+    const size_t done = read_some(dst, n, what);
+    AR1_CHECK(done == n, "[idx] ", path_, ": truncated file: expected ", n, " bytes of ", what,
+              ", found ", done, "; download the file again");
+  }
+
+  // Reads up to n bytes, fewer only at the end of the data; returns how many.
+  size_t read_some(void* dst, size_t n, const char* what) {
     auto* out = static_cast<uint8_t*>(dst);
     size_t done = 0;
     while (done < n) {
@@ -44,8 +52,7 @@ class GzFile {
       if (got == 0) break;
       done += static_cast<size_t>(got);
     }
-    AR1_CHECK(done == n, "[idx] ", path_, ": truncated file: expected ", n, " bytes of ", what,
-              ", found ", done, "; download the file again");
+    return done;
   }
 
   bool at_end() {
@@ -98,8 +105,18 @@ IdxArray read_idx(const std::filesystem::path& path, int expected_dims) {
               " bytes of data (the limit per array); the header is corrupt, or raise the limit "
               "with AR1_MAX_IDX_BYTES");
   }
-  out.bytes.resize(total);
-  file.read(out.bytes.data(), total, "data");
+  // The buffer grows with the data that arrives (doubling from 1 MiB), not with what the header
+  // claims: a corrupt header on a small file (or a gzip stream that ends early) fails at the
+  // file's true size instead of allocating gigabytes first (found by tests/fuzz/fuzz_idx).
+  size_t done = 0;
+  while (done < total) {
+    const size_t want = std::min(total - done, std::max<size_t>(done, size_t{1} << 20));
+    out.bytes.resize(done + want);
+    const size_t got = file.read_some(out.bytes.data() + done, want, "data");
+    done += got;
+    AR1_CHECK(got == want, "[idx] ", path.string(), ": truncated file: the header declares ",
+              total, " data bytes, found ", done, "; download the file again");
+  }
   AR1_CHECK(file.at_end(), "[idx] ", path.string(), ": expected ", total,
             " data bytes after the header, found more; the file is not a single IDX array");
   return out;

@@ -2,6 +2,7 @@
 
 #include <png.h>
 
+#include <algorithm>
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
@@ -10,6 +11,7 @@
 
 // jpeglib.h needs FILE and size_t declared before it.
 #include <jpeglib.h>
+#include <jerror.h>  // JWRN_JPEG_EOF
 
 #include "core/error.h"
 #include "data/input_limits.h"
@@ -90,14 +92,19 @@ void jpeg_error_exit(j_common_ptr cinfo) {
   (*cinfo->err->format_message)(cinfo, err->message);
   std::longjmp(err->jump, 1);
 }
-void jpeg_silent(j_common_ptr, int) {}
+// Warnings are ignored, but for the data ending early: libjpeg would fill the rest of the image
+// with grey, so a few hundred bytes claiming 16384 x 16384 pixels decoded to 800 MB (found by
+// tests/fuzz/fuzz_jpeg). A truncated file is refused instead.
+void jpeg_warning(j_common_ptr cinfo, int level) {
+  if (level == -1 && cinfo->err->msg_code == JWRN_JPEG_EOF) jpeg_error_exit(cinfo);
+}
 
 // Returns false with err.message set on failure. `out` is sized after the header is read.
 bool decode_jpeg_raw(const std::vector<uint8_t>& bytes, Image* out, JpegError* err) {
   jpeg_decompress_struct cinfo;
   cinfo.err = jpeg_std_error(&err->mgr);
   err->mgr.error_exit = jpeg_error_exit;
-  err->mgr.emit_message = jpeg_silent;
+  err->mgr.emit_message = jpeg_warning;
   if (setjmp(err->jump)) {
     jpeg_destroy_decompress(&cinfo);
     return false;
@@ -124,9 +131,16 @@ bool decode_jpeg_raw(const std::vector<uint8_t>& bytes, Image* out, JpegError* e
   out->height = cinfo.output_height;
   out->width = cinfo.output_width;
   out->channels = cinfo.output_components;
-  out->pixels.resize(static_cast<size_t>(out->numel()));
+  // The buffer grows with the rows decoded (doubling from 64), so memory follows the data that
+  // is there, not the header's claim.
   const size_t stride = static_cast<size_t>(out->width * out->channels);
   while (cinfo.output_scanline < cinfo.output_height) {
+    const size_t row_end = (cinfo.output_scanline + 1) * stride;
+    if (out->pixels.size() < row_end) {
+      const size_t rows = std::min<size_t>(cinfo.output_height,
+                                           std::max<size_t>(64, 2 * cinfo.output_scanline));
+      out->pixels.resize(rows * stride);
+    }
     JSAMPROW row = out->pixels.data() + cinfo.output_scanline * stride;
     jpeg_read_scanlines(&cinfo, &row, 1);
   }

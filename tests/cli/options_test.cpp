@@ -348,6 +348,14 @@ TEST_CASE("options config file that is missing or not JSON names the file, line 
   CAPTURE(msg);
   CHECK(msg.rfind("[ar1] config file " + empty.string() + " is not valid JSON: line 1, column 1",
                   0) == 0);
+
+  // A number beyond double's range (tests/fuzz/fuzz_config's finding: nlohmann's out_of_range
+  // escaped as another exception).
+  auto huge = dir.write("huge.json", "{\"lr\": 5e999}");
+  msg = error_of([&] { parse({"--config", huge.string()}); });
+  CAPTURE(msg);
+  CHECK(msg.rfind("[ar1] config file " + huge.string() + " is not usable JSON: ", 0) == 0);
+  CHECK(msg.find("number overflow") != std::string::npos);
   // A bad file applies nothing, so there is no half-configured result to use by mistake.
 }
 

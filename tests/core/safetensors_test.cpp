@@ -118,7 +118,8 @@ TEST_CASE("safetensors round trip of every dtype, 0-d and empty tensors, metadat
   // File order is save order.
   for (size_t i = 0; i < in.size(); ++i) {
     const auto& [name, t] = f.tensors()[i];
-    CAPTURE(name);
+    const std::string& tensor_name = name;  // CAPTURE's lambda cannot take a binding in clang 14
+    CAPTURE(tensor_name);
     CHECK(name == in[i].first);
     CHECK(t.dtype() == in[i].second.dtype());
     CHECK(t.shape() == in[i].second.shape());

@@ -85,6 +85,19 @@ TEST_CASE("file list: a path that does not exist names the list and line") {
   CHECK(has(msg, "does not exist"));
 }
 
+TEST_CASE("file list: a name the file system refuses is a clear error, not another exception") {
+  // tests/fuzz/fuzz_file_list's finding (corpus/file_list/regression-name-too-long): a path
+  // component longer than NAME_MAX made std::filesystem throw its own error.
+  TempDir dir;
+  {
+    std::ofstream out(dir / "list.txt");
+    out << std::string(300, 'x') << ".png 3\n";
+  }
+  const std::string msg = error_of([&] { read_file_list(dir / "list.txt", dir.path(), 50); });
+  CHECK_MESSAGE(has(msg, "list.txt:1"), msg);
+  CHECK_MESSAGE(has(msg, "cannot be looked up (File name too long)"), msg);
+}
+
 TEST_CASE("file list: a label out of range names the list and line") {
   TempDir dir;
   write_mini_core50(dir.path());

@@ -84,6 +84,19 @@ TEST_CASE("idx: truncated files are rejected, plain and gzip") {
   CHECK(has(msg, "cut.gz"));
 }
 
+TEST_CASE("idx: a header claiming gigabytes on a tiny file fails at its true size, plain and gzip") {
+  // tests/fuzz/fuzz_idx's first finding (corpus/idx/regression-oom-*): labels, one dimension of
+  // 0xffffff07 bytes, and nothing after the header. The reader allocated 4 GB before reading.
+  const std::vector<uint8_t> header{0x00, 0x00, 0x08, 0x01, 0xff, 0xff, 0xff, 0x07};
+  TempDir dir;
+  write_bytes(dir / "lab", header);
+  write_gz(dir / "lab.gz", header);
+  for (const char* name : {"lab", "lab.gz"}) {
+    const std::string msg = error_of([&] { read_idx(dir / name, 1); });
+    CHECK_MESSAGE(has(msg, "declares 4294967047 data bytes, found 0"), msg);
+  }
+}
+
 TEST_CASE("idx: a label out of range is rejected") {
   TempDir dir;
   write_bytes(dir / "img", idx_images(3, 2, 2));

@@ -65,3 +65,16 @@ TEST_CASE("image codec: undecodable files name the file") {
   msg = error_of([&] { decode_image_file(dir / "absent.png"); });
   CHECK(has(msg, "absent.png"));
 }
+
+TEST_CASE("image codec: a JPEG whose data ends early is refused, not filled with grey") {
+  // tests/fuzz/fuzz_jpeg's finding: libjpeg only warns at a premature end and decodes the rest as
+  // grey, so a few hundred bytes claiming a huge image decoded to hundreds of megabytes.
+  TempDir dir;
+  write_jpeg(dir / "full.jpg", smooth_image(256, 256, 3));
+  auto bytes = read_file_bytes(dir / "full.jpg", "test");
+  bytes.resize(bytes.size() / 3);  // the header and the first scans only
+  write_bytes(dir / "short.jpg", bytes);
+  const std::string msg = error_of([&] { decode_image_file(dir / "short.jpg"); });
+  CHECK_MESSAGE(has(msg, "short.jpg"), msg);
+  CHECK_MESSAGE(has(msg, "Premature end of JPEG file"), msg);
+}

@@ -426,6 +426,10 @@ void apply_config_text(ResolvedOptions& into, std::string_view text, std::string
       if (auto q = why.find(": ", r); q != std::string::npos) why = why.substr(q + 2);
     }
     AR1_FAIL("[ar1] ", where, " is not valid JSON: line ", line, ", column ", col, ": ", why);
+  } catch (const Json::exception& e) {
+    // Not a syntax error but a value JSON cannot hold, e.g. a number beyond double's range
+    // (found by tests/fuzz/fuzz_config).
+    AR1_FAIL("[ar1] ", where, " is not usable JSON: ", e.what());
   }
   AR1_CHECK(j.is_object(), "[ar1] ", where,
             " must hold a JSON object of option names to values, e.g. {\"inc_lr\": 0.001}; "

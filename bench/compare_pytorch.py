@@ -348,7 +348,8 @@ def main():
     ap.add_argument("--repeats", type=int, default=3, help="processes per configuration")
     ap.add_argument("--iterations", type=int, default=5, help="timed steps per process")
     ap.add_argument("--configs", default=None,
-                    help="comma-separated (default: every configuration of the device)")
+                    help="comma-separated (default: every configuration of the device and "
+                         "precision; given, it applies to each precision printed)")
     ap.add_argument("--workloads", default=",".join(WORKLOADS),
                     help="also nic_experience (a whole experience: slow; PyTorch runs it "
                          "--iterations times after one warm-up experience)")

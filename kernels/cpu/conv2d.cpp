@@ -321,8 +321,8 @@ bool is_pointwise(const ConvDesc& d) {
          d.groups == 1;
 }
 
-// Our own AVX-512 kernel (pointwise_gemm.h) for every channels-last pointwise convolution
-// where the CPU has it.
+// Our own AVX-512 kernel (pointwise_gemm.h) for the channels-last pointwise convolutions when
+// AR1_POINTWISE_GEMM=own asks for it (opt-in until it beats oneDNN).
 bool runs_own_gemm(const ConvDesc& d) {
   return is_pointwise(d) && !d.bf16 && pointwise_gemm_enabled();
 }

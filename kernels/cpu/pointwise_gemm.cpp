@@ -1,10 +1,10 @@
 // The pointwise GEMM of pointwise_gemm.h: a register-blocked AVX-512 micro-kernel (a tile of
-// kMR x 32 outputs held in 28 zmm accumulators while k runs) under a blocking that keeps a
-// 256-deep slice of B (16 KiB per 16 columns) in L1 and a row block of A in L2.
+// up to 14 x 32 outputs held in 28 zmm accumulators while k runs) under a blocking that keeps a
+// 256-deep, 32-column panel of B (32 KiB) in L1 and a row block of A in L2.
 //
-// No packing: x, dy and w are read where they lie. Forward broadcasts x's rows and reads w^T
-// (transposed once per call, c_in x c_out floats); backward-data reads w as it is; backward-
-// weights broadcasts dy along its channels and reads x's rows.
+// A is read where it lies: forward broadcasts x's rows, backward-data dy's rows, backward-
+// weights dy along its channels. B is packed into contiguous 32-column panels (rows 128 floats
+// apart share a few cache sets): w^T and w once per call, x's rows per pass in backward-weights.
 //
 // Determinism: every output element is summed over k in passes of kKC in increasing order, and
 // within a pass k by k, by exactly one thread. Backward-weights, whose k is the pixel rows (up

@@ -9,14 +9,15 @@
 //
 // Why our own: oneDNN 2.6 reaches 45-65 % of the FMA peak on the large maps of MobileNetV1
 // (64 x 64 to 16 x 16 at batch 128) and its backward-weights, cut into fixed blocks for
-// determinism, about half (bench/RESULTS.md). Used where the CPU has AVX-512F at run time;
-// elsewhere conv2d.cpp keeps oneDNN.
+// determinism, about half. This kernel is as fast as oneDNN there, not faster yet
+// (bench/RESULTS.md, "CPU performance round 2"), so conv2d.cpp uses it only when asked
+// (AR1_POINTWISE_GEMM=own) on a CPU with AVX-512F.
 #include <cstdint>
 
 namespace ar1::kernels::cpu {
 
-// AVX-512F at run time, and not switched off with AR1_POINTWISE_GEMM=onednn (which lets
-// benchmarks and tests measure the oneDNN path on the same machine).
+// AVX-512F at run time and AR1_POINTWISE_GEMM=own in the environment (read once); otherwise
+// the oneDNN path runs, so benchmarks can compare the two on one machine.
 bool pointwise_gemm_enabled();
 
 void pointwise_forward(float* y, const float* x, const float* w, int64_t rows, int64_t c_in,

@@ -142,7 +142,8 @@ TEST_CASE("mobilenet training mode: only layers in training mode move their stat
   Generator xg(7);
   net.forward(normal({2, 3, 32, 32}, xg));
   for (const auto& [name, bn] : nn::batch_renorm_layers(net)) {
-    CAPTURE(name);
+    const std::string layer = name;  // clang 14 cannot capture a binding in CAPTURE
+    CAPTURE(layer);
     const bool lat = name.rfind("lat_features", 0) == 0;
     CHECK((bn->running_std().to_vector<float>() == std::vector<float>(bn->channels(), 1.f)) == lat);
     CHECK((bn->r_max() == 1.0) == lat);

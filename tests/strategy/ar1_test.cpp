@@ -196,7 +196,10 @@ TEST_CASE("ar1 freezes the layers below freeze_below_layer and applies the Batch
     o.freeze_norm = freeze_norm;
     AR1 strategy(m, o);
     strategy.train(data::make_experience(0, ds, range(0, 8)));
-    for (auto& [name, p] : m->named_parameters()) CHECK_MESSAGE(p.requires_grad(), name);
+    for (auto& [name, p] : m->named_parameters()) {
+      const std::string param = name;  // clang 14 cannot capture a binding in CHECK_MESSAGE
+      CHECK_MESSAGE(p.requires_grad(), param);
+    }
     const Tensor conv0 = m->named_parameters()[0].second.clone();
     strategy.train(data::make_experience(1, ds, range(8, 16)));
     bool reached = false;
@@ -204,7 +207,8 @@ TEST_CASE("ar1 freezes the layers below freeze_below_layer and applies the Batch
       reached = reached || name.rfind("lat_features.19.bn.", 0) == 0;
       const bool norm = name.find(".bn.") != std::string::npos;
       const bool expect_trainable = reached || (norm && !freeze_norm);
-      CHECK_MESSAGE(p.requires_grad() == expect_trainable, name);
+      const std::string param = name;  // clang 14 cannot capture a binding in CHECK_MESSAGE
+      CHECK_MESSAGE(p.requires_grad() == expect_trainable, param);
     }
     CHECK(m->named_parameters()[0].first == "lat_features.0.conv.weight");
     CHECK(m->named_parameters()[0].second.to_vector<float>() == conv0.to_vector<float>());
@@ -392,7 +396,8 @@ TEST_CASE("ar1 evaluation latent cache gives the same metrics with and without i
     CAPTURE(i);
     for (const auto& [name, value] : without[i]) {
       if (name.rfind("Time_", 0) == 0 || name.rfind("MaxRAM", 0) == 0) continue;
-      CAPTURE(name);
+      const std::string metric = name;  // clang 14 cannot capture a binding in CAPTURE
+      CAPTURE(metric);
       CHECK(with[i].at(name) == value);
     }
   }

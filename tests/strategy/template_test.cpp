@@ -120,7 +120,8 @@ TEST_CASE("template eval_every counts evaluations") {
                                              data::make_experience(1, ds, range(3, 6))};
   const std::pair<int, int> cases[] = {{-1, 0}, {0, 2}, {1, 6}, {2, 4}, {3, 2}, {5, 2}};
   for (const auto& [eval_every, evaluations] : cases) {
-    INFO("eval_every = " << eval_every);
+    const int every = eval_every;  // clang 14 cannot capture a binding in INFO
+    INFO("eval_every = " << every);
     auto counter = std::make_shared<Counter>();
     Naive strategy(tiny_model().module, tiny_options(2, 3, eval_every), {counter});
     strategy.train(stream, Streams{stream});

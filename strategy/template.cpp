@@ -1,5 +1,7 @@
 #include "strategy/template.h"
 
+#include <malloc.h>
+
 #include "core/grad_mode.h"
 #include "nn/functional.h"
 #include "strategy/batch_prefetcher.h"
@@ -79,6 +81,10 @@ void SupervisedTemplate::train_experience(const data::Experience& exp,
     }
   }
   finish_experience();
+  // Hands malloc's free heap memory back to the kernel once per experience: the batch sizes
+  // change with every experience, and glibc's heap, fragmenting under them, grew a 201-
+  // experience run's peak RSS by 60 MiB (bench/RESULTS.md, "Long-run memory").
+  malloc_trim(0);
   notify(&Plugin::after_training_exp);
   ++clock_.train_exp_counter;
   if (options_.eval_every >= 0) periodic_eval(eval_streams);

@@ -37,19 +37,16 @@ std::vector<float> absolute(std::vector<float> v) {
   return v;
 }
 
-// [n, c, h, w] <-> [n, h, w, c].
-std::vector<float> to_nhwc(const std::vector<float>& v, int64_t n, int64_t c, int64_t hw) {
+// [n, c, hw] -> [n, hw, c] (to_channels_last) or back.
+std::vector<float> relayout(const std::vector<float>& v, int64_t n, int64_t c, int64_t hw,
+                            bool to_channels_last) {
   std::vector<float> out(v.size());
   for (int64_t i = 0; i < n; ++i)
     for (int64_t ch = 0; ch < c; ++ch)
-      for (int64_t p = 0; p < hw; ++p) out[(i * hw + p) * c + ch] = v[(i * c + ch) * hw + p];
-  return out;
-}
-std::vector<float> to_nchw(const std::vector<float>& v, int64_t n, int64_t c, int64_t hw) {
-  std::vector<float> out(v.size());
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t ch = 0; ch < c; ++ch)
-      for (int64_t p = 0; p < hw; ++p) out[(i * c + ch) * hw + p] = v[(i * hw + p) * c + ch];
+      for (int64_t p = 0; p < hw; ++p) {
+        const int64_t planar = (i * c + ch) * hw + p, last = (i * hw + p) * c + ch;
+        out[to_channels_last ? last : planar] = v[to_channels_last ? planar : last];
+      }
   return out;
 }
 
@@ -86,13 +83,13 @@ void check_bf16(ConvDesc d, bool computes_in_bf16) {
   const int64_t k = std::max({(d.c_in / d.groups) * d.kh * d.kw,
                               (d.c_out / d.groups) * d.kh * d.kw, d.n * hw_out});
   // Inputs and outputs in the layout of d; nhwc ones converted for the reference.
-  const auto in_x = d.channels_last ? to_nhwc(x, d.n, d.c_in, hw_in) : x;
-  const auto in_dy = d.channels_last ? to_nhwc(dy, d.n, d.c_out, hw_out) : dy;
+  const auto in_x = d.channels_last ? relayout(x, d.n, d.c_in, hw_in, true) : x;
+  const auto in_dy = d.channels_last ? relayout(dy, d.n, d.c_out, hw_out, true) : dy;
   const auto back_y = [&](const std::vector<float>& v) {
-    return d.channels_last ? to_nchw(v, d.n, d.c_out, hw_out) : v;
+    return d.channels_last ? relayout(v, d.n, d.c_out, hw_out, false) : v;
   };
   const auto back_x = [&](const std::vector<float>& v) {
-    return d.channels_last ? to_nchw(v, d.n, d.c_in, hw_in) : v;
+    return d.channels_last ? relayout(v, d.n, d.c_in, hw_in, false) : v;
   };
   std::vector<float> ref_y(ys), mag_y(ys), ref_dx(xs), mag_dx(xs), ref_dw(ws), mag_dw(ws);
   reference::conv2d_forward(ref_y.data(), x.data(), w.data(), d);

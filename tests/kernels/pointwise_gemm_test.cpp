@@ -1,7 +1,7 @@
 // Our AVX-512 pointwise GEMM (kernels/cpu/pointwise_gemm.h) against double-precision loops, on
 // shapes that reach every edge: rows not a multiple of the 14-row strips, channels not a
 // multiple of the 32-column panels, k longer than one 256-deep pass, backward-weights over
-// several pixel chunks; and the same bits on 1, 2 and 3 threads.
+// several pixel chunks (the same bits on 1, 2 and 3 threads: thread_invariance_test.cpp).
 //
 // Tolerance: each output is a sum of k products; float accumulation in any order stays within
 // (k + 1) * 2^-24 of the sum of |terms| (the first-order bound for summation; + 1 for the bias).
@@ -9,13 +9,11 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <cstring>
 #include <vector>
 
 #include "core/rng.h"
 #include "core/tensor.h"
 #include "kernels/cpu/pointwise_gemm.h"
-#include "kernels/threading.h"
 #include "tests/support/skip_test.h"
 
 namespace {
@@ -113,31 +111,4 @@ TEST_CASE("pointwise gemm backward-weights matches double-precision loops") {
   std::vector<float> dw(6, NAN);
   cpu::pointwise_backward_weights(dw.data(), nullptr, nullptr, 0, 2, 3);
   CHECK(dw == std::vector<float>(6, 0.f));  // an empty batch: zeros, not what was there
-}
-
-TEST_CASE("pointwise gemm gives the same bits on 1, 2 and 3 threads") {
-  require_avx512();
-  const Shape s{9000, 48, 80};  // three pixel chunks in backward-weights, several row tasks
-  const auto x = random_values(s.rows * s.c_in, 8), w = random_values(s.c_out * s.c_in, 9);
-  const auto dy = random_values(s.rows * s.c_out, 10);
-  const auto compute = [&] {
-    std::vector<float> y(s.rows * s.c_out), dx(s.rows * s.c_in), dw(s.c_out * s.c_in);
-    cpu::pointwise_forward(y.data(), x.data(), w.data(), s.rows, s.c_in, s.c_out, nullptr, false);
-    cpu::pointwise_backward_data(dx.data(), dy.data(), w.data(), s.rows, s.c_in, s.c_out);
-    cpu::pointwise_backward_weights(dw.data(), dy.data(), x.data(), s.rows, s.c_in, s.c_out);
-    return std::vector<std::vector<float>>{y, dx, dw};
-  };
-  const int saved = ar1::kernels::num_threads();
-  ar1::kernels::set_num_threads(1);
-  const auto one = compute();
-  for (int threads : {2, 3}) {
-    ar1::kernels::set_num_threads(threads);
-    const auto many = compute();
-    for (size_t i = 0; i < one.size(); ++i) {
-      CAPTURE(threads);
-      CAPTURE(i);
-      CHECK(std::memcmp(many[i].data(), one[i].data(), one[i].size() * sizeof(float)) == 0);
-    }
-  }
-  ar1::kernels::set_num_threads(saved);
 }

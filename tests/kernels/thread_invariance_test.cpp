@@ -11,8 +11,10 @@
 
 #include "core/rng.h"
 #include "kernels/conv2d.h"
+#include "kernels/cpu/pointwise_gemm.h"
 #include "kernels/matmul.h"
 #include "kernels/threading.h"
+#include "tests/support/skip_test.h"
 
 namespace {
 
@@ -118,4 +120,21 @@ TEST_CASE("matrix products give the same bits on 1, 2 and 3 threads") {
       return std::vector<std::vector<float>>{c};
     });
   }
+}
+
+TEST_CASE("the pointwise gemm gives the same bits on 1, 2 and 3 threads") {
+  if (!__builtin_cpu_supports("avx512f")) {
+    ar1::testing::skip_test("this CPU has no AVX-512F, which the pointwise GEMM needs");
+  }
+  // 9000 rows: three pixel chunks in backward-weights, several row tasks everywhere.
+  const int64_t rows = 9000, c_in = 48, c_out = 80;
+  const auto x = random_values(rows * c_in, 8), w = random_values(c_out * c_in, 9);
+  const auto dy = random_values(rows * c_out, 10);
+  same_bits_on_every_thread_count([&] {
+    std::vector<float> y(rows * c_out), dx(rows * c_in), dw(c_out * c_in);
+    cpu::pointwise_forward(y.data(), x.data(), w.data(), rows, c_in, c_out, nullptr, false);
+    cpu::pointwise_backward_data(dx.data(), dy.data(), w.data(), rows, c_in, c_out);
+    cpu::pointwise_backward_weights(dw.data(), dy.data(), x.data(), rows, c_in, c_out);
+    return std::vector<std::vector<float>>{y, dx, dw};
+  });
 }

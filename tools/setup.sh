@@ -4,8 +4,9 @@
 # what changed. Run as root (or with sudo available) from anywhere in the repository.
 #
 #   tools/setup.sh            install + build into ./build
-#   tools/setup.sh --tests    also install what only the tests need (headless Chromium, which
-#                             opens report.html in the CLI tests)
+#   tools/setup.sh --tests    also install what only the tests need: headless Chromium (opens
+#                             report.html in the CLI tests), clang with its sanitizer and
+#                             libFuzzer runtimes and OpenMP (tools/sanitized_tests.sh)
 #   BUILD_DIR=out tools/setup.sh
 #   AR1_CUDA=OFF tools/setup.sh   (AUTO by default: the CUDA backend is built where nvcc exists)
 set -euo pipefail
@@ -30,7 +31,7 @@ packages=(
 
 for arg in "$@"; do
   case "$arg" in
-    --tests) packages+=(chromium) ;;
+    --tests) packages+=(chromium clang-14 libclang-rt-14-dev libomp-14-dev) ;;
     *) echo "[setup] unknown option $arg (known: --tests)" >&2; exit 2 ;;
   esac
 done

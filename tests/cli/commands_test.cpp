@@ -32,9 +32,9 @@ struct Result {
   std::string output;  // stdout and stderr
 };
 
-// `ar1 <args>` with environment assignments ("NAME=value ...", or none) in front of it.
-Result run_with_env(const std::string& env, const std::string& args) {
-  const std::string cmd = env + " " + std::string(AR1_BINARY) + " " + args + " 2>&1";
+// A shell command line, its stdout and stderr together.
+Result run_shell(const std::string& command) {
+  const std::string cmd = "(" + command + ") 2>&1";
   Result r;
   FILE* p = popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);
@@ -44,6 +44,11 @@ Result run_with_env(const std::string& env, const std::string& args) {
   const int raw = pclose(p);
   r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
   return r;
+}
+
+// `ar1 <args>` with environment assignments ("NAME=value ...", or none) in front of it.
+Result run_with_env(const std::string& env, const std::string& args) {
+  return run_shell(env + " " + std::string(AR1_BINARY) + " " + args);
 }
 
 Result run(const std::string& args) { return run_with_env("", args); }
@@ -398,4 +403,45 @@ TEST_CASE("cli --precision bf16 trains with the same bits on 1 and 2 threads and
   CHECK(cuda.status == 2);
   CHECK_MESSAGE(contains(cuda.output, "runs on the CPU only"), cuda.output);
   for (const fs::path& d : {one, two, f32}) fs::remove_all(d);
+}
+
+TEST_CASE("cli a full disk stops the run with a clear error and keeps the previous checkpoint") {
+  const std::string small = small_fashion_run();
+  // A 10 MiB tmpfs, mounted in a user and mount namespace of its own (no root needed, nothing
+  // outside the namespace sees it): experience 0's 6.7 MB checkpoint fits, experience 1's
+  // temporary copy beside it does not.
+  const fs::path mnt = fresh_dir("full_disk_mnt"), kept = fresh_dir("full_disk_kept");
+  fs::create_directories(mnt);
+  const std::string mount =
+      "unshare --user --map-root-user --mount sh -c 'mount -t tmpfs -o size=10m tmpfs " +
+      mnt.string() + " && ";
+  const Result probe = run_shell(mount + "true'");
+  if (probe.status != 0) {
+    fs::remove_all(mnt);
+    ar1::testing::skip_test("cannot mount a tmpfs in a user namespace here (unshare --user "
+                            "--mount): " + probe.output);
+  }
+  // Inside the namespace: train onto the full disk, then copy what is left out of the tmpfs.
+  const fs::path run_dir = mnt / "run";
+  const Result r = run_shell(mount + AR1_BINARY + " train --out " + run_dir.string() + small +
+                             "; status=$?; cp -a " + run_dir.string() + " " + kept.string() +
+                             "; exit $status'");
+  INFO(r.output);
+  CHECK(r.status == 2);
+  CHECK(contains(r.output, "== experience 1"));
+  const fs::path checkpoint = run_dir / "checkpoint.safetensors";
+  CHECK(contains(r.output, "error: [safetensors] saving " + checkpoint.string()));
+  CHECK(contains(r.output, "No space left on device; check free disk space"));
+  CHECK(contains(r.output, "was left as it was"));
+  // Experience 0's checkpoint is whole (it loads and resumes) and no temporary file is left.
+  REQUIRE(fs::exists(kept / "checkpoint.safetensors"));
+  for (const auto& e : fs::directory_iterator(kept)) {
+    CHECK_MESSAGE(!contains(e.path().filename().string(), ".tmp"), e.path().string());
+  }
+  const Result resumed = run("train --resume " + kept.string() + " --stop-after 2");
+  INFO(resumed.output);
+  CHECK(resumed.status == 0);
+  CHECK(contains(resumed.output, "resuming " + kept.string() + " at experience 1"));
+  fs::remove_all(mnt);
+  fs::remove_all(kept);
 }

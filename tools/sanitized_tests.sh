@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The test suite again under sanitizers, after the normal one (the README's test command runs
+# it; README "Tests" says what each part covers):
+#
+#   build-asan  clang, AddressSanitizer + UndefinedBehaviorSanitizer (+ leak detection) and
+#               libFuzzer's coverage: every test of every area, the SIGKILL trials, and each
+#               fuzz target replaying its corpus, then fuzzing for AR1_FUZZ_SECONDS (30).
+#   build-tsan  clang, ThreadSanitizer: every test but the SIGKILL trials (the loader's
+#               workers, OpenMP kernels on 1 to 3 threads, whole `ar1 train` runs).
+#
+# Needs clang-14, libclang-rt-14-dev and libomp-14-dev (tools/setup.sh --tests installs them).
+#
+#   tools/sanitized_tests.sh            configure, build (-j2) and test both
+#   tools/sanitized_tests.sh asan       one of them (asan or tsan)
+#   JOBS=4 AR1_FUZZ_SECONDS=60 tools/sanitized_tests.sh
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+jobs="${JOBS:-2}"
+which=("$@")
+((${#which[@]})) || which=(asan tsan)
+
+# configure_and_build <dir> <cmake options>...
+configure_and_build() {
+  local dir="$root/$1"
+  shift
+  cmake -S "$root" -B "$dir" -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAR1_CUDA=OFF -DAR1_BUILD_BENCH=OFF "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+}
+
+for w in "${which[@]}"; do
+  case "$w" in
+    asan)
+      echo "[sanitized] AddressSanitizer + UBSan, and the fuzz targets"
+      configure_and_build build-asan -DAR1_SANITIZE=address,undefined -DAR1_FUZZ=ON \
+        -DAR1_FUZZ_SECONDS="${AR1_FUZZ_SECONDS:-30}"
+      ctest --test-dir "$root/build-asan" --output-on-failure -j "$jobs"
+      ;;
+    tsan)
+      echo "[sanitized] ThreadSanitizer"
+      configure_and_build build-tsan -DAR1_SANITIZE=thread
+      # OpenMP's runtime is not instrumented: Archer (libomp's TSan tool) tells TSan about its
+      # barriers and locks, and races inside uninstrumented libraries (libomp, oneDNN) are
+      # theirs to find, not ours. A race in our code still stops the test (halt_on_error).
+      archer=/usr/lib/llvm-14/lib/libarcher.so
+      [[ -f $archer ]] || { echo "[sanitized] $archer missing: apt-get install libomp-14-dev" >&2; exit 1; }
+      OMP_TOOL_LIBRARIES="$archer" \
+      TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1" \
+        ctest --test-dir "$root/build-tsan" --output-on-failure -j "$jobs" -E sigkill
+      ;;
+    *) echo "[sanitized] unknown configuration $w (known: asan, tsan)" >&2; exit 2 ;;
+  esac
+done

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "kernels/device.h"
 #include "kernels/precision.h"
@@ -307,9 +308,15 @@ TEST_CASE("cli --on-nonfinite skip drops the bad minibatch, counts it and finish
 
 namespace {
 
-// Runs `ar1 <args>` with its output on a pipe, sends `sig` once a line containing `when`
-// appears, and returns what it printed and its exit status.
-Result run_and_signal(const std::string& args, const std::string& when, int sig) {
+// A signal to send once the output holds `when` (and every earlier trigger has fired).
+struct SignalTrigger {
+  std::string when;
+  int sig = 0;
+};
+
+// Runs `ar1 <args>` with its output on a pipe, sends each trigger's signal in turn, and returns
+// what it printed and its exit status.
+Result run_and_signal(const std::string& args, const std::vector<SignalTrigger>& triggers) {
   int out[2];
   REQUIRE(pipe(out) == 0);
   const pid_t pid = fork();
@@ -324,23 +331,29 @@ Result run_and_signal(const std::string& args, const std::string& when, int sig)
   }
   close(out[1]);
   Result r;
-  bool sent = false;
+  size_t sent = 0;
   std::array<char, 4096> buf{};
   ssize_t n;
   while ((n = ::read(out[0], buf.data(), buf.size())) > 0) {
     r.output.append(buf.data(), static_cast<size_t>(n));
-    if (!sent && r.output.find(when) != std::string::npos) {
-      kill(pid, sig);
-      sent = true;
+    while (sent < triggers.size() && r.output.find(triggers[sent].when) != std::string::npos) {
+      kill(pid, triggers[sent].sig);
+      ++sent;
     }
   }
   close(out[0]);
   int status = 0;
   waitpid(pid, &status, 0);
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  const std::string unsent = "the signal was never sent: no line with " + when;
-  CHECK_MESSAGE(sent, unsent);
+  for (size_t i = sent; i < triggers.size(); ++i) {
+    CHECK_MESSAGE(false, "signal " << triggers[i].sig << " was never sent: no line with "
+                                   << triggers[i].when);
+  }
   return r;
+}
+
+Result run_and_signal(const std::string& args, const std::string& when, int sig) {
+  return run_and_signal(args, {SignalTrigger{when, sig}});
 }
 
 }  // namespace
@@ -371,6 +384,28 @@ TEST_CASE("cli sigint and sigterm end a run cleanly, and --resume finishes it bi
           deterministic_metrics(cut / "metrics.jsonl"));
   }
   fs::remove_all(whole);
+  fs::remove_all(cut);
+}
+
+TEST_CASE("cli a second sigint stops the run at once and leaves no half-written file") {
+  const std::string small = small_fashion_run();
+  const fs::path cut = fresh_dir("signal_twice");
+  // The second SIGINT follows the first as soon as the run says it will stop.
+  const Result r = run_and_signal(
+      "train --out " + cut.string() + small,
+      {{"== experience 1", SIGINT}, {"stopping after this iteration", SIGINT}});
+  INFO(r.output);
+  CHECK(r.status == 128 + SIGINT);
+  CHECK_FALSE(contains(r.output, "stopped by signal"));  // no clean stop: it did not wait
+  // What is there is whole: experience 0's checkpoint resumes, no temporary file is left.
+  for (const auto& e : fs::directory_iterator(cut)) {
+    CHECK_MESSAGE(!contains(e.path().filename().string(), ".tmp"), e.path().string());
+  }
+  REQUIRE(fs::exists(cut / "checkpoint.safetensors"));
+  const Result resumed = run("train --resume " + cut.string() + " --stop-after 2");
+  INFO(resumed.output);
+  CHECK(resumed.status == 0);
+  CHECK(contains(resumed.output, "resuming " + cut.string() + " at experience 1"));
   fs::remove_all(cut);
 }
 

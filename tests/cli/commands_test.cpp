@@ -89,6 +89,19 @@ void check_same_checkpoints(const fs::path& run_a, const fs::path& run_b) {
   }
 }
 
+// A run stopped during experience 1: experience 0's checkpoint is whole (no temporary file
+// beside it) and `--resume` continues from it at experience 1.
+void check_resumable_at_experience_1(const fs::path& dir) {
+  REQUIRE(fs::exists(dir / "checkpoint.safetensors"));
+  for (const auto& e : fs::directory_iterator(dir)) {
+    CHECK_MESSAGE(!contains(e.path().filename().string(), ".tmp"), e.path().string());
+  }
+  const Result resumed = run("train --resume " + dir.string() + " --stop-after 2");
+  INFO(resumed.output);
+  CHECK(resumed.status == 0);
+  CHECK(contains(resumed.output, "resuming " + dir.string() + " at experience 1"));
+}
+
 }  // namespace
 
 TEST_CASE("cli train writes a complete run directory on a reduced default run") {
@@ -268,15 +281,7 @@ TEST_CASE("cli a nan in training stops the run with exit status 3 and keeps the 
   CHECK(contains(r.output, "error: [nonfinite] a NaN or infinity in gradient of "));
   CHECK(contains(r.output, "at experience 1, epoch 0, iteration"));
   CHECK(contains(r.output, "--on-nonfinite skip"));
-  // Experience 0's checkpoint is there and resumable; no temporary file is left.
-  CHECK(fs::exists(out / "checkpoint.safetensors"));
-  for (const auto& e : fs::directory_iterator(out)) {
-    CHECK_MESSAGE(!contains(e.path().filename().string(), ".tmp"), e.path().string());
-  }
-  const Result resumed = run("train --resume " + out.string() + " --stop-after 2");
-  INFO(resumed.output);
-  CHECK(resumed.status == 0);
-  CHECK(contains(resumed.output, "resuming " + out.string() + " at experience 1"));
+  check_resumable_at_experience_1(out);
   fs::remove_all(out);
 }
 
@@ -397,15 +402,7 @@ TEST_CASE("cli a second sigint stops the run at once and leaves no half-written 
   INFO(r.output);
   CHECK(r.status == 128 + SIGINT);
   CHECK_FALSE(contains(r.output, "stopped by signal"));  // no clean stop: it did not wait
-  // What is there is whole: experience 0's checkpoint resumes, no temporary file is left.
-  for (const auto& e : fs::directory_iterator(cut)) {
-    CHECK_MESSAGE(!contains(e.path().filename().string(), ".tmp"), e.path().string());
-  }
-  REQUIRE(fs::exists(cut / "checkpoint.safetensors"));
-  const Result resumed = run("train --resume " + cut.string() + " --stop-after 2");
-  INFO(resumed.output);
-  CHECK(resumed.status == 0);
-  CHECK(contains(resumed.output, "resuming " + cut.string() + " at experience 1"));
+  check_resumable_at_experience_1(cut);
   fs::remove_all(cut);
 }
 
@@ -468,15 +465,7 @@ TEST_CASE("cli a full disk stops the run with a clear error and keeps the previo
   CHECK(contains(r.output, "error: [safetensors] saving " + checkpoint.string()));
   CHECK(contains(r.output, "No space left on device; check free disk space"));
   CHECK(contains(r.output, "was left as it was"));
-  // Experience 0's checkpoint is whole (it loads and resumes) and no temporary file is left.
-  REQUIRE(fs::exists(kept / "checkpoint.safetensors"));
-  for (const auto& e : fs::directory_iterator(kept)) {
-    CHECK_MESSAGE(!contains(e.path().filename().string(), ".tmp"), e.path().string());
-  }
-  const Result resumed = run("train --resume " + kept.string() + " --stop-after 2");
-  INFO(resumed.output);
-  CHECK(resumed.status == 0);
-  CHECK(contains(resumed.output, "resuming " + kept.string() + " at experience 1"));
+  check_resumable_at_experience_1(kept);
   fs::remove_all(mnt);
   fs::remove_all(kept);
 }

@@ -17,8 +17,8 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 jobs="${JOBS:-2}"
-which=("$@")
-((${#which[@]})) || which=(asan tsan)
+configs=("$@")
+((${#configs[@]})) || configs=(asan tsan)
 
 # configure_and_build <dir> <cmake options>...
 configure_and_build() {
@@ -29,7 +29,7 @@ configure_and_build() {
   cmake --build "$dir" -j "$jobs"
 }
 
-for w in "${which[@]}"; do
+for w in "${configs[@]}"; do
   case "$w" in
     asan)
       echo "[sanitized] AddressSanitizer + UBSan, and the fuzz targets"

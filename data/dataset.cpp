@@ -1,6 +1,7 @@
 #include "data/dataset.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "core/error.h"
@@ -65,6 +66,60 @@ std::string InMemoryDataset::source(int64_t i) const {
   return origin_ + " #" + std::to_string(i);
 }
 
+// ---- FloatInMemoryDataset ----
+
+FloatInMemoryDataset::FloatInMemoryDataset(std::vector<float> values, int64_t channels,
+                                           int64_t height, int64_t width,
+                                           std::vector<int64_t> targets, int64_t num_classes,
+                                           std::string origin)
+    : Dataset(std::move(targets), num_classes, origin),
+      values_(std::move(values)),
+      channels_(channels),
+      height_(height),
+      width_(width),
+      origin_(std::move(origin)) {
+  AR1_CHECK(height_ > 0 && width_ > 0 && (channels_ == 1 || channels_ == 3), "[dataset] ",
+            origin_, ": expected a positive size and 1 or 3 channels, got ", channels_, "x",
+            height_, "x", width_);
+  const auto want = static_cast<size_t>(size() * channels_ * height_ * width_);
+  AR1_CHECK(values_.size() == want, "[dataset] ", origin_, ": expected ", want, " values for ",
+            size(), " images of ", channels_, "x", height_, "x", width_, ", got ",
+            values_.size());
+  for (size_t k = 0; k < values_.size(); ++k) {
+    const float v = values_[k];
+    AR1_CHECK(v >= 0.f && v <= 1.f, "[dataset] ", origin_, ": image ",
+              static_cast<int64_t>(k) / (channels_ * height_ * width_), " holds ", v,
+              ": float images take values in [0, 1] (divide 8-bit pixels by 255)");
+  }
+}
+
+std::optional<FloatImage> FloatInMemoryDataset::float_image(int64_t i) const {
+  check_index(i);
+  FloatImage img{channels_, height_, width_, {}};
+  const float* p = values_.data() + i * img.numel();
+  img.values.resize(static_cast<size_t>(img.numel()));
+  for (int64_t k = 0; k < img.numel(); ++k) img.values[static_cast<size_t>(k)] = p[k] * 255.f;
+  return img;
+}
+
+Image FloatInMemoryDataset::image(int64_t i) const {
+  const FloatImage f = *float_image(i);
+  Image img{height_, width_, channels_, std::vector<uint8_t>(static_cast<size_t>(f.numel()))};
+  for (int64_t c = 0; c < channels_; ++c) {
+    for (int64_t y = 0; y < height_; ++y) {
+      for (int64_t x = 0; x < width_; ++x) {
+        img.pixels[static_cast<size_t>((y * width_ + x) * channels_ + c)] =
+            static_cast<uint8_t>(std::lround(f.at(c, y, x)));
+      }
+    }
+  }
+  return img;
+}
+
+std::string FloatInMemoryDataset::source(int64_t i) const {
+  return origin_ + " #" + std::to_string(i);
+}
+
 // ---- FileListDataset ----
 
 FileListDataset::FileListDataset(std::vector<std::filesystem::path> paths,
@@ -113,6 +168,11 @@ Subset::Subset(DatasetPtr parent, std::vector<int64_t> indices)
 Image Subset::image(int64_t i) const {
   check_index(i);
   return parent_->image(indices_[static_cast<size_t>(i)]);
+}
+
+std::optional<FloatImage> Subset::float_image(int64_t i) const {
+  check_index(i);
+  return parent_->float_image(indices_[static_cast<size_t>(i)]);
 }
 
 std::string Subset::source(int64_t i) const {

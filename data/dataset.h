@@ -3,8 +3,9 @@
 // (data/image.h); targets are class ids in [0, num_classes()), kept in memory for every
 // dataset so scenarios can split by class without decoding a pixel.
 //
-// Three kinds:
+// Four kinds:
 //   InMemoryDataset  every image in one contiguous u8 buffer (IDX, CIFAR: small, fixed size)
+//   FloatInMemoryDataset  planar f32 images in [0, 1] (the C API's AR1_F32_CHW batches)
 //   FileListDataset  image files decoded on each access (CORe50, image folders)
 //   Subset           a view of another dataset through an index list (experiences)
 // To add a kind: derive from Dataset, pass the targets to its constructor and implement
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,10 @@ class Dataset {
   virtual Image image(int64_t i) const = 0;
   // Where item i comes from, for error messages ("train-images-idx3-ubyte.gz #17", a path).
   virtual std::string source(int64_t i) const = 0;
+  // Datasets of planar f32 images give item i here, as to_float() would have made it from an
+  // 8-bit image (values 0..255), so the loader runs the pipeline's transforms on it without
+  // a round trip through 8 bits; the others return nothing. Thread-safe.
+  virtual std::optional<FloatImage> float_image(int64_t) const { return std::nullopt; }
 
  protected:
   // Checks every target lies in [0, num_classes); `origin` names the data in the error.
@@ -65,6 +71,23 @@ class InMemoryDataset final : public Dataset {
   std::string origin_;
 };
 
+class FloatInMemoryDataset final : public Dataset {
+ public:
+  // values: [n, channels, height, width] f32 in [0, 1], n = targets.size().
+  FloatInMemoryDataset(std::vector<float> values, int64_t channels, int64_t height,
+                       int64_t width, std::vector<int64_t> targets, int64_t num_classes,
+                       std::string origin);
+  // Rounded to 8 bits (for whoever wants pixels); the loader uses float_image.
+  Image image(int64_t i) const override;
+  std::optional<FloatImage> float_image(int64_t i) const override;
+  std::string source(int64_t i) const override;
+
+ private:
+  std::vector<float> values_;
+  int64_t channels_, height_, width_;
+  std::string origin_;
+};
+
 class FileListDataset final : public Dataset {
  public:
   // One image file per item; decoded with data/image_decode.h on every image(i) call.
@@ -83,6 +106,7 @@ class Subset final : public Dataset {
   // indices into `parent`; a Subset of a Subset points straight at the root dataset.
   Subset(DatasetPtr parent, std::vector<int64_t> indices);
   Image image(int64_t i) const override;
+  std::optional<FloatImage> float_image(int64_t i) const override;
   std::string source(int64_t i) const override;
 
   const DatasetPtr& parent() const { return parent_; }

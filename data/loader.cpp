@@ -71,7 +71,9 @@ Batch DataLoader::build_batch(int64_t number) const {
     const int64_t index = batch.indices[static_cast<size_t>(i)];
     Generator gen(mix(mix(mix(options_.seed, kSampleStream), static_cast<uint64_t>(epoch_)),
                       static_cast<uint64_t>(begin + i)));
-    const FloatImage img = pipeline_(load(index), gen);
+    std::optional<FloatImage> planar = dataset_->float_image(index);
+    const FloatImage img = planar ? pipeline_.transform(std::move(*planar), gen)
+                                  : pipeline_(load(index), gen);
     if (i == 0) {
       c = img.channels, h = img.height, w = img.width;
       batch.images = Tensor::empty({n, c, h, w}, DType::f32);

@@ -160,9 +160,12 @@ Pipeline& Pipeline::then(Transform t) {
 }
 
 FloatImage Pipeline::operator()(const Image& image, Generator& gen) const {
-  FloatImage img = to_float(image);
-  for (const auto& t : transforms_) t.apply(img, gen);
-  return img;
+  return transform(to_float(image), gen);
+}
+
+FloatImage Pipeline::transform(FloatImage image, Generator& gen) const {
+  for (const auto& t : transforms_) t.apply(image, gen);
+  return image;
 }
 
 bool Pipeline::is_random() const {

@@ -47,6 +47,8 @@ class Pipeline {
   Pipeline& then(Transform t);
 
   FloatImage operator()(const Image& image, Generator& gen) const;
+  // The transforms alone, on an image already in to_float's form (values 0..255).
+  FloatImage transform(FloatImage image, Generator& gen) const;
   bool is_random() const;  // any random transform: outputs change between epochs
   std::string describe() const;  // "scale_to_unit -> grey_to_rgb -> resize(32x32) -> ..."
 

@@ -25,7 +25,7 @@ configure_and_build() {
   local dir="$root/$1"
   shift
   cmake -S "$root" -B "$dir" -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAR1_CUDA=OFF -DAR1_BUILD_BENCH=OFF "$@" >/dev/null
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAR1_CUDA=OFF -DAR1_BUILD_BENCH=OFF -DAR1_PACKAGE=OFF "$@" >/dev/null
   cmake --build "$dir" -j "$jobs"
 }
 

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# api.installed_package_examples: the package as an embedder gets it. Installs the build tree
+# into a temporary prefix, checks that only the public headers are there and that each
+# compiles alone, builds examples/ against the prefix (the CMake package; the C example once
+# more through pkg-config), and runs both examples on generated camera frames.
+#   installed_package_test.sh BUILD_DIR SOURCE_DIR MAKE_CAMERA_FRAMES
+set -euo pipefail
+build="$1" src="$2" make_frames="$3"
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/ar1_installed.XXXXXX")"
+trap 'rm -rf "$tmp"' EXIT
+prefix="$tmp/prefix"
+
+cmake --install "$build" --prefix "$prefix" >/dev/null
+headers="$(cd "$prefix/include" && find . -type f | sort | tr '\n' ' ')"
+[[ $headers == "./ar1/ar1.h ./ar1/ar1.hpp " ]] || { echo "unexpected headers installed: $headers"; exit 1; }
+for f in lib/libar1.a lib/libar1.so lib/pkgconfig/ar1.pc lib/cmake/ar1/ar1Config.cmake bin/ar1; do
+  [[ -e $prefix/$f ]] || { echo "missing from the install: $f"; exit 1; }
+done
+# Public headers include nothing private: each compiles with only the prefix on the path.
+echo '#include <ar1/ar1.h>' | cc -std=c99 -Wall -Wextra -Werror -pedantic -fsyntax-only -I"$prefix/include" -x c -
+echo '#include <ar1/ar1.hpp>' | c++ -std=c++17 -Wall -Wextra -Werror -fsyntax-only -I"$prefix/include" -x c++ -
+
+echo "== examples against find_package(ar1) in $prefix"
+cmake -S "$src/examples" -B "$tmp/examples" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$tmp/examples" -j2 >/dev/null
+echo "== the C example through pkg-config"
+PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --exists ar1
+cc -std=c99 "$src/examples/camera_sessions.c" -o "$tmp/camera_sessions_pc" \
+  $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs ar1) -Wl,-rpath,"$prefix/lib"
+
+# The static example needs no ar1, zlib, libpng or libjpeg at run time.
+if ldd "$tmp/examples/camera_sessions" | grep -E 'libar1|libpng|libjpeg|libz\.'; then
+  echo "camera_sessions (static) depends on the libraries above at run time"; exit 1
+fi
+echo "camera_sessions (static) needs at run time: $(ldd "$tmp/examples/camera_sessions" | awk '{print $1}' | tr '\n' ' ')"
+ldd "$tmp/examples/quickstart" | grep -q "$prefix/lib/libar1.so" || { echo "quickstart does not use the installed libar1.so"; ldd "$tmp/examples/quickstart"; exit 1; }
+
+"$make_frames" "$tmp/frames"
+config='{"num_classes": 10, "image_size": 16, "alpha": 0.25, "first_epochs": 10, "train_epochs": 3, "rm_sz": 60, "train_mb_size": 16, "seed": 0}'
+for exe in "$tmp/examples/camera_sessions" "$tmp/camera_sessions_pc"; do
+  echo "== $(basename "$exe")"
+  "$exe" "$tmp/frames" "$tmp/model.safetensors" "$config" | tee "$tmp/out.txt"
+  grep -q "the loaded model predicts the same classes" "$tmp/out.txt"
+  # Three sessions learnt; the last test accuracy covers the four objects.
+  [[ $(grep -c "learnt" "$tmp/out.txt") == 3 ]]
+  acc="$(grep "session_02: test accuracy" "$tmp/out.txt" | awk '{print $4}')"
+  awk -v a="$acc" 'BEGIN { exit !(a >= 0.6) }' || { echo "final test accuracy $acc < 0.6"; exit 1; }
+done
+# Bad input: a clear message and a non-zero exit, never a crash.
+if "$tmp/examples/camera_sessions" "$tmp/no_such_frames" 2>"$tmp/err.txt"; then exit 1; fi
+grep -q "cannot read the folder" "$tmp/err.txt"
+if "$tmp/examples/camera_sessions" "$tmp/frames" "" '{"num_classes": 10, "lr": -1}' 2>"$tmp/err.txt"; then exit 1; fi
+grep -q "lr" "$tmp/err.txt"
+
+echo "== quickstart (C++, shared library)"
+"$tmp/examples/quickstart" "$tmp/quick.safetensors" | tee "$tmp/out.txt"
+grep -q "the loaded model gives the same logits" "$tmp/out.txt"
+echo "installed package OK"

@@ -6,7 +6,8 @@
 #   tools/setup.sh            install + build into ./build
 #   tools/setup.sh --tests    also install what only the tests need: headless Chromium (opens
 #                             report.html in the CLI tests), clang with its sanitizer and
-#                             libFuzzer runtimes and OpenMP (tools/sanitized_tests.sh)
+#                             libFuzzer runtimes and OpenMP (tools/sanitized_tests.sh), and
+#                             pkg-config (the installed-package test builds an example with it)
 #   BUILD_DIR=out tools/setup.sh
 #   AR1_CUDA=OFF tools/setup.sh   (AUTO by default: the CUDA backend is built where nvcc exists)
 set -euo pipefail
@@ -16,7 +17,7 @@ build_dir="${BUILD_DIR:-$root/build}"
 jobs="${JOBS:-2}"
 
 packages=(
-  cmake g++ make                 # toolchain
+  cmake g++ gcc make             # toolchain (gcc: the C example, examples/camera_sessions.c)
   libeigen3-dev                  # matmul
   libdnnl-dev                    # oneDNN: convolutions
   ocl-icd-opencl-dev opencl-headers  # Debian's oneDNN is built with its OpenCL GPU runtime,
@@ -24,14 +25,15 @@ packages=(
   doctest-dev                    # tests
   libbenchmark-dev               # bench/
   zlib1g-dev                     # gzip'd IDX files
-  libpng-dev libjpeg-dev         # image decoding (CORe50, image folders)
+  libpng-dev libjpeg-dev         # image decoding (CORe50, image folders); these three -dev
+                                 # packages' static archives are merged into libar1.a
   nlohmann-json3-dev             # config files and config.json of a run
   dataset-fashion-mnist          # the main job's data
 )
 
 for arg in "$@"; do
   case "$arg" in
-    --tests) packages+=(chromium clang-14 libclang-rt-14-dev libomp-14-dev) ;;
+    --tests) packages+=(chromium clang-14 libclang-rt-14-dev libomp-14-dev pkg-config) ;;
     *) echo "[setup] unknown option $arg (known: --tests)" >&2; exit 2 ;;
   esac
 done

@@ -32,7 +32,18 @@ cc -std=c99 "$src/examples/camera_sessions.c" -o "$tmp/camera_sessions_pc" \
 if ldd "$tmp/examples/camera_sessions" | grep -E 'libar1|libpng|libjpeg|libz\.'; then
   echo "camera_sessions (static) depends on the libraries above at run time"; exit 1
 fi
-echo "camera_sessions (static) needs at run time: $(ldd "$tmp/examples/camera_sessions" | awk '{print $1}' | tr '\n' ' ')"
+runtime="$(ldd "$tmp/examples/camera_sessions" | awk '{print $1}' | tr '\n' ' ')"
+echo "camera_sessions (static) needs at run time: $runtime"
+# The light build (no oneDNN, no CUDA): the C++ and OpenMP runtimes and libc, nothing else.
+if grep -q 'set(AR1_ONEDNN OFF)' "$prefix/lib/cmake/ar1/ar1Config.cmake" &&
+   grep -q 'set(AR1_HAVE_CUDA OFF)' "$prefix/lib/cmake/ar1/ar1Config.cmake"; then
+  for lib in $runtime; do
+    case "$(basename "$lib")" in
+      linux-vdso.so.*|libstdc++.so.*|libgomp.so.*|libm.so.*|libgcc_s.so.*|libc.so.*|ld-linux*) ;;
+      *) echo "the light build's static example needs $lib at run time"; exit 1 ;;
+    esac
+  done
+fi
 ldd "$tmp/examples/quickstart" | grep -q "$prefix/lib/libar1.so" || { echo "quickstart does not use the installed libar1.so"; ldd "$tmp/examples/quickstart"; exit 1; }
 
 "$make_frames" "$tmp/frames"

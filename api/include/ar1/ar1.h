@@ -90,7 +90,8 @@ AR1_API void ar1_destroy(ar1_strategy* strategy);
 
 /* Trains one experience: images with their labels (labels[i] in [0, num_classes)). The first
  * call trains the whole network; later ones train above the latent layer, replaying the
- * memory (AR1). */
+ * memory (AR1). A bad argument changes nothing; a failure during training (AR1_ERROR_RUNTIME,
+ * e.g. a NaN loss) may leave the experience half learnt: ar1_load the last save to go back. */
 AR1_API ar1_status ar1_train(ar1_strategy* strategy, const ar1_images* images,
                              const int32_t* labels);
 

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The dependency-light build, after the others (the README's test command runs it): oneDNN
+# off (-DAR1_ONEDNN=OFF: convolutions on Eigen and our own kernels), CUDA and the benchmarks
+# off, the package on. The whole suite runs in it, api.installed_package_examples included,
+# which there also checks that a program linked with libar1.a needs nothing at run time but
+# the C++ and OpenMP runtimes and libc.
+#
+#   tools/light_build_tests.sh          configure, build (-j2) and test build-light
+#   JOBS=4 tools/light_build_tests.sh
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+jobs="${JOBS:-2}"
+dir="$root/build-light"
+
+echo "[light] -DAR1_ONEDNN=OFF: Eigen and our own kernels"
+cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DAR1_ONEDNN=OFF -DAR1_CUDA=OFF \
+  -DAR1_BUILD_BENCH=OFF >/dev/null
+cmake --build "$dir" -j "$jobs"
+if ldd "$dir/tools/ar1" | grep -i dnnl; then
+  echo "[light] $dir/tools/ar1 links oneDNN" >&2
+  exit 1
+fi
+ctest --test-dir "$dir" --output-on-failure -j "$jobs"

@@ -9,13 +9,13 @@ bool built_with_onednn() { return false; }
 
 std::string cpu_isa_name() {
 #if defined(__AVX512F__)
-  return "avx512 (compiled for; no oneDNN)";
+  return "avx512 (as compiled)";
 #elif defined(__AVX2__) && defined(__FMA__)
-  return "avx2+fma (compiled for x86-64-v3; no oneDNN)";
+  return "avx2+fma (compiled for x86-64-v3)";
 #elif defined(__AVX2__)
-  return "avx2 (compiled for; no oneDNN)";
+  return "avx2 (as compiled)";
 #else
-  return "generic x86-64 (compiled for; no oneDNN)";
+  return "generic x86-64 (as compiled)";
 #endif
 }
 

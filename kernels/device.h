@@ -12,6 +12,9 @@ namespace ar1::kernels {
 
 // Whether this build compiled the CUDA backend.
 bool built_with_cuda();
+// Whether the CPU convolutions run on oneDNN (-DAR1_ONEDNN=ON, the default) or on our own
+// kernels over Eigen and OpenMP (OFF: kernels/cpu/own/).
+bool built_with_onednn();
 // Number of usable CUDA devices: 0 in a build without CUDA or on a machine without a GPU.
 int cuda_device_count();
 // "name (compute capability, memory)" of every usable CUDA device.
@@ -19,7 +22,8 @@ std::vector<std::string> cuda_device_names();
 // "driver 13.0, runtime 13.0, cuDNN 9.19.0" ("" in a build without CUDA; a missing driver
 // reads "driver none").
 std::string cuda_versions();
-// The instruction set oneDNN's CPU kernels use on this machine (e.g. "avx512_core_bf16").
+// The instruction set the CPU convolutions use here: oneDNN's choice on this machine (e.g.
+// "avx512_core_bf16"), or, without oneDNN, the one the compiler targeted.
 std::string cpu_isa_name();
 // Throws a clear error when `device` cannot be used here (no CUDA build, no GPU, bad index).
 void require_device(Device device);

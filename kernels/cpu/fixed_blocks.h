@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <exception>
 #include <mutex>
+#include <vector>
 
 #include <omp.h>
 
@@ -44,6 +45,49 @@ inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // large enough that there are at most `max_blocks` blocks. Depends on the shape only.
 inline int64_t fixed_block_size(int64_t total, int64_t min_size, int64_t max_blocks) {
   return std::min(total, std::max(min_size, ceil_div(total, max_blocks)));
+}
+
+// C [m, n] cut along its longer side into at most `max_blocks` blocks of at least `min_block`
+// rows or columns; calls gemm_block(first_row, rows, first_col, cols) for each, one thread a
+// block. Every k-sum then runs whole inside one single-threaded call, and the operand all
+// blocks share (each packs it again) is the one along the shorter side.
+template <class GemmBlock>
+void for_each_gemm_block(int64_t m, int64_t n, int64_t min_block, int64_t max_blocks,
+                         GemmBlock&& gemm_block) {
+  const bool by_rows = m >= n;
+  const int64_t total = by_rows ? m : n;
+  const int64_t per_block = fixed_block_size(total, min_block, max_blocks);
+  for_each_fixed_block(ceil_div(total, per_block), [&](int64_t b) {
+    const int64_t first = b * per_block, size = std::min(per_block, total - first);
+    if (by_rows) {
+      gemm_block(first, size, int64_t{0}, n);
+    } else {
+      gemm_block(int64_t{0}, m, first, size);
+    }
+  });
+}
+
+// A sum over `blocks` fixed blocks (of a batch): partial(out, b) overwrites out[0, count) with
+// block b's share, block 0 straight into `out`, the others into scratch; the partials are then
+// added in block order, so the bits do not depend on which thread ran which block.
+// `scratch` is the caller's, kept between calls (it grows to (blocks - 1) * count).
+template <class Partial>
+void sum_fixed_blocks(float* out, int64_t count, int64_t blocks, std::vector<float>& scratch,
+                      Partial&& partial) {
+  if (blocks > 1 && scratch.size() < static_cast<size_t>((blocks - 1) * count)) {
+    scratch.resize((blocks - 1) * count);
+  }
+  float* partials = scratch.data();
+  for_each_fixed_block(blocks, [&](int64_t b) {
+    partial(b == 0 ? out : partials + (b - 1) * count, b);
+  });
+  if (blocks == 1) return;
+#pragma omp parallel for schedule(static) if (count > 4096)
+  for (int64_t i = 0; i < count; ++i) {
+    float sum = out[i];
+    for (int64_t b = 1; b < blocks; ++b) sum += partials[(b - 1) * count + i];
+    out[i] = sum;
+  }
 }
 
 }  // namespace ar1::kernels::cpu

@@ -1,10 +1,12 @@
-// The oneDNN convolution kernels against the naive reference loops, per op and per shape.
+// The CPU convolution kernels (oneDNN, or our own in a build with -DAR1_ONEDNN=OFF) against the
+// naive reference loops, per op and per shape. The primitive-cache cases are about oneDNN
+// itself and report Skipped in a build without it.
 // To add a shape: add a ConvDesc to the cases of the matching TEST_CASE (or a new TEST_CASE
 // named "conv2d ..." calling check_all_ops).
 //
 // Tolerance: max |cpu - reference| <= 1e-4 * (1 + max |reference|). The reference accumulates in
-// double; oneDNN sums in f32 in its own order, an error that grows with the reduction length
-// (at most a few hundred terms here) and with the magnitude of the result.
+// double; the kernels sum in f32 in their own order, an error that grows with the reduction
+// length (at most a few hundred terms here) and with the magnitude of the result.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -14,8 +16,11 @@
 
 #include "core/rng.h"
 #include "kernels/conv2d.h"
-#include "kernels/cpu/onednn_context.h"
 #include "kernels/threading.h"
+#include "tests/support/skip_test.h"
+#ifdef AR1_WITH_ONEDNN  // tests/kernels/CMakeLists.txt: a build with oneDNN
+#include "kernels/cpu/onednn/onednn_context.h"
+#endif
 
 namespace {
 
@@ -146,6 +151,9 @@ TEST_CASE("conv2d non-square input and batch 1 match reference") {
 }
 
 TEST_CASE("conv2d reuses cached primitives for a repeated shape") {
+#ifndef AR1_WITH_ONEDNN
+  ar1::testing::skip_test("built without oneDNN (-DAR1_ONEDNN=OFF): no primitive cache");
+#else
   const ConvDesc d = make(2, 5, 10, 10, 8, 3, 1, 1, 1);  // a shape no other test uses
   Generator gen(61);
   const std::vector<float> x = random_values(x_size(d), gen);
@@ -171,6 +179,7 @@ TEST_CASE("conv2d reuses cached primitives for a repeated shape") {
   CHECK(y == y_first);
   CHECK(dx == dx_first);
   CHECK(dw == dw_first);
+#endif
 }
 
 TEST_CASE("conv2d n <= 0 threads means all cores") {
@@ -181,6 +190,9 @@ TEST_CASE("conv2d n <= 0 threads means all cores") {
 }
 
 TEST_CASE("conv2d primitive cache stays bounded and keeps results right after eviction") {
+#ifndef AR1_WITH_ONEDNN
+  ar1::testing::skip_test("built without oneDNN (-DAR1_ONEDNN=OFF): no primitive cache");
+#else
   // AR1 changes its batch size with every experience: each new batch size is a new shape.
   auto& ctx = cpu::OneDnnContext::instance();
   ConvDesc d;
@@ -203,4 +215,5 @@ TEST_CASE("conv2d primitive cache stays bounded and keeps results right after ev
   cpu::conv2d_forward(y.data(), x.data(), w.data(), d);
   reference::conv2d_forward(ref.data(), x.data(), w.data(), d);
   for (size_t i = 0; i < y.size(); ++i) CHECK(y[i] == doctest::Approx(ref[i]).epsilon(1e-5));
+#endif
 }

@@ -27,8 +27,11 @@ int info_command(const std::vector<std::string>& args) {
               "Debug",
 #endif
               kernels::built_with_cuda() ? "compiled" : "not compiled");
-  std::printf("cpu backend: oneDNN (convolutions), Eigen (matmul), own kernels; ISA %s; %d "
-              "threads\n", kernels::cpu_isa_name().c_str(), kernels::num_threads());
+  std::printf("cpu backend: %s; ISA %s; %d threads\n",
+              kernels::built_with_onednn()
+                  ? "oneDNN (convolutions), Eigen (matmul), own kernels"
+                  : "own kernels on Eigen (no oneDNN)",
+              kernels::cpu_isa_name().c_str(), kernels::num_threads());
   if (kernels::built_with_cuda()) std::printf("cuda: %s\n", kernels::cuda_versions().c_str());
   const int gpus = kernels::cuda_device_count();
   std::printf("cuda devices: %d", gpus);

@@ -1,4 +1,4 @@
-#include "kernels/cpu/onednn_context.h"
+#include "kernels/cpu/onednn/onednn_context.h"
 
 namespace ar1::kernels::cpu {
 

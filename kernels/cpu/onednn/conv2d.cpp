@@ -41,8 +41,9 @@
 #include "core/cpu_allocator.h"
 #include "core/error.h"
 #include "kernels/conv2d.h"
+#include "kernels/cpu/conv2d_checks.h"
 #include "kernels/cpu/fixed_blocks.h"
-#include "kernels/cpu/onednn_context.h"
+#include "kernels/cpu/onednn/onednn_context.h"
 #include "kernels/cpu/pointwise_gemm.h"
 #include "kernels/threading.h"
 
@@ -205,23 +206,6 @@ void build_backward_weights(ConvEntry& entry, const ConvDesc& d, const dnnl::eng
       DNNL_ARG_DIFF_WEIGHTS, w_plain(d), pd.diff_weights_desc());  // out = dw
 }
 
-void check_desc(const char* op, const ConvDesc& d) {
-  AR1_CHECK(d.n >= 0 && d.c_in > 0 && d.h > 0 && d.w > 0 && d.c_out > 0 && d.kh > 0 &&
-                d.kw > 0,
-            "[", op, "] expects positive channels, spatial and kernel sizes (n >= 0), got n=",
-            d.n, " c_in=", d.c_in, " h=", d.h, " w=", d.w, " c_out=", d.c_out, " kh=", d.kh,
-            " kw=", d.kw);
-  AR1_CHECK(d.stride > 0 && d.pad >= 0, "[", op, "] expects stride >= 1 and pad >= 0, got stride=",
-            d.stride, " pad=", d.pad);
-  AR1_CHECK(d.groups > 0 && d.c_in % d.groups == 0 && d.c_out % d.groups == 0, "[", op,
-            "] expects groups to divide c_in and c_out, got groups=", d.groups,
-            " c_in=", d.c_in, " c_out=", d.c_out);
-  AR1_CHECK(!d.relu || d.bias, "[", op, "] a fused ReLU comes with a bias (ConvDesc::bias)");
-  AR1_CHECK(d.oh() > 0 && d.ow() > 0, "[", op, "] the kernel ", d.kh, "x", d.kw,
-            " does not fit the padded input ", d.h, "x", d.w, " (pad ", d.pad,
-            "): increase pad or use a smaller kernel");
-}
-
 OneDnnContext::ConvBuilder builder(CpuOp op) {
   switch (op) {
     case CpuOp::conv_forward: return build_forward;
@@ -375,24 +359,14 @@ constexpr int64_t kGemmBlocks = 8;
 // Calls gemm_block(first_row, rows, first_col, cols) over C [m, n] in fixed blocks.
 template <class GemmBlock>
 void gemm_in_blocks(int64_t m, int64_t n, GemmBlock&& gemm_block) {
-  const bool by_rows = m >= n;
-  const int64_t total = by_rows ? m : n;
-  const int64_t per_block = fixed_block_size(total, kGemmMinBlock, kGemmBlocks);
-  for_each_fixed_block(ceil_div(total, per_block), [&](int64_t b) {
-    const int64_t first = b * per_block, size = std::min(per_block, total - first);
-    if (by_rows) {
-      gemm_block(first, size, int64_t{0}, n);
-    } else {
-      gemm_block(int64_t{0}, m, first, size);
-    }
-  });
+  for_each_gemm_block(m, n, kGemmMinBlock, kGemmBlocks, gemm_block);
 }
 
 }  // namespace
 
 void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& desc,
                     const float* bias) {
-  check_desc("conv2d_forward", desc);
+  check_conv_desc("conv2d_forward", desc);
   const ConvDesc d = effective(desc);
   AR1_CHECK(d.bias == (bias != nullptr), "[conv2d_forward] ConvDesc::bias is ", d.bias,
             " but a bias pointer was ", bias != nullptr ? "given" : "not given");
@@ -415,7 +389,7 @@ void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& de
 }
 
 void conv2d_backward_data(float* dx, const float* dy, const float* w, const ConvDesc& desc) {
-  check_desc("conv2d_backward_data", desc);
+  check_conv_desc("conv2d_backward_data", desc);
   const ConvDesc d = effective(desc);
   AR1_CHECK(!d.bias, "[conv2d_backward_data] a fused bias is forward only");
   if (d.n == 0) return;
@@ -435,7 +409,7 @@ void conv2d_backward_data(float* dx, const float* dy, const float* w, const Conv
 }
 
 void conv2d_backward_weights(float* dw, const float* dy, const float* x, const ConvDesc& desc) {
-  check_desc("conv2d_backward_weights", desc);
+  check_conv_desc("conv2d_backward_weights", desc);
   const ConvDesc d = effective(desc);
   AR1_CHECK(!d.bias, "[conv2d_backward_weights] a fused bias is forward only");
   if (d.n == 0) {  // an empty batch contributes nothing; the output is still overwritten

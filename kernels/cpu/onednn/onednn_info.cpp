@@ -5,6 +5,8 @@
 
 namespace ar1::kernels {
 
+bool built_with_onednn() { return true; }
+
 std::string cpu_isa_name() {
   switch (dnnl::get_effective_cpu_isa()) {
     case dnnl::cpu_isa::sse41: return "sse41";

@@ -1,0 +1,152 @@
+// The CPU convolutions of a build without oneDNN (-DAR1_ONEDNN=OFF): our own kernels on Eigen
+// and OpenMP. This file checks the descriptor, handles n == 0 and ConvDesc::bf16, and picks
+// the algorithm (conv_algorithms.h):
+//   pointwise (1x1, stride 1, pad 0, one group)  GEMMs over the pixels    pointwise_conv.cpp
+//   depthwise (groups == c_in == c_out)          direct loops             depthwise_conv.cpp
+//   anything else (dense, grouped)               im2col + GEMM per image  im2col_conv.cpp
+// With AR1_POINTWISE_GEMM=own and AVX-512F, channels-last pointwise runs on pointwise_gemm.h
+// instead, as in the oneDNN build.
+//
+// bf16 is emulated: the convolution's two inputs are rounded to bfloat16 (kept in f32 copies)
+// and the f32 kernels run on them. A product of two bf16 values is exact in f32, so this is
+// "bf16 inputs, f32 accumulation", the numbers of oneDNN's bf16 kernels, without their speed.
+// It rounds for the same shapes as the oneDNN build (kernels/cpu/onednn/conv2d.cpp,
+// effective()), so a run and tests/kernels/conv2d_bf16_test.cpp read the same in both builds.
+#include <algorithm>
+#include <vector>
+
+#include "core/error.h"
+#include "core/half.h"
+#include "kernels/conv2d.h"
+#include "kernels/cpu/conv2d_checks.h"
+#include "kernels/cpu/fixed_blocks.h"
+#include "kernels/cpu/own/conv_algorithms.h"
+#include "kernels/cpu/pointwise_gemm.h"
+
+namespace ar1::kernels::cpu {
+
+namespace {
+
+enum class Algorithm { pointwise, depthwise, im2col };
+
+Algorithm algorithm(const ConvDesc& d) {
+  if (d.kh == 1 && d.kw == 1 && d.stride == 1 && d.pad == 0 && d.groups == 1) {
+    return Algorithm::pointwise;
+  }
+  if (d.groups == d.c_in && d.groups == d.c_out) return Algorithm::depthwise;
+  return Algorithm::im2col;
+}
+
+bool channels_last_pointwise(const ConvDesc& d) {
+  return d.channels_last && algorithm(d) == Algorithm::pointwise;
+}
+
+// The oneDNN build's rule: bf16 for dense convolutions (one group) except channels-last
+// pointwise on at most 2048 pixel rows, which it runs as f32 sgemms.
+bool rounds_to_bf16(const ConvDesc& d) {
+  return d.bf16 && d.groups == 1 && !(channels_last_pointwise(d) && d.n * d.h * d.w <= 2048);
+}
+
+bool runs_own_gemm(const ConvDesc& d) {
+  return channels_last_pointwise(d) && !rounds_to_bf16(d) && pointwise_gemm_enabled();
+}
+
+// The conv's inputs as it reads them: `p` itself, or with ConvDesc::bf16 a copy of it rounded
+// to bfloat16 in `copy` (the calling thread's, kept between calls).
+const float* input(const float* p, int64_t count, const ConvDesc& d, std::vector<float>& copy) {
+  if (!rounds_to_bf16(d)) return p;
+  copy.resize(count);
+  float* out = copy.data();
+#pragma omp parallel for schedule(static) if (count > 65536)
+  for (int64_t i = 0; i < count; ++i) out[i] = bfloat16_to_float(float_to_bfloat16(p[i]));
+  return out;
+}
+
+int64_t x_count(const ConvDesc& d) { return d.n * d.c_in * d.h * d.w; }
+int64_t y_count(const ConvDesc& d) { return d.n * d.c_out * d.oh() * d.ow(); }
+int64_t w_count(const ConvDesc& d) { return d.c_out * (d.c_in / d.groups) * d.kh * d.kw; }
+
+thread_local std::vector<float> g_first_copy, g_second_copy;  // bf16 copies of the two inputs
+
+}  // namespace
+
+namespace own {
+
+void add_bias(float* y, const float* bias, int64_t rows, int64_t cols, int64_t ld,
+              bool bias_per_row, bool relu) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float* __restrict row = y + r * ld;
+    if (bias_per_row) {
+      const float b = bias[r];
+      for (int64_t i = 0; i < cols; ++i) row[i] = relu ? std::max(row[i] + b, 0.f) : row[i] + b;
+    } else {
+      for (int64_t i = 0; i < cols; ++i) {
+        row[i] = relu ? std::max(row[i] + bias[i], 0.f) : row[i] + bias[i];
+      }
+    }
+  }
+}
+
+int64_t images_per_block(const ConvDesc& d) {
+  return fixed_block_size(d.n, ceil_div(kMinBlockPixels, d.oh() * d.ow()), kMaxBlocks);
+}
+
+}  // namespace own
+
+void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& d,
+                    const float* bias) {
+  check_conv_desc("conv2d_forward", d);
+  AR1_CHECK(d.bias == (bias != nullptr), "[conv2d_forward] ConvDesc::bias is ", d.bias,
+            " but a bias pointer was ", bias != nullptr ? "given" : "not given");
+  if (d.n == 0) return;
+  if (runs_own_gemm(d)) {
+    pointwise_forward(y, x, w, d.n * d.h * d.w, d.c_in, d.c_out, bias, d.relu);
+    return;
+  }
+  const float* xr = input(x, x_count(d), d, g_first_copy);
+  const float* wr = input(w, w_count(d), d, g_second_copy);
+  switch (algorithm(d)) {
+    case Algorithm::pointwise: return own::pointwise_forward(y, xr, wr, d, bias);
+    case Algorithm::depthwise: return own::depthwise_forward(y, xr, wr, d, bias);
+    case Algorithm::im2col: return own::im2col_forward(y, xr, wr, d, bias);
+  }
+}
+
+void conv2d_backward_data(float* dx, const float* dy, const float* w, const ConvDesc& d) {
+  check_conv_desc("conv2d_backward_data", d);
+  AR1_CHECK(!d.bias, "[conv2d_backward_data] a fused bias is forward only");
+  if (d.n == 0) return;
+  if (runs_own_gemm(d)) {
+    pointwise_backward_data(dx, dy, w, d.n * d.h * d.w, d.c_in, d.c_out);
+    return;
+  }
+  const float* dyr = input(dy, y_count(d), d, g_first_copy);
+  const float* wr = input(w, w_count(d), d, g_second_copy);
+  switch (algorithm(d)) {
+    case Algorithm::pointwise: return own::pointwise_backward_data(dx, dyr, wr, d);
+    case Algorithm::depthwise: return own::depthwise_backward_data(dx, dyr, wr, d);
+    case Algorithm::im2col: return own::im2col_backward_data(dx, dyr, wr, d);
+  }
+}
+
+void conv2d_backward_weights(float* dw, const float* dy, const float* x, const ConvDesc& d) {
+  check_conv_desc("conv2d_backward_weights", d);
+  AR1_CHECK(!d.bias, "[conv2d_backward_weights] a fused bias is forward only");
+  if (d.n == 0) {  // an empty batch contributes nothing; the output is still overwritten
+    std::fill_n(dw, w_count(d), 0.f);
+    return;
+  }
+  if (runs_own_gemm(d)) {
+    pointwise_backward_weights(dw, dy, x, d.n * d.h * d.w, d.c_in, d.c_out);
+    return;
+  }
+  const float* dyr = input(dy, y_count(d), d, g_first_copy);
+  const float* xr = input(x, x_count(d), d, g_second_copy);
+  switch (algorithm(d)) {
+    case Algorithm::pointwise: return own::pointwise_backward_weights(dw, dyr, xr, d);
+    case Algorithm::depthwise: return own::depthwise_backward_weights(dw, dyr, xr, d);
+    case Algorithm::im2col: return own::im2col_backward_weights(dw, dyr, xr, d);
+  }
+}
+
+}  // namespace ar1::kernels::cpu

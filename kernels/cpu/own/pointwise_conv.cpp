@@ -1,0 +1,120 @@
+// Pointwise convolutions (1x1, stride 1, no padding, one group) as GEMMs, w [c_out, c_in]:
+//   channels-last, over the M = N H W pixel rows:
+//     y [M, c_out] = x [M, c_in] w^T,  dx [M, c_in] = dy w,  dw = dy^T x
+//   NCHW, per image (planes of P = H W pixels):
+//     y_i [c_out, P] = w x_i,  dx_i = w^T dy_i,  dw = sum_i dy_i x_i^T
+// Each product runs as single-threaded Eigen calls on blocks fixed by the shape
+// (fixed_blocks.h), so every output's k-sum has one order whatever the thread count.
+#include <algorithm>
+#include <vector>
+
+#include "kernels/cpu/fixed_blocks.h"
+#include "kernels/cpu/own/conv_algorithms.h"
+#include "kernels/cpu/own/eigen_maps.h"
+
+namespace ar1::kernels::cpu::own {
+
+namespace {
+
+// Channels-last GEMM blocks: C cut along its longer side into at most kGemmBlocks blocks of at
+// least kGemmMinBlock rows or columns (each block packs the shared operand again).
+constexpr int64_t kGemmMinBlock = 32;
+constexpr int64_t kGemmBlocks = 16;
+// Backward-weights on at most this many pixel rows is one GEMM per block of dw, each with the
+// whole k = M sum inside; on more, the rows are cut into chunks whose partial dw are added in
+// order (one pass over x and dy instead of one per block of dw).
+constexpr int64_t kWholeSumMaxRows = 2048;
+// NCHW: an image's plane of pixels is cut into column chunks of at least this many pixels, so
+// a small batch of large maps still keeps every thread busy.
+constexpr int64_t kMinPlaneChunk = 256;
+constexpr int64_t kPlaneChunks = 8;
+
+// Calls f(image, first_pixel, pixels) for every (image, chunk) of an NCHW batch, one thread each.
+template <class F>
+void for_each_plane_chunk(const ConvDesc& d, F&& f) {
+  const int64_t plane = d.h * d.w;
+  const int64_t per_chunk = fixed_block_size(plane, kMinPlaneChunk, kPlaneChunks);
+  const int64_t chunks = ceil_div(plane, per_chunk);
+  for_each_fixed_block(d.n * chunks, [&](int64_t t) {
+    const int64_t first = (t % chunks) * per_chunk;
+    f(t / chunks, first, std::min(per_chunk, plane - first));
+  });
+}
+
+}  // namespace
+
+void pointwise_forward(float* y, const float* x, const float* w, const ConvDesc& d,
+                       const float* bias) {
+  const int64_t ci = d.c_in, co = d.c_out;
+  if (d.channels_last) {
+    for_each_gemm_block(d.n * d.h * d.w, co, kGemmMinBlock, kGemmBlocks,
+                        [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
+      auto y_block = view(y + r0 * co + c0, rows, cols, co);
+      y_block.noalias() = view(x + r0 * ci, rows, ci, ci) * view(w + c0 * ci, cols, ci, ci).transpose();
+      if (bias != nullptr) add_bias(y_block.data(), bias + c0, rows, cols, co, false, d.relu);
+    });
+    return;
+  }
+  const int64_t plane = d.h * d.w;
+  for_each_plane_chunk(d, [&](int64_t i, int64_t p0, int64_t pixels) {
+    float* y_chunk = y + i * co * plane + p0;
+    view(y_chunk, co, pixels, plane).noalias() =
+        view(w, co, ci, ci) * view(x + i * ci * plane + p0, ci, pixels, plane);
+    if (bias != nullptr) add_bias(y_chunk, bias, co, pixels, plane, true, d.relu);
+  });
+}
+
+void pointwise_backward_data(float* dx, const float* dy, const float* w, const ConvDesc& d) {
+  const int64_t ci = d.c_in, co = d.c_out;
+  if (d.channels_last) {
+    for_each_gemm_block(d.n * d.h * d.w, ci, kGemmMinBlock, kGemmBlocks,
+                        [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
+      view(dx + r0 * ci + c0, rows, cols, ci).noalias() =
+          view(dy + r0 * co, rows, co, co) * view(w + c0, co, cols, ci);
+    });
+    return;
+  }
+  const int64_t plane = d.h * d.w;
+  for_each_plane_chunk(d, [&](int64_t i, int64_t p0, int64_t pixels) {
+    view(dx + i * ci * plane + p0, ci, pixels, plane).noalias() =
+        view(w, co, ci, ci).transpose() * view(dy + i * co * plane + p0, co, pixels, plane);
+  });
+}
+
+void pointwise_backward_weights(float* dw, const float* dy, const float* x, const ConvDesc& d) {
+  const int64_t ci = d.c_in, co = d.c_out, rows = d.n * d.h * d.w;
+  thread_local std::vector<float> partials;  // the caller's scratch, kept between calls
+  if (d.channels_last && rows <= kWholeSumMaxRows) {
+    for_each_gemm_block(co, ci, kGemmMinBlock, kGemmBlocks,
+                        [&](int64_t o0, int64_t outs, int64_t i0, int64_t ins) {
+      view(dw + o0 * ci + i0, outs, ins, ci).noalias() =
+          view(dy + o0, rows, outs, co).transpose() * view(x + i0, rows, ins, ci);
+    });
+    return;
+  }
+  if (d.channels_last) {
+    const int64_t per_chunk = fixed_block_size(rows, kMinBlockPixels, kMaxBlocks);
+    sum_fixed_blocks(dw, co * ci, ceil_div(rows, per_chunk), partials, [&](float* out, int64_t b) {
+      const int64_t r0 = b * per_chunk, n_rows = std::min(per_chunk, rows - r0);
+      view(out, co, ci, ci).noalias() =
+          view(dy + r0 * co, n_rows, co, co).transpose() * view(x + r0 * ci, n_rows, ci, ci);
+    });
+    return;
+  }
+  const int64_t plane = d.h * d.w, per_block = images_per_block(d);
+  sum_fixed_blocks(dw, co * ci, ceil_div(d.n, per_block), partials, [&](float* out, int64_t b) {
+    auto dw_block = view(out, co, ci, ci);
+    const int64_t last = std::min(d.n, (b + 1) * per_block);
+    for (int64_t i = b * per_block; i < last; ++i) {
+      const auto dy_i = view(dy + i * co * plane, co, plane, plane);
+      const auto x_i = view(x + i * ci * plane, ci, plane, plane);
+      if (i == b * per_block) {
+        dw_block.noalias() = dy_i * x_i.transpose();
+      } else {
+        dw_block.noalias() += dy_i * x_i.transpose();
+      }
+    }
+  });
+}
+
+}  // namespace ar1::kernels::cpu::own

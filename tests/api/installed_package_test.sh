@@ -44,7 +44,9 @@ if grep -q 'set(AR1_ONEDNN OFF)' "$prefix/lib/cmake/ar1/ar1Config.cmake" &&
     esac
   done
 fi
-ldd "$tmp/examples/quickstart" | grep -q "$prefix/lib/libar1.so" || { echo "quickstart does not use the installed libar1.so"; ldd "$tmp/examples/quickstart"; exit 1; }
+# (ldd's output in a variable: `grep -q` in a pipe would end ldd with SIGPIPE under pipefail)
+shared_deps="$(ldd "$tmp/examples/quickstart")"
+[[ $shared_deps == *"$prefix/lib/libar1.so"* ]] || { echo "quickstart does not use the installed libar1.so: $shared_deps"; exit 1; }
 
 "$make_frames" "$tmp/frames"
 config='{"num_classes": 10, "image_size": 16, "alpha": 0.25, "first_epochs": 10, "train_epochs": 3, "rm_sz": 60, "train_mb_size": 16, "seed": 0}'

@@ -153,3 +153,44 @@ TEST_CASE("loader: CORe50 fixture experience into batches") {
   std::sort(labels.begin(), labels.end());
   CHECK(labels == std::vector<int64_t>{0, 0, 1, 1, 2, 2, 3, 3});
 }
+
+TEST_CASE("loader: float CHW images take the pipeline's path of the 8-bit images they equal") {
+  // v / 255.f * 255.f == v for every v in 0..255 (IEEE f32), so float images made from 8-bit
+  // ones give the same batches bit for bit, through Subset too.
+  const int64_t n = 6, c = 3, h = 4, w = 5;
+  std::vector<uint8_t> hwc(static_cast<size_t>(n * h * w * c));
+  std::vector<float> chw(hwc.size());
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t y = 0; y < h; ++y) {
+      for (int64_t x = 0; x < w; ++x) {
+        for (int64_t k = 0; k < c; ++k) {
+          const auto v = static_cast<uint8_t>((i * 97 + y * 31 + x * 13 + k * 71) % 256);
+          hwc[static_cast<size_t>(((i * h + y) * w + x) * c + k)] = v;
+          chw[static_cast<size_t>(((i * c + k) * h + y) * w + x)] = v / 255.f;
+        }
+      }
+    }
+  }
+  const std::vector<int64_t> targets{0, 1, 0, 1, 0, 1};
+  auto bytes = std::make_shared<const InMemoryDataset>(hwc, h, w, c, targets, 2, "bytes");
+  auto floats = std::make_shared<const FloatInMemoryDataset>(chw, c, h, w, targets, 2, "floats");
+  CHECK(floats->image(3).pixels == bytes->image(3).pixels);
+  CHECK(!bytes->float_image(3).has_value());
+  REQUIRE(floats->float_image(1).has_value());
+  CHECK(make_subset(floats, {4, 1})->float_image(1)->values == floats->float_image(1)->values);
+  for (const Pipeline& p : {standard_pipeline(8), augmenting()}) {
+    DataLoader a(bytes, p, {.batch_size = 4, .seed = 7, .num_workers = 0});
+    DataLoader b(floats, p, {.batch_size = 4, .seed = 7, .num_workers = 2});
+    const Epoch ea = run_epoch(a, 1), eb = run_epoch(b, 1);
+    CHECK(ea.indices == eb.indices);
+    CHECK(bit_equal(ea.images, eb.images));
+  }
+  CHECK(has(error_of([&] {
+              std::vector<float> bad = chw;
+              bad[17] = 1.5f;
+              FloatInMemoryDataset d(bad, c, h, w, targets, 2, "made-up");
+            }),
+            "made-up: image 0 holds 1.5: float images take values in [0, 1]"));
+  CHECK(has(error_of([&] { FloatInMemoryDataset d({0.f}, c, h, w, targets, 2, "short"); }),
+            "short: expected 360 values"));
+}

@@ -61,7 +61,8 @@ typedef enum ar1_status {
 
 typedef enum ar1_layout {
   AR1_U8_HWC = 0,  /* uint8_t pixels, [count, height, width, channels], 0..255 */
-  AR1_F32_CHW = 1  /* float, [count, channels, height, width], 0..1 */
+  AR1_F32_CHW = 1  /* float, [count, channels, height, width], 0..1; pixel / 255.f gives
+                      the bits the same image gives as AR1_U8_HWC */
 } ar1_layout;
 
 /* A batch of images in memory, borrowed for the duration of one call. channels is 1 (grey)

@@ -1,8 +1,10 @@
 #include "api/image_batch.h"
 
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/error.h"
@@ -17,8 +19,13 @@ constexpr int64_t kMaxValues = int64_t{1} << 31;
 data::DatasetPtr to_dataset(const ar1_images* images, const int32_t* labels, int64_t num_classes) {
   AR1_CHECK(images != nullptr, "[ar1] images is NULL");
   const ar1_images& b = *images;
-  AR1_CHECK(b.layout == AR1_U8_HWC || b.layout == AR1_F32_CHW, "[ar1] images.layout is ",
-            static_cast<int>(b.layout), ": use AR1_U8_HWC (0) or AR1_F32_CHW (1)");
+  // A C caller may store any int in the enum field; reading it as ar1_layout would be
+  // undefined for values outside the enum's range, so its bytes are read as an int.
+  std::underlying_type_t<ar1_layout> layout;
+  static_assert(sizeof layout == sizeof b.layout);
+  std::memcpy(&layout, &b.layout, sizeof layout);
+  AR1_CHECK(layout == AR1_U8_HWC || layout == AR1_F32_CHW, "[ar1] images.layout is ",
+            static_cast<int64_t>(layout), ": use AR1_U8_HWC (0) or AR1_F32_CHW (1)");
   AR1_CHECK(b.count >= 1, "[ar1] images.count is ", b.count, ": pass at least one image");
   AR1_CHECK(b.height >= 1 && b.width >= 1, "[ar1] images are ", b.height, "x", b.width,
             ": height and width must be positive");

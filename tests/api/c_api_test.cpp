@@ -104,8 +104,10 @@ TEST_CASE("bad batches are AR1_ERROR_INVALID_ARGUMENT and change nothing") {
   fails(bad, labels.data(), "at least one image");
   bad = images, bad.height = -3;
   fails(bad, labels.data(), "height and width");
-  bad = images, bad.layout = static_cast<ar1_layout>(7);
-  fails(bad, labels.data(), "AR1_U8_HWC");
+  const int seven = 7;  // what a C caller can store in the field (no C++ enum value)
+  bad = images;
+  std::memcpy(&bad.layout, &seven, sizeof seven);
+  fails(bad, labels.data(), "images.layout is 7");
   bad = images, bad.data = nullptr;
   fails(bad, labels.data(), "images.data is NULL");
   bad = images, bad.count = int64_t{1} << 40;

@@ -21,4 +21,15 @@ void check_conv_desc(const char* op, const ConvDesc& d) {
             "): increase pad or use a smaller kernel");
 }
 
+void check_conv_forward(const ConvDesc& d, const float* bias) {
+  check_conv_desc("conv2d_forward", d);
+  AR1_CHECK(d.bias == (bias != nullptr), "[conv2d_forward] ConvDesc::bias is ", d.bias,
+            " but a bias pointer was ", bias != nullptr ? "given" : "not given");
+}
+
+void check_conv_backward(const char* op, const ConvDesc& d) {
+  check_conv_desc(op, d);
+  AR1_CHECK(!d.bias, "[", op, "] a fused bias is forward only");
+}
+
 }  // namespace ar1::kernels::cpu

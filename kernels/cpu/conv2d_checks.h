@@ -11,4 +11,9 @@ namespace ar1::kernels::cpu {
 // than the padded input.
 void check_conv_desc(const char* op, const ConvDesc& d);
 
+// check_conv_desc for each entry point, plus its bias rule: forward gets a bias pointer
+// exactly when ConvDesc::bias is set; the backward ops take no fused bias.
+void check_conv_forward(const ConvDesc& d, const float* bias);
+void check_conv_backward(const char* op, const ConvDesc& d);
+
 }  // namespace ar1::kernels::cpu

@@ -366,10 +366,8 @@ void gemm_in_blocks(int64_t m, int64_t n, GemmBlock&& gemm_block) {
 
 void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& desc,
                     const float* bias) {
-  check_conv_desc("conv2d_forward", desc);
+  check_conv_forward(desc, bias);
   const ConvDesc d = effective(desc);
-  AR1_CHECK(d.bias == (bias != nullptr), "[conv2d_forward] ConvDesc::bias is ", d.bias,
-            " but a bias pointer was ", bias != nullptr ? "given" : "not given");
   if (d.n == 0) return;
   if (runs_own_gemm(d)) {
     pointwise_forward(y, x, w, d.n * d.h * d.w, d.c_in, d.c_out, bias, d.relu);
@@ -389,9 +387,8 @@ void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& de
 }
 
 void conv2d_backward_data(float* dx, const float* dy, const float* w, const ConvDesc& desc) {
-  check_conv_desc("conv2d_backward_data", desc);
+  check_conv_backward("conv2d_backward_data", desc);
   const ConvDesc d = effective(desc);
-  AR1_CHECK(!d.bias, "[conv2d_backward_data] a fused bias is forward only");
   if (d.n == 0) return;
   if (runs_own_gemm(d)) {
     pointwise_backward_data(dx, dy, w, d.n * d.h * d.w, d.c_in, d.c_out);
@@ -409,9 +406,8 @@ void conv2d_backward_data(float* dx, const float* dy, const float* w, const Conv
 }
 
 void conv2d_backward_weights(float* dw, const float* dy, const float* x, const ConvDesc& desc) {
-  check_conv_desc("conv2d_backward_weights", desc);
+  check_conv_backward("conv2d_backward_weights", desc);
   const ConvDesc d = effective(desc);
-  AR1_CHECK(!d.bias, "[conv2d_backward_weights] a fused bias is forward only");
   if (d.n == 0) {  // an empty batch contributes nothing; the output is still overwritten
     std::fill_n(dw, d.c_out * (d.c_in / d.groups) * d.kh * d.kw, 0.f);
     return;

@@ -95,9 +95,7 @@ int64_t images_per_block(const ConvDesc& d) {
 
 void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& d,
                     const float* bias) {
-  check_conv_desc("conv2d_forward", d);
-  AR1_CHECK(d.bias == (bias != nullptr), "[conv2d_forward] ConvDesc::bias is ", d.bias,
-            " but a bias pointer was ", bias != nullptr ? "given" : "not given");
+  check_conv_forward(d, bias);
   if (d.n == 0) return;
   if (runs_own_gemm(d)) {
     pointwise_forward(y, x, w, d.n * d.h * d.w, d.c_in, d.c_out, bias, d.relu);
@@ -113,8 +111,7 @@ void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& d,
 }
 
 void conv2d_backward_data(float* dx, const float* dy, const float* w, const ConvDesc& d) {
-  check_conv_desc("conv2d_backward_data", d);
-  AR1_CHECK(!d.bias, "[conv2d_backward_data] a fused bias is forward only");
+  check_conv_backward("conv2d_backward_data", d);
   if (d.n == 0) return;
   if (runs_own_gemm(d)) {
     pointwise_backward_data(dx, dy, w, d.n * d.h * d.w, d.c_in, d.c_out);
@@ -130,8 +127,7 @@ void conv2d_backward_data(float* dx, const float* dy, const float* w, const Conv
 }
 
 void conv2d_backward_weights(float* dw, const float* dy, const float* x, const ConvDesc& d) {
-  check_conv_desc("conv2d_backward_weights", d);
-  AR1_CHECK(!d.bias, "[conv2d_backward_weights] a fused bias is forward only");
+  check_conv_backward("conv2d_backward_weights", d);
   if (d.n == 0) {  // an empty batch contributes nothing; the output is still overwritten
     std::fill_n(dw, w_count(d), 0.f);
     return;

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "core/error.h"
+#include "data/files_read.h"
 #include "data/input_limits.h"
 
 namespace ar1::data {
@@ -38,6 +39,7 @@ FileList read_file_list(const std::filesystem::path& list, const std::filesystem
   std::ifstream in(list);
   AR1_CHECK(in.good(), "[file_list] cannot open ", list.string(),
             ": expected a file list (\"path label\" per line); check the dataset root");
+  note_file_read(list);
   FileList out;
   std::string line;
   int64_t line_no = 0;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "data/files_read.h"
 #include "data/input_limits.h"
 
 namespace ar1::data {
@@ -22,6 +23,7 @@ class GzFile {
               ": expected an IDX file (plain or .gz), found no such file; check the path");
     file_ = gzopen(path_.c_str(), "rb");
     AR1_CHECK(file_ != nullptr, "[idx] cannot open ", path_, "; check permissions");
+    note_file_read(path);
   }
   ~GzFile() {
     if (file_) gzclose(file_);

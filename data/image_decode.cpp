@@ -14,6 +14,7 @@
 #include <jerror.h>  // JWRN_JPEG_EOF
 
 #include "core/error.h"
+#include "data/files_read.h"
 #include "data/input_limits.h"
 
 namespace ar1::data {
@@ -22,6 +23,7 @@ std::vector<uint8_t> read_file_bytes(const std::filesystem::path& path, const ch
   std::ifstream in(path, std::ios::binary);
   AR1_CHECK(in.good(), "[", component, "] cannot open ", path.string(),
             ": expected a readable file; check the path and permissions");
+  note_file_read(path);
   in.seekg(0, std::ios::end);
   const auto size = static_cast<size_t>(in.tellg());
   in.seekg(0, std::ios::beg);

@@ -25,6 +25,8 @@ std::string cuda_versions();
 // The instruction set the CPU convolutions use here: oneDNN's choice on this machine (e.g.
 // "avx512_core_bf16"), or, without oneDNN, the one the compiler targeted.
 std::string cpu_isa_name();
+// oneDNN's version as "3.0.0 (commit ...)", or "" in a build without oneDNN.
+std::string onednn_version();
 // Throws a clear error when `device` cannot be used here (no CUDA build, no GPU, bad index).
 void require_device(Device device);
 

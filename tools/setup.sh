@@ -7,7 +7,8 @@
 #   tools/setup.sh --tests    also install what only the tests need: headless Chromium (opens
 #                             report.html in the CLI tests), clang with its sanitizer and
 #                             libFuzzer runtimes and OpenMP (tools/sanitized_tests.sh), and
-#                             pkg-config (the installed-package test builds an example with it)
+#                             pkg-config (the installed-package test builds an example with it),
+#                             and Slurm with munge (the sweep test starts a one-node cluster)
 #   BUILD_DIR=out tools/setup.sh
 #   AR1_CUDA=OFF tools/setup.sh   (AUTO by default: the CUDA backend is built where nvcc exists)
 set -euo pipefail
@@ -33,7 +34,8 @@ packages=(
 
 for arg in "$@"; do
   case "$arg" in
-    --tests) packages+=(chromium clang-14 libclang-rt-14-dev libomp-14-dev pkg-config) ;;
+    --tests) packages+=(chromium clang-14 libclang-rt-14-dev libomp-14-dev pkg-config
+                         slurm-wlm munge) ;;
     *) echo "[setup] unknown option $arg (known: --tests)" >&2; exit 2 ;;
   esac
 done

@@ -19,57 +19,16 @@
 
 #include "kernels/device.h"
 #include "kernels/precision.h"
+#include "tests/cli/ar1_process.h"
 #include "tests/cli/run_comparison.h"
 #include "tests/support/fashion_mnist.h"
 #include "tests/support/skip_test.h"
 
 namespace fs = std::filesystem;
 using ar1::testing::deterministic_metrics;
+using namespace ar1::testing;  // run, read, contains, fresh_dir (ar1_process.h)
 
 namespace {
-
-struct Result {
-  int status = -1;
-  std::string output;  // stdout and stderr
-};
-
-// A shell command line, its stdout and stderr together.
-Result run_shell(const std::string& command) {
-  const std::string cmd = "(" + command + ") 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
-  const int raw = pclose(p);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
-}
-
-// `ar1 <args>` with environment assignments ("NAME=value ...", or none) in front of it.
-Result run_with_env(const std::string& env, const std::string& args) {
-  return run_shell(env + " " + std::string(AR1_BINARY) + " " + args);
-}
-
-Result run(const std::string& args) { return run_with_env("", args); }
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("ar1_cli_" + name + "_" + std::to_string(getpid()));
-  fs::remove_all(d);
-  return d;
-}
-
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
 
 // A few seconds of training: 5 class-incremental experiences of 2 classes, 30 images per
 // class, 16 x 16 inputs.

@@ -268,7 +268,7 @@ TEST_CASE("report write goes through a temporary file and a rename") {
 }
 
 TEST_CASE("report warns of an evaluation that blew up without a nan, naming the experience") {
-  StrategyRun run{"AR1", {}, {}};
+  StrategyRun run{"AR1", {}, {}, {}, {}};
   for (const auto& [acc, loss] : {std::pair{0.62, 1.1}, std::pair{0.10, 312.5}, std::pair{0.55, 1.3},
                                   std::pair{0.10, 2.3}}) {
     ExperienceStats e;
@@ -288,4 +288,59 @@ TEST_CASE("report warns of an evaluation that blew up without a nan, naming the 
   CHECK(html.find("AR1, experience 1: test loss 312.5") != std::string::npos);
   report.num_classes = 0;
   CHECK(render_report(report).find("<h2>Warnings</h2>") == std::string::npos);
+}
+
+TEST_CASE("report of a one-test-experience scenario shows per-class accuracy and the confusion matrix") {
+  RunReport r = sample_report(3, false);
+  StrategyRun& run = r.runs[0];
+  for (auto& row : run.accuracy) row.resize(1);  // NIC, CORe50: one test experience
+  run.class_accuracy = {{1.0, 0.0, kNotEvaluated, 0.0},
+                        {0.9, 0.8, kNotEvaluated, 0.0},
+                        {0.75, 0.5, kNotEvaluated, 0.75}};
+  run.confusion = {{3, 1, 0, 0}, {1, 2, 0, 1}, {0, 0, 0, 0}, {0, 1, 0, 3}};
+  const std::string html = render_report(r);
+  CHECK(count(html, "<h2>Per-class accuracy of AR1</h2>") == 1);
+  CHECK(count(html, "<h2>Accuracy matrix of AR1</h2>") == 0);  // a single column says little
+  CHECK(count(html, "<title>after experience 2, on class 3: 75.0%</title>") == 1);
+  CHECK(count(html, "<title>after experience 1, on class 2: not evaluated</title>") == 1);
+  CHECK(count(html, "<h2>Confusion matrix of the final model</h2>") == 1);
+  // Counts in the cells, coloured by their share of the row: 3 of the 4 images of class 0.
+  CHECK(count(html, "<title>true class 0, predicted 0: 3 (75.0% of the row)</title>") == 1);
+  CHECK(count(html, "<title>true class 2, predicted 1: no test image of this class</title>") == 1);
+  // Each heat map has its own colour scale id.
+  CHECK(count(html, "id=\"ar1-scale-class\"") == 1);
+  CHECK(count(html, "id=\"ar1-scale-confusion\"") == 1);
+  CHECK(count(html, "url(#ar1-scale-class)") == 1);
+
+  // With several test experiences the accuracy matrix stays, and the confusion matrix follows.
+  RunReport nc = sample_report(3, false);
+  nc.runs[0].class_accuracy = run.class_accuracy;
+  nc.runs[0].confusion = run.confusion;
+  const std::string nc_html = render_report(nc);
+  CHECK(count(nc_html, "<h2>Accuracy matrix of AR1</h2>") == 1);
+  CHECK(count(nc_html, "<h2>Per-class accuracy of AR1</h2>") == 0);
+  CHECK(count(nc_html, "<h2>Confusion matrix of the final model</h2>") == 1);
+}
+
+TEST_CASE("report comparison page: the table, one curve per run, balanced tags, self-contained") {
+  ComparisonPage page;
+  page.title = "ar1 compare <sweep>";
+  page.header = {"group", "runs", "final accuracy"};
+  page.groups = {"lr=0.01", "lr=0.003"};
+  page.rows = {{"lr=0.01", "2", "0.7000 +- 0.0100"}, {"lr=0.003", "1", "0.6000"}};
+  page.notes = {"runs/x: unfinished (1 experiences so far)"};
+  const RunReport sample = sample_report(4, true);
+  page.runs = {{"seed=0", 0, sample.runs[0]}, {"seed=1", 0, sample.runs[1]}, {"seed=0", 1, sample.runs[0]}};
+  const std::string html = render_comparison(page);
+  CHECK(tag_balance(html) == "");
+  CHECK(count(html, "ar1 compare &lt;sweep&gt;") == 2);  // <title> and <h1>
+  CHECK(count(html, "<td>0.7000 +- 0.0100</td>") == 1);
+  CHECK(count(html, "unfinished (1 experiences so far)") == 1);
+  const auto plots = svgs(html);
+  REQUIRE(plots.size() == 2);  // stream accuracy and loss
+  CHECK(count(plots[0], "<path") == 3);
+  CHECK(count(plots[0], "<g class=\"legend\">") == 0);  // the table's swatches name the groups
+  CHECK(count(plots[0], "lr=0.003 / seed=0, experience 3") == 1);
+  CHECK(html.find("http") == std::string::npos);
+  CHECK(html.find("<script") == std::string::npos);
 }

@@ -130,6 +130,7 @@ struct PlotSpec {
   int decimals = 2;     // in tooltips
   bool percent = false; // values are fractions shown as 0..100
   bool bars = false;    // grouped bars (falls back to lines when too many)
+  bool legend = true;   // a swatch per series above the plot (off: the page says it)
 };
 
 constexpr double kW = 760, kH = 330;
@@ -258,7 +259,7 @@ std::string svg_plot(const PlotSpec& spec, const std::vector<Series>& series) {
   if (!any)
     s += "<text class=\"label\" x=\"" + px(kLeft + pw / 2) + "\" y=\"" + px(kTop + ph / 2) +
          "\" text-anchor=\"middle\">not measured</text>";
-  s += legend(series);
+  if (spec.legend) s += legend(series);
   return s + "</svg>";
 }
 
@@ -347,12 +348,37 @@ std::vector<std::uint8_t> png_rgb(std::size_t width, std::size_t height,
   return out;
 }
 
-std::string svg_heat_map(const StrategyRun& run) {
-  const std::size_t rows = run.accuracy.size();
+// A matrix as a heat map: the accuracy matrix, the per-class accuracy after each experience,
+// the confusion matrix. Colours come from `colour_value` (0..1), cell text from `cell_value`.
+struct HeatMapSpec {
+  std::string title;
+  std::string x_label, y_label;  // columns, rows
+  std::string row_word, col_word;  // tooltips: "after experience 3, on class 7: 91.0%"
+  bool counts = false;  // cells hold counts: coloured by share of their row, shown as integers
+  std::string id;  // unique in the page: names the colour scale's gradient
+};
+
+std::string svg_heat_map(const std::vector<std::vector<double>>& m, const HeatMapSpec& spec) {
+  const std::size_t rows = m.size();
   std::size_t cols = 0;
-  for (const auto& row : run.accuracy) cols = std::max(cols, row.size());
+  for (const auto& row : m) cols = std::max(cols, row.size());
+  std::vector<double> row_sum(rows, 0.0);
+  for (std::size_t k = 0; k < rows; ++k)
+    for (double v : m[k]) row_sum[k] += std::isfinite(v) ? v : 0.0;
+  auto raw = [&](std::size_t k, std::size_t j) {
+    return j < m[k].size() ? m[k][j] : kNotEvaluated;
+  };
+  // What the colour shows: the value itself (accuracies) or its share of the row (counts).
   auto at = [&](std::size_t k, std::size_t j) {
-    return j < run.accuracy[k].size() ? run.accuracy[k][j] : kNotEvaluated;
+    const double v = raw(k, j);
+    if (!spec.counts) return v;
+    return row_sum[k] > 0 && std::isfinite(v) ? v / row_sum[k] : kNotEvaluated;
+  };
+  auto tip = [&](std::size_t k, std::size_t j) {
+    const double v = raw(k, j);
+    if (!std::isfinite(v)) return std::string("not evaluated");
+    if (spec.counts && row_sum[k] == 0) return std::string("no test image of this class");
+    return spec.counts ? fixed(v, 0) + " (" + percent(at(k, j)) + " of the row)" : percent(v);
   };
   bool any_nan = false;
   for (std::size_t k = 0; k < rows; ++k)
@@ -367,7 +393,7 @@ std::string svg_heat_map(const StrategyRun& run) {
   const double scale_x = left + mw + 30;
   const double w = scale_x + 110, h = std::max(top + mh + 52, top + 260);
 
-  std::string s = svg_open(w, h, "Accuracy matrix of " + run.name);
+  std::string s = svg_open(w, h, spec.title);
   if (vector) {
     const std::string font = fixed(std::clamp(cell * 0.32, 7.0, 12.0), 1);
     for (std::size_t k = 0; k < rows; ++k) {
@@ -376,13 +402,14 @@ std::string svg_heat_map(const StrategyRun& run) {
         Rgb c = ramp(v);
         double x = left + cell * static_cast<double>(j), y = top + cell * static_cast<double>(k);
         s += "<rect x=\"" + px(x) + "\" y=\"" + px(y) + "\" width=\"" + px(cell) +
-             "\" height=\"" + px(cell) + "\" fill=\"" + hex(c) + "\"><title>after experience " +
-             std::to_string(k) + ", on experience " + std::to_string(j) + ": " +
-             (std::isfinite(v) ? percent(v) : std::string("not evaluated")) + "</title></rect>";
+             "\" height=\"" + px(cell) + "\" fill=\"" + hex(c) + "\"><title>" + spec.row_word + " " +
+             std::to_string(k) + ", " + spec.col_word + " " + std::to_string(j) + ": " + tip(k, j) +
+             "</title></rect>";
         if (labelled && std::isfinite(v))
           s += "<text x=\"" + px(x + cell / 2) + "\" y=\"" + px(y + cell / 2 + 4) +
                "\" text-anchor=\"middle\" font-size=\"" + font + "\" fill=\"" +
-               (dark(c) ? "#fff" : "#222") + "\">" + fixed(100 * v, cell >= 34 ? 1 : 0) +
+               (dark(c) ? "#fff" : "#222") + "\">" +
+               (spec.counts ? fixed(raw(k, j), 0) : fixed(100 * v, cell >= 34 ? 1 : 0)) +
                "</text>";
       }
     }
@@ -413,22 +440,22 @@ std::string svg_heat_map(const StrategyRun& run) {
          "\" text-anchor=\"end\">" + std::to_string(k) + "</text>";
   // Centred under the matrix, but never so far left that a narrow one clips it.
   s += "<text class=\"label\" x=\"" + px(std::max(left + mw / 2, 100.0)) + "\" y=\"" +
-       px(top + mh + 22) + "\" text-anchor=\"middle\">evaluated on test experience</text>";
+       px(top + mh + 22) + "\" text-anchor=\"middle\">" + html_escape(spec.x_label) + "</text>";
   s += "<text class=\"label\" transform=\"translate(18 " + px(top + mh / 2) +
-       ") rotate(-90)\" text-anchor=\"middle\">after training experience</text>";
+       ") rotate(-90)\" text-anchor=\"middle\">" + html_escape(spec.y_label) + "</text>";
 
   // Colour scale: a vertical gradient, 100% at the top.
   const double bar_h = 200;
-  s += "<defs><linearGradient id=\"ar1-acc-scale\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"0\">";
+  s += "<defs><linearGradient id=\"ar1-scale-" + spec.id + "\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"0\">";
   for (int i = 0; i <= 10; ++i)
     s += "<stop offset=\"" + fixed(i / 10.0, 1) + "\" stop-color=\"" + hex(ramp(i / 10.0)) +
          "\"/>";
   s += "</linearGradient></defs>";
   s += "<rect x=\"" + px(scale_x) + "\" y=\"" + px(top) + "\" width=\"16\" height=\"" +
-       px(bar_h) + "\" fill=\"url(#ar1-acc-scale)\" stroke=\"#888\"/>";
+       px(bar_h) + "\" fill=\"url(#ar1-scale-" + spec.id + ")\" stroke=\"#888\"/>";
   for (int p = 0; p <= 100; p += 25)
     s += "<text x=\"" + px(scale_x + 22) + "\" y=\"" + px(top + bar_h * (1 - p / 100.0) + 4) +
-         "\">" + std::to_string(p) + "%</text>";
+         "\">" + std::to_string(p) + "%" + (spec.counts ? " of row" : "") + "</text>";
   if (any_nan) {
     s += "<rect x=\"" + px(scale_x) + "\" y=\"" + px(top + bar_h + 16) +
          "\" width=\"16\" height=\"12\" fill=\"" + hex(ramp(kNotEvaluated)) +
@@ -578,13 +605,39 @@ std::string render_report(const RunReport& r) {
                   series_of(r, &ExperienceStats::stream_accuracy));
 
     const StrategyRun& main_run = r.runs.front();
-    s += "\n<h2>Accuracy matrix of " + html_escape(main_run.name) + "</h2>";
-    if (main_run.accuracy.empty()) {
-      s += "<p class=\"note\">No per-experience evaluation was recorded.</p>";
+    // One test experience (NIC, CORe50): the accuracy matrix would be one column, so the
+    // per-class accuracy after each experience takes its place.
+    std::size_t test_experiences = 0;
+    for (const auto& row : main_run.accuracy) test_experiences = std::max(test_experiences, row.size());
+    const bool per_class = test_experiences == 1 && !main_run.class_accuracy.empty();
+    if (per_class) {
+      s += "\n<h2>Per-class accuracy of " + html_escape(main_run.name) + "</h2>";
+      s += "<p class=\"note\">The test stream is one experience. Row k: after training "
+           "experience k; column c: accuracy on the test images of class c.</p>";
+      s += svg_heat_map(main_run.class_accuracy,
+                        {"Per-class accuracy of " + main_run.name, "class",
+                         "after training experience", "after experience", "on class", false,
+                         "class"});
     } else {
-      s += "<p class=\"note\">Row k: after training experience k; column j: accuracy on test "
-           "experience j.</p>";
-      s += svg_heat_map(main_run);
+      s += "\n<h2>Accuracy matrix of " + html_escape(main_run.name) + "</h2>";
+      if (main_run.accuracy.empty()) {
+        s += "<p class=\"note\">No per-experience evaluation was recorded.</p>";
+      } else {
+        s += "<p class=\"note\">Row k: after training experience k; column j: accuracy on test "
+             "experience j.</p>";
+        s += svg_heat_map(main_run.accuracy,
+                          {"Accuracy matrix of " + main_run.name, "evaluated on test experience",
+                           "after training experience", "after experience", "on experience",
+                           false, "matrix"});
+      }
+    }
+    if (!main_run.confusion.empty()) {
+      s += "\n<h2>Confusion matrix of the final model</h2>";
+      s += "<p class=\"note\">After the last training experience, on the whole test stream. "
+           "Row: true class; column: predicted class; colour: the cell's share of its row.</p>";
+      s += svg_heat_map(main_run.confusion,
+                        {"Confusion matrix of " + main_run.name, "predicted class", "true class",
+                         "true class", "predicted", true, "confusion"});
     }
 
     s += "\n<h2>Loss</h2>";
@@ -604,6 +657,57 @@ std::string render_report(const RunReport& r) {
   s += "\n<h2>Configuration</h2><table class=\"config\"><tbody>";
   for (const auto& [k, v] : r.config)
     s += "<tr><th>" + html_escape(k) + "</th><td>" + html_escape(v) + "</td></tr>";
+  s += "</tbody></table>\n</main></body></html>\n";
+  return s;
+}
+
+std::string render_comparison(const ComparisonPage& page) {
+  std::string s;
+  s += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+       "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>" +
+       html_escape(page.title) + "</title><style>" + kStyle + "</style></head><body><main>\n";
+  s += "<h1>" + html_escape(page.title) + "</h1><p class=\"date\">" + html_escape(page.date) +
+       "</p>";
+  if (!page.notes.empty()) {
+    s += "\n<h2>Notes</h2><ul class=\"warnings\">";
+    for (const std::string& n : page.notes) s += "<li>" + html_escape(n) + "</li>";
+    s += "</ul>";
+  }
+  s += "\n<h2>Summary</h2><p class=\"note\">Mean &plusmn; sample standard deviation over the "
+       "runs of each group (runs whose configs differ only in seed).</p><table><thead><tr>";
+  for (const std::string& h : page.header) s += "<th>" + html_escape(h) + "</th>";
+  s += "</tr></thead><tbody>";
+  for (std::size_t g = 0; g < page.rows.size(); ++g) {
+    s += "<tr>";
+    for (std::size_t c = 0; c < page.rows[g].size(); ++c) {
+      const std::string text = html_escape(page.rows[g][c]);
+      s += c == 0 ? "<td><span style=\"color:" + std::string(colour_of(g)) + "\">&#9632;</span> " +
+                        text + "</td>"
+                  : "<td>" + text + "</td>";
+    }
+    s += "</tr>";
+  }
+  s += "</tbody></table>";
+  std::vector<Series> accuracy, loss;
+  for (const ComparedRun& r : page.runs) {
+    const std::string name = page.groups[r.group] + " / " + r.name;
+    accuracy.push_back({name, colour_of(r.group), column(r.run, &ExperienceStats::stream_accuracy)});
+    loss.push_back({name, colour_of(r.group), column(r.run, &ExperienceStats::loss)});
+  }
+  s += "\n<h2>Stream accuracy after each experience, every run</h2>";
+  s += svg_plot({"Stream accuracy per training experience, every run", "stream accuracy (%)",
+                 "%", 1, true, false, false}, accuracy);
+  s += "\n<h2>Test stream loss after each experience, every run</h2>";
+  s += svg_plot({"Test stream loss per training experience, every run", "loss", "", 4, false,
+                 false, false}, loss);
+  s += "\n<h2>Runs</h2><table><thead><tr><th>group</th><th>run</th><th>experiences</th>"
+       "<th>final stream accuracy</th></tr></thead><tbody>";
+  for (const ComparedRun& r : page.runs) {
+    s += "<tr><td><span style=\"color:" + std::string(colour_of(r.group)) + "\">&#9632;</span> " +
+         html_escape(page.groups[r.group]) + "</td><td>" + html_escape(r.name) + "</td><td>" +
+         std::to_string(r.run.experiences.size()) + "</td><td>" +
+         percent(last_finite(r.run.experiences, &ExperienceStats::stream_accuracy)) + "</td></tr>";
+  }
   s += "</tbody></table>\n</main></body></html>\n";
   return s;
 }

@@ -29,6 +29,11 @@ struct StrategyRun {
   // accuracy[k][j]: after training experience k, accuracy (0..1) on test experience j;
   // NaN where not evaluated. Rows may be shorter than others (missing = NaN); may be empty.
   std::vector<std::vector<double>> accuracy;
+  // class_accuracy[k][c]: after training experience k, accuracy on the test images of class c
+  // (NaN: none in the test stream). From the stream confusion matrix; may be empty.
+  std::vector<std::vector<double>> class_accuracy;
+  // The last evaluation's confusion matrix (rows: true class, columns: predicted), counts.
+  std::vector<std::vector<double>> confusion;
 };
 
 // Evaluations that blew up without a NaN: a test loss above kBlowUpLoss with the stream
@@ -59,6 +64,25 @@ std::string render_report(const RunReport& report);
 // Writes through a temporary file in the same directory, flushed to disk, then renamed over
 // `path`: a reader sees the old file or the whole new one, never a partial one.
 void write_report(const std::filesystem::path& path, const RunReport& report);
+
+// compare.html of `ar1 compare`: one table (a row per group of runs that differ only in seed)
+// and the stream accuracy and loss curves of every run, coloured by group. Self-contained as
+// report.html is.
+struct ComparedRun {
+  std::string name;   // the run directory's name
+  std::size_t group;  // index into ComparisonPage::groups
+  StrategyRun run;
+};
+struct ComparisonPage {
+  std::string title = "ar1 compare";
+  std::string date;
+  std::vector<std::string> header;             // the table's columns
+  std::vector<std::vector<std::string>> rows;  // one per group, in group order
+  std::vector<std::string> groups;             // names: the options that tell them apart
+  std::vector<ComparedRun> runs;
+  std::vector<std::string> notes;              // shown above the table (unfinished runs, ...)
+};
+std::string render_comparison(const ComparisonPage& page);
 
 // &, <, >, " and ' as entities.
 std::string html_escape(std::string_view text);

@@ -9,5 +9,7 @@ namespace ar1::cli {
 int train_command(const std::vector<std::string>& args);
 int eval_command(const std::vector<std::string>& args);
 int info_command(const std::vector<std::string>& args);
+int sweep_command(const std::vector<std::string>& args);
+int compare_command(const std::vector<std::string>& args);
 
 }  // namespace ar1::cli

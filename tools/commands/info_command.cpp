@@ -4,8 +4,10 @@
 
 #include "kernels/device.h"
 #include "kernels/threading.h"
+#include "tools/build_info.h"
 #include "tools/cli/options.h"
 #include "tools/commands/commands.h"
+#include "tools/commands/run_manifest.h"
 
 #ifndef AR1_VERSION
 #define AR1_VERSION "unknown"
@@ -15,11 +17,18 @@ namespace ar1::cli {
 
 int info_command(const std::vector<std::string>& args) {
   OptionTable table("info", "Print the version, build options, backends and devices.");
-  if (parse_args(table, args).help) {
+  table.add_bool("json", false, "print the machine and build as manifest.json records them",
+                 OptionGroup::Run);
+  const ParsedArgs parsed = parse_args(table, args);
+  if (parsed.help) {
     std::cout << help_text(table);
     return 0;
   }
-  std::printf("ar1 %s\n", AR1_VERSION);
+  if (parsed.options.flag("json")) {
+    std::cout << machine_description().dump(2) << "\n";
+    return 0;
+  }
+  std::printf("ar1 %s (commit %s)\n", AR1_VERSION, AR1_GIT_COMMIT);
   std::printf("build: C++20, %s, CUDA backend %s\n",
 #ifdef NDEBUG
               "Release",

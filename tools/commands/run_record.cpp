@@ -16,6 +16,26 @@ namespace {
 json number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 double number_of(const json& j) { return j.is_null() ? kNotEvaluated : j.get<double>(); }
 
+json matrix_json(const std::vector<std::vector<double>>& m) {
+  json out = json::array();
+  for (const auto& row : m) {
+    json r = json::array();
+    for (double v : row) r.push_back(number(v));
+    out.push_back(r);
+  }
+  return out;
+}
+
+std::vector<std::vector<double>> matrix_of(const json& j) {
+  std::vector<std::vector<double>> out;
+  for (const json& r : j) {
+    std::vector<double> row;
+    for (const json& v : r) row.push_back(number_of(v));
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
 json value_json(const strategy::MetricValue& v) {
   json j = {{"name", v.name}, {"value", number(v.value)}, {"x", v.x}, {"trained", v.trained}};
   if (!v.matrix.empty()) j["matrix"] = v.matrix;
@@ -68,13 +88,11 @@ std::string run_to_json(const StrategyRun& run) {
   for (const auto& s : run.experiences) {
     e.push_back({number(s.stream_accuracy), number(s.loss), number(s.seconds), number(s.peak_mib)});
   }
-  json m = json::array();
-  for (const auto& row : run.accuracy) {
-    json r = json::array();
-    for (double v : row) r.push_back(number(v));
-    m.push_back(r);
-  }
-  return json{{"name", run.name}, {"experiences", e}, {"accuracy", m}}.dump();
+  const json m = matrix_json(run.accuracy);
+  json j{{"name", run.name}, {"experiences", e}, {"accuracy", m}};
+  if (!run.class_accuracy.empty()) j["class_accuracy"] = matrix_json(run.class_accuracy);
+  if (!run.confusion.empty()) j["confusion"] = run.confusion;
+  return j.dump();
 }
 
 StrategyRun run_from_json(const std::string& text) {
@@ -86,13 +104,43 @@ StrategyRun run_from_json(const std::string& text) {
       run.experiences.push_back(
           {number_of(e[0]), number_of(e[1]), number_of(e[2]), number_of(e[3])});
     }
-    for (const json& r : j.at("accuracy")) {
-      std::vector<double> row;
-      for (const json& v : r) row.push_back(number_of(v));
-      run.accuracy.push_back(std::move(row));
-    }
+    run.accuracy = matrix_of(j.at("accuracy"));
+    // Absent in checkpoints of earlier versions.
+    if (j.contains("class_accuracy")) run.class_accuracy = matrix_of(j.at("class_accuracy"));
+    if (j.contains("confusion")) run.confusion = matrix_of(j.at("confusion"));
     return run;
   });
+}
+
+std::vector<double> class_accuracy_of(const std::vector<std::vector<double>>& confusion) {
+  std::vector<double> out;
+  for (size_t c = 0; c < confusion.size(); ++c) {
+    double total = 0;
+    for (double v : confusion[c]) total += v;
+    out.push_back(total > 0 && c < confusion[c].size() ? confusion[c][c] / total : kNotEvaluated);
+  }
+  return out;
+}
+
+std::string results_to_json(const RunResults& results) {
+  json runs = json::array();
+  for (const StrategyRun& r : results.runs) runs.push_back(json::parse(run_to_json(r)));
+  return json{{"finished", results.finished}, {"runs", runs}}.dump(1) + "\n";
+}
+
+RunResults results_from_json(const std::string& text, const std::string& source) {
+  try {
+    const json j = json::parse(text);
+    RunResults out;
+    out.finished = j.at("finished").get<bool>();
+    for (const json& r : j.at("runs")) out.runs.push_back(run_from_json(r.dump()));
+    return out;
+  } catch (const json::exception& e) {
+    AR1_FAIL("[ar1] ", source, " is not a results.json ar1 train wrote (", e.what(),
+             "): run the experiment again or leave that directory out");
+  } catch (const Error& e) {
+    AR1_FAIL("[ar1] ", source, ": ", e.what());
+  }
 }
 
 }  // namespace ar1::cli

@@ -2,7 +2,9 @@
 //   config.json             the resolved options
 //   checkpoint.safetensors  everything needed to continue, rewritten after every experience
 //   metrics.jsonl           every metric value; training_results.csv, eval_results.csv
+//   results.json            per-experience figures of each strategy, and "finished"
 //   report.html             plots of accuracy, the accuracy matrix, loss, time and memory
+//   manifest.json           version, commit, build, machine, config and dataset fingerprints
 // Every file is written to a temporary name and renamed into place.
 #include <chrono>
 #include <cstdio>
@@ -24,6 +26,7 @@
 #include "tools/cli/ar1_options.h"
 #include "tools/commands/commands.h"
 #include "tools/commands/interrupts.h"
+#include "tools/commands/run_manifest.h"
 #include "tools/commands/run_record.h"
 #include "tools/commands/run_setup.h"
 
@@ -56,6 +59,15 @@ ExperienceStats stats_after(const strategy::EvaluationPlugin& ev, int64_t k) {
   s.peak_mib = metric_or_nan(ev, strategy::metric_name("MaxRAMUsage_Experience", false,
                                                        "train_stream", k));
   return s;
+}
+
+// The stream's confusion matrix after the evaluation that just ran: per-class accuracy into
+// the run, and the matrix itself as the latest (the final model's, once the run ends).
+void record_classes(const strategy::EvaluationPlugin& ev, StrategyRun& run) {
+  const strategy::MetricValue* cm = ev.last("ConfusionMatrix_Stream/eval_phase/" + std::string(kStream));
+  if (cm == nullptr) return;
+  run.class_accuracy.push_back(class_accuracy_of(cm->matrix));
+  run.confusion = cm->matrix;
 }
 
 std::vector<double> accuracy_row(const strategy::EvaluationPlugin& ev, size_t test_exps) {
@@ -108,7 +120,8 @@ struct RunDirectory {
   fs::path dir;
   long long num_classes = 0;
   void write_outputs(const ResolvedOptions& o, const std::vector<StrategyRun>& runs,
-                     const strategy::EvaluationPlugin& ev) const {
+                     const strategy::EvaluationPlugin& ev, bool finished = false) const {
+    write_file_atomically(dir / "results.json", results_to_json({finished, runs}), "ar1");
     write_file_atomically(dir / "metrics.jsonl", history_to_json_lines(ev.history()), "ar1");
     write_file_atomically(dir / "training_results.csv", training_csv(ev.history()), "ar1");
     write_file_atomically(dir / "eval_results.csv", eval_csv(ev.history()), "ar1");
@@ -173,12 +186,13 @@ StrategyRun run_baseline(const ResolvedOptions& o, const data::Benchmark& b) {
   t.sgd = {o.number("lr"), o.number("momentum"), o.number("l2")};
   auto ev = console_evaluator();
   strategy::Naive naive(make_model(o, b.num_classes), t, {}, ev);
-  StrategyRun run{"Naive", {}, {}};
+  StrategyRun run{"Naive", {}, {}, {}, {}};
   for (size_t k = 0; k < b.train_stream.size(); ++k) {
     naive.train(b.train_stream[k]);
     naive.eval(b.test_stream, kStream);
     run.experiences.push_back(stats_after(*ev, static_cast<int64_t>(k)));
     run.accuracy.push_back(accuracy_row(*ev, b.test_stream.size()));
+    record_classes(*ev, run);
   }
   return run;
 }
@@ -217,7 +231,7 @@ int train_command(const std::vector<std::string>& args) {
   auto ev = console_evaluator();
   strategy::AR1 ar1(model, ar1_options, run_plugins(o), ev);
 
-  std::vector<StrategyRun> runs{{"AR1", {}, {}}};
+  std::vector<StrategyRun> runs{{"AR1", {}, {}, {}, {}}};
   size_t start = 0;
   if (resuming) {
     AR1_CHECK(fs::exists(checkpoint), "[ar1] ", run_dir.dir.string(), " has no checkpoint yet "
@@ -232,6 +246,8 @@ int train_command(const std::vector<std::string>& args) {
     fs::create_directories(run_dir.dir);
     write_file_atomically(run_dir.dir / "config.json", o.to_json() + "\n", "ar1");
   }
+  RunManifest manifest(run_dir.dir, o, args, resuming);
+  manifest.write();
   std::printf("ar1: %s, %s scenario, %zu training experiences, %zu test experiences, %lld "
               "classes -> %s\n", o.str("dataset").c_str(), o.str("scenario").c_str(),
               b.train_stream.size(), b.test_stream.size(), static_cast<long long>(b.num_classes),
@@ -257,6 +273,7 @@ int train_command(const std::vector<std::string>& args) {
     ar1.eval(b.test_stream, kStream);
     runs[0].experiences.push_back(stats_after(*ev, static_cast<int64_t>(k)));
     runs[0].accuracy.push_back(accuracy_row(*ev, b.test_stream.size()));
+    record_classes(*ev, runs[0]);
     const std::vector<std::string> blowups = blowup_warnings(runs[0], b.num_classes);
     if (!blowups.empty() && blowups.back().rfind("experience " + std::to_string(k) + ":", 0) == 0) {
       std::printf("warning: [ar1] %s\n", blowups.back().c_str());
@@ -267,6 +284,7 @@ int train_command(const std::vector<std::string>& args) {
                                {"history", history_to_json(ev->history())},
                                {"run", run_to_json(runs[0])}});
     run_dir.write_outputs(o, runs, *ev);
+    manifest.write();
     if (const int sig = InterruptWatch::requested(); sig != 0 && k + 1 < b.train_stream.size()) {
       std::printf("\nstopped by signal %d after experience %zu; continue with --resume %s\n", sig,
                   k, run_dir.dir.string().c_str());
@@ -278,10 +296,8 @@ int train_command(const std::vector<std::string>& args) {
       return 0;
     }
   }
-  if (o.str("baseline") == "naive") {
-    runs.push_back(run_baseline(o, b));
-    run_dir.write_outputs(o, runs, *ev);
-  }
+  if (o.str("baseline") == "naive") runs.push_back(run_baseline(o, b));
+  run_dir.write_outputs(o, runs, *ev, /*finished=*/true);
   print_summary(runs);
   std::printf("\nfinal stream accuracy %.4f; run directory %s (report.html)\n",
               runs[0].experiences.empty() ? 0.0 : runs[0].experiences.back().stream_accuracy,

@@ -1,11 +1,20 @@
 // What oneDNN runs on here, for `ar1 info`.
 #include <dnnl.hpp>
 
+#include <string>
+
 #include "kernels/device.h"
 
 namespace ar1::kernels {
 
 bool built_with_onednn() { return true; }
+
+std::string onednn_version() {
+  const dnnl_version_t* v = dnnl_version();
+  const std::string hash = v->hash != nullptr ? v->hash : "N/A";
+  return std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+         std::to_string(v->patch) + (hash == "N/A" ? "" : " (commit " + hash + ")");
+}
 
 std::string cpu_isa_name() {
   switch (dnnl::get_effective_cpu_isa()) {

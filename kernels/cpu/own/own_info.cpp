@@ -7,6 +7,8 @@ namespace ar1::kernels {
 
 bool built_with_onednn() { return false; }
 
+std::string onednn_version() { return {}; }
+
 std::string cpu_isa_name() {
 #if defined(__AVX512F__)
   return "avx512 (as compiled)";

@@ -3,7 +3,8 @@
 # off (-DAR1_ONEDNN=OFF: convolutions on Eigen and our own kernels), CUDA and the benchmarks
 # off, the package on. The whole suite runs in it, api.installed_package_examples included,
 # which there also checks that a program linked with libar1.a needs nothing at run time but
-# the C++ and OpenMP runtimes and libc.
+# the C++ and OpenMP runtimes and libc. The one-node Slurm test (label slurm) is the normal
+# build's: it tests the sweep against Slurm, not the kernels.
 #
 #   tools/light_build_tests.sh          configure, build (-j2) and test build-light
 #   JOBS=4 tools/light_build_tests.sh
@@ -21,4 +22,4 @@ if ldd "$dir/tools/ar1" | grep -i dnnl; then
   echo "[light] $dir/tools/ar1 links oneDNN" >&2
   exit 1
 fi
-ctest --test-dir "$dir" --output-on-failure -j "$jobs"
+ctest --test-dir "$dir" --output-on-failure -j "$jobs" -LE slurm

@@ -35,6 +35,10 @@
 
 using namespace ar1;
 
+struct ar1_benchmark {
+  data::Benchmark benchmark;
+};
+
 struct ar1_strategy {
   ar1_strategy(cli::ResolvedOptions o, int64_t classes) : options(std::move(o)), num_classes(classes) {}
 
@@ -185,6 +189,23 @@ std::vector<float> logits_of(ar1_strategy& s, const data::DatasetPtr& dataset) {
     logits.insert(logits.end(), out.data<float>(), out.data<float>() + out.numel());
   }
   return logits;
+}
+
+const data::Experience& experience_of(const ar1_benchmark* b, ar1_stream stream, int64_t k) {
+  require_pointer(b, "benchmark");
+  const int s = static_cast<int>(stream);  // a C caller may pass any value in the enum's place
+  if (s != AR1_TRAIN_STREAM && s != AR1_TEST_STREAM) {
+    throw ApiError(AR1_ERROR_INVALID_ARGUMENT, "[ar1] stream is " + std::to_string(s) +
+                                                   ": pass AR1_TRAIN_STREAM or AR1_TEST_STREAM");
+  }
+  const auto& experiences = s == AR1_TRAIN_STREAM ? b->benchmark.train_stream : b->benchmark.test_stream;
+  if (k < 0 || k >= static_cast<int64_t>(experiences.size())) {
+    throw ApiError(AR1_ERROR_INVALID_ARGUMENT,
+                   "[ar1] experience " + std::to_string(k) + " does not exist: the " +
+                       (s == AR1_TRAIN_STREAM ? "train" : "test") + " stream has " +
+                       std::to_string(experiences.size()) + " (0 to n - 1)");
+  }
+  return experiences[static_cast<size_t>(k)];
 }
 
 }  // namespace
@@ -356,5 +377,104 @@ ar1_status ar1_read_image(const char* path, uint8_t** pixels, int64_t* height, i
 }
 
 void ar1_free(void* memory) { std::free(memory); }
+
+// ---------------------------------------------------------------- benchmarks
+
+ar1_status ar1_benchmark_create(const char* config_json, ar1_benchmark** out) {
+  return guarded([&] {
+    require_pointer(config_json, "config_json");
+    require_pointer(out, "out");
+    cli::ResolvedOptions options(cli::train_options());
+    as_status(AR1_ERROR_CONFIG, [&] {
+      nlohmann::json config;
+      try {
+        config = nlohmann::json::parse(config_json);
+      } catch (const nlohmann::json::parse_error& e) {
+        throw ApiError(AR1_ERROR_CONFIG, std::string("[ar1] the benchmark config is not valid JSON: ") + e.what());
+      }
+      if (!config.is_object()) {
+        throw ApiError(AR1_ERROR_CONFIG, "[ar1] the benchmark config must be a JSON object, e.g. "
+                                         "{\"dataset\": \"fashion-mnist\", \"scenario\": \"nc\"}");
+      }
+      config.erase("num_classes");  // ar1_create's key: one config may serve both
+      cli::apply_config_text(options, config.dump(), "benchmark config");
+    });
+    auto b = std::make_unique<ar1_benchmark>();
+    // A missing dataset or an impossible split: the config's fault.
+    as_status(AR1_ERROR_CONFIG, [&] { b->benchmark = cli::make_benchmark(options); });
+    *out = b.release();
+  });
+}
+
+void ar1_benchmark_destroy(ar1_benchmark* benchmark) { delete benchmark; }
+
+
+ar1_status ar1_benchmark_num_classes(const ar1_benchmark* benchmark, int64_t* out) {
+  return guarded([&] {
+    require_pointer(benchmark, "benchmark");
+    require_pointer(out, "out");
+    *out = benchmark->benchmark.num_classes;
+  });
+}
+
+ar1_status ar1_benchmark_num_experiences(const ar1_benchmark* benchmark, ar1_stream stream,
+                                         int64_t* out) {
+  return guarded([&] {
+    require_pointer(benchmark, "benchmark");
+    require_pointer(out, "out");
+    // Read as its integer: a C caller may pass any value in the enum's place.
+    const int s = static_cast<int>(stream);
+    if (s != AR1_TRAIN_STREAM && s != AR1_TEST_STREAM) {
+      throw ApiError(AR1_ERROR_INVALID_ARGUMENT, "[ar1] stream is " + std::to_string(s) +
+                                                     ": pass AR1_TRAIN_STREAM or AR1_TEST_STREAM");
+    }
+    *out = static_cast<int64_t>(s == AR1_TRAIN_STREAM ? benchmark->benchmark.train_stream.size()
+                                                      : benchmark->benchmark.test_stream.size());
+  });
+}
+
+ar1_status ar1_benchmark_experience_shape(const ar1_benchmark* benchmark, ar1_stream stream,
+                                          int64_t k, int64_t* count, int64_t* height,
+                                          int64_t* width, int64_t* channels) {
+  return guarded([&] {
+    require_pointer(count, "count");
+    require_pointer(height, "height");
+    require_pointer(width, "width");
+    require_pointer(channels, "channels");
+    const data::Experience& e = experience_of(benchmark, stream, k);
+    int64_t h = 0, w = 0, c = 0;
+    as_status(AR1_ERROR_IO, [&] {
+      for (int64_t i = 0; i < e.size(); ++i) {
+        const data::Image im = e.dataset->image(i);
+        if (i == 0) h = im.height, w = im.width, c = im.channels;
+        AR1_CHECK(im.height == h && im.width == w && im.channels == c, "[ar1] ",
+                  e.dataset->source(i), " is ", im.height, " x ", im.width, " x ", im.channels,
+                  " but the experience's first image is ", h, " x ", w, " x ", c,
+                  ": an experience is copied out as one array of one image size");
+      }
+    });
+    *count = e.size(), *height = h, *width = w, *channels = c;
+  });
+}
+
+ar1_status ar1_benchmark_experience(const ar1_benchmark* benchmark, ar1_stream stream, int64_t k,
+                                    uint8_t* pixels, int32_t* labels) {
+  return guarded([&] {
+    const data::Experience& e = experience_of(benchmark, stream, k);
+    as_status(AR1_ERROR_IO, [&] {
+      size_t at = 0, first = 0;
+      for (int64_t i = 0; i < e.size(); ++i) {
+        if (labels != nullptr) labels[i] = static_cast<int32_t>(e.targets()[static_cast<size_t>(i)]);
+        if (pixels == nullptr) continue;
+        const data::Image im = e.dataset->image(i);
+        if (i == 0) first = im.pixels.size();
+        AR1_CHECK(im.pixels.size() == first, "[ar1] ", e.dataset->source(i),
+                  " is not of the experience's image size (see ar1_benchmark_experience_shape)");
+        std::memcpy(pixels + at, im.pixels.data(), im.pixels.size());
+        at += im.pixels.size();
+      }
+    });
+  });
+}
 
 }  // extern "C"

@@ -8,7 +8,9 @@
 #                             report.html in the CLI tests), clang with its sanitizer and
 #                             libFuzzer runtimes and OpenMP (tools/sanitized_tests.sh), and
 #                             pkg-config (the installed-package test builds an example with it),
-#                             and Slurm with munge (the sweep test starts a one-node cluster)
+#                             Slurm with munge (the sweep test starts a one-node cluster), and
+#                             for the Python wheel's tests pybind11, numpy, venv and a build venv
+#                             ($BUILD_DIR/python-build-env) with scikit-build-core from PyPI
 #   BUILD_DIR=out tools/setup.sh
 #   AR1_CUDA=OFF tools/setup.sh   (AUTO by default: the CUDA backend is built where nvcc exists)
 set -euo pipefail
@@ -32,10 +34,12 @@ packages=(
   dataset-fashion-mnist          # the main job's data
 )
 
+with_tests=0
 for arg in "$@"; do
   case "$arg" in
     --tests) packages+=(chromium clang-14 libclang-rt-14-dev libomp-14-dev pkg-config
-                         slurm-wlm munge) ;;
+                         slurm-wlm munge python3-venv python3-numpy pybind11-dev)
+               with_tests=1 ;;
     *) echo "[setup] unknown option $arg (known: --tests)" >&2; exit 2 ;;
   esac
 done
@@ -64,3 +68,14 @@ fi
 
 cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DAR1_CUDA="${AR1_CUDA:-AUTO}"
 cmake --build "$build_dir" -j "$jobs"
+
+# The Python wheel is built without build isolation (tests/python/build_wheel.sh), so the build
+# backend lives in a venv of its own: Debian has no scikit-build-core, PyPI does.
+if ((with_tests)); then
+  build_env="$build_dir/python-build-env"
+  if ! "$build_env/bin/python" -c 'import scikit_build_core' 2>/dev/null; then
+    echo "[setup] $build_env: scikit-build-core from PyPI"
+    /usr/bin/python3 -m venv --system-site-packages "$build_env"
+    "$build_env/bin/python" -m pip install --quiet "scikit-build-core==0.10.7"
+  fi
+fi

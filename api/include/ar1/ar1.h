@@ -118,6 +118,30 @@ AR1_API ar1_status ar1_save(ar1_strategy* strategy, const char* path);
 /* A strategy from a file ar1_save wrote; refuses a truncated or corrupted file. */
 AR1_API ar1_status ar1_load(const char* path, ar1_strategy** out);
 
+/* A continual-learning benchmark (dataset + scenario) as `ar1 train` builds it, so that an
+ * embedder (the Python package) trains on exactly the CLI's experiences. config_json holds
+ * `ar1 train`'s data options: "dataset", "data_root", "scenario", "n_experiences", "run",
+ * "train_per_class", "test_per_class", "limit" (any other `ar1 train` key is accepted and
+ * ignored, so one config serves ar1_create and this). */
+typedef struct ar1_benchmark ar1_benchmark;
+typedef enum ar1_stream { AR1_TRAIN_STREAM = 0, AR1_TEST_STREAM = 1 } ar1_stream;
+
+AR1_API ar1_status ar1_benchmark_create(const char* config_json, ar1_benchmark** out);
+AR1_API void ar1_benchmark_destroy(ar1_benchmark* benchmark);
+AR1_API ar1_status ar1_benchmark_num_classes(const ar1_benchmark* benchmark, int64_t* out);
+AR1_API ar1_status ar1_benchmark_num_experiences(const ar1_benchmark* benchmark,
+                                                 ar1_stream stream, int64_t* out);
+/* Experience k of a stream: its image count and the images' size (all of one size: a dataset
+ * of mixed sizes is refused here). */
+AR1_API ar1_status ar1_benchmark_experience_shape(const ar1_benchmark* benchmark,
+                                                  ar1_stream stream, int64_t k, int64_t* count,
+                                                  int64_t* height, int64_t* width,
+                                                  int64_t* channels);
+/* Copies experience k's images (count * height * width * channels bytes, AR1_U8_HWC) and
+ * labels (count entries), in the order `ar1 train` trains them; either output may be NULL. */
+AR1_API ar1_status ar1_benchmark_experience(const ar1_benchmark* benchmark, ar1_stream stream,
+                                            int64_t k, uint8_t* pixels, int32_t* labels);
+
 /* Decodes a PNG or JPEG file (a camera frame saved to disk) into 8-bit pixels, HWC, 1 or 3
  * channels: *pixels is allocated by the library (malloc) and freed with ar1_free. */
 AR1_API ar1_status ar1_read_image(const char* path, uint8_t** pixels, int64_t* height,

@@ -81,6 +81,23 @@ class Strategy {
     require_labels(images, labels);
     check(ar1_train(s_, &images.batch, labels.data()));
   }
+  // Borrowed arrays (a numpy buffer, say): labels holds images.count() entries, logits
+  // images.count() * num_classes().
+  void train(const Images& images, const int32_t* labels) {
+    check(ar1_train(s_, &images.batch, labels));
+  }
+  Evaluation evaluate(const Images& images, const int32_t* labels) {
+    Evaluation e;
+    check(ar1_evaluate(s_, &images.batch, labels, &e.accuracy, &e.loss));
+    return e;
+  }
+  void predict_logits(const Images& images, float* logits) {
+    check(ar1_predict_logits(s_, &images.batch, logits));
+  }
+  void predict_topk(const Images& images, int32_t k, int32_t* classes, float* probabilities) {
+    check(ar1_predict_topk(s_, &images.batch, k, classes, probabilities));
+  }
+
   // [count * num_classes], row i for image i.
   std::vector<float> predict_logits(const Images& images) {
     std::vector<float> logits(static_cast<size_t>(std::max<int64_t>(images.count(), 0) * num_classes()));
@@ -132,6 +149,49 @@ class Strategy {
   }
 
   ar1_strategy* s_ = nullptr;
+};
+
+// A dataset + scenario as `ar1 train` builds it (see ar1_benchmark_create).
+class Benchmark {
+ public:
+  struct Shape {
+    int64_t count = 0, height = 0, width = 0, channels = 0;
+  };
+
+  explicit Benchmark(const std::string& config_json) {
+    check(ar1_benchmark_create(config_json.c_str(), &b_));
+  }
+  ~Benchmark() { ar1_benchmark_destroy(b_); }
+  Benchmark(Benchmark&& other) noexcept : b_(std::exchange(other.b_, nullptr)) {}
+  Benchmark& operator=(Benchmark&& other) noexcept {
+    std::swap(b_, other.b_);
+    return *this;
+  }
+  Benchmark(const Benchmark&) = delete;
+  Benchmark& operator=(const Benchmark&) = delete;
+
+  int64_t num_classes() const {
+    int64_t n = 0;
+    check(ar1_benchmark_num_classes(b_, &n));
+    return n;
+  }
+  int64_t num_experiences(ar1_stream stream) const {
+    int64_t n = 0;
+    check(ar1_benchmark_num_experiences(b_, stream, &n));
+    return n;
+  }
+  Shape shape(ar1_stream stream, int64_t k) const {
+    Shape s;
+    check(ar1_benchmark_experience_shape(b_, stream, k, &s.count, &s.height, &s.width, &s.channels));
+    return s;
+  }
+  // pixels: count * height * width * channels bytes; labels: count entries (either may be null).
+  void copy(ar1_stream stream, int64_t k, uint8_t* pixels, int32_t* labels) const {
+    check(ar1_benchmark_experience(b_, stream, k, pixels, labels));
+  }
+
+ private:
+  ar1_benchmark* b_ = nullptr;
 };
 
 }  // namespace ar1

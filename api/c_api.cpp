@@ -105,18 +105,23 @@ void as_status(ar1_status status, Step&& step) {
   }
 }
 
-// The config's options: `ar1 train`'s table under the JSON's values (num_classes taken out).
-cli::ResolvedOptions parse_config(const char* json_text, int64_t& num_classes) {
+// A config text as a JSON object; `what` names it in errors, `example` shows one.
+nlohmann::json json_object(const char* json_text, const std::string& what, const char* example) {
   nlohmann::json config;
   try {
     config = nlohmann::json::parse(json_text);
   } catch (const nlohmann::json::parse_error& e) {
-    throw ApiError(AR1_ERROR_CONFIG, std::string("[ar1] the config is not valid JSON: ") + e.what());
+    throw ApiError(AR1_ERROR_CONFIG, "[ar1] the " + what + " is not valid JSON: " + e.what());
   }
   if (!config.is_object()) {
-    throw ApiError(AR1_ERROR_CONFIG, "[ar1] the config must be a JSON object, e.g. "
-                                     "{\"num_classes\": 10}");
+    throw ApiError(AR1_ERROR_CONFIG, "[ar1] the " + what + " must be a JSON object, e.g. " + example);
   }
+  return config;
+}
+
+// The config's options: `ar1 train`'s table under the JSON's values (num_classes taken out).
+cli::ResolvedOptions parse_config(const char* json_text, int64_t& num_classes) {
+  nlohmann::json config = json_object(json_text, "config", "{\"num_classes\": 10}");
   const auto classes = config.find("num_classes");
   if (classes == config.end() || !classes->is_number_integer() || classes->get<int64_t>() < 2) {
     throw ApiError(AR1_ERROR_CONFIG, "[ar1] the config needs \"num_classes\": an integer >= 2 "
@@ -386,16 +391,8 @@ ar1_status ar1_benchmark_create(const char* config_json, ar1_benchmark** out) {
     require_pointer(out, "out");
     cli::ResolvedOptions options(cli::train_options());
     as_status(AR1_ERROR_CONFIG, [&] {
-      nlohmann::json config;
-      try {
-        config = nlohmann::json::parse(config_json);
-      } catch (const nlohmann::json::parse_error& e) {
-        throw ApiError(AR1_ERROR_CONFIG, std::string("[ar1] the benchmark config is not valid JSON: ") + e.what());
-      }
-      if (!config.is_object()) {
-        throw ApiError(AR1_ERROR_CONFIG, "[ar1] the benchmark config must be a JSON object, e.g. "
-                                         "{\"dataset\": \"fashion-mnist\", \"scenario\": \"nc\"}");
-      }
+      nlohmann::json config = json_object(config_json, "benchmark config",
+                                          "{\"dataset\": \"fashion-mnist\", \"scenario\": \"nc\"}");
       config.erase("num_classes");  // ar1_create's key: one config may serve both
       cli::apply_config_text(options, config.dump(), "benchmark config");
     });

@@ -219,6 +219,14 @@ do_mount "$root/dev/shm" -t tmpfs -o mode=1777,nosuid,nodev tmpfs
 rm -f "$root/etc/resolv.conf"
 touch "$root/etc/resolv.conf"
 do_mount "$root/etc/resolv.conf" --bind "$(readlink -f /etc/resolv.conf)"
+# The host's own CA certificates (/usr/local/share/ca-certificates: e.g. a network that
+# inspects TLS): a fresh machine on that network would have them too, and pip reaches PyPI
+# over TLS (apt uses plain http). Debian's CAs stay as debootstrap installed them.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  mkdir -p "$root/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+  chroot "$root" update-ca-certificates >/dev/null
+fi
 
 # ---- the two commands ------------------------------------------------------------------------
 statuses=()

@@ -103,7 +103,8 @@ TEST_CASE("cli sweep --slurm writes a job array with one task per run and --task
   const std::string script = read(out / "sweep.sbatch");
   for (const char* line : {"#SBATCH --array=0-5%2\n", "#SBATCH --partition=gpu-short\n",
                            "#SBATCH --time=02:30:00\n", "#SBATCH --mem=6G\n",
-                           "#SBATCH --cpus-per-task=4\n", "--task \"$SLURM_ARRAY_TASK_ID\""}) {
+                           "#SBATCH --cpus-per-task=4\n", "--task \"$SLURM_ARRAY_TASK_ID\"",
+                           "\ncd '"}) {
     CHECK_MESSAGE(contains(script, line), line);
   }
   CHECK_FALSE(fs::exists(out / "seed=0_alpha=0.25"));  // written, not run

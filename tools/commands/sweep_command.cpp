@@ -381,6 +381,8 @@ std::string sbatch_script(const SweepArgs& s, const fs::path& dir, size_t runs) 
   t += "#SBATCH --ntasks=1\n";
   t += "#SBATCH --output=" + abs_dir + "/logs/slurm-%A_%a.out\n";
   t += "set -euo pipefail\n";
+  // Relative paths in the runs' options (--data-root, --config) mean what they meant here.
+  t += "cd " + shell_quote(fs::current_path().string()) + "\n";
   t += "# A task that was preempted or timed out continues from its last checkpoint when the\n"
        "# array is submitted again; finished runs are skipped.\n";
   t += "exec " + shell_quote(self_executable().string()) + " sweep --out " + shell_quote(abs_dir) +

@@ -213,6 +213,12 @@ do_mount() { # do_mount TARGET MOUNT-ARGS...
 }
 do_mount "$root/proc" -t proc proc
 do_mount "$root/sys" -t sysfs sysfs
+# The cgroup file systems a booted machine has (systemd mounts them; slurmd needs them), as a
+# replica that does not pass mount events back to the host's.
+if [[ -d /sys/fs/cgroup ]] && awk '$5 ~ "^/sys/fs/cgroup" {f = 1} END {exit !f}' /proc/self/mountinfo; then
+  do_mount "$root/sys/fs/cgroup" --rbind /sys/fs/cgroup
+  mount --make-rslave "$root/sys/fs/cgroup"
+fi
 do_mount "$root/dev" --bind /dev
 do_mount "$root/dev/pts" --bind /dev/pts
 do_mount "$root/dev/shm" -t tmpfs -o mode=1777,nosuid,nodev tmpfs

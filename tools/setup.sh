@@ -9,7 +9,8 @@
 #                             libFuzzer runtimes and OpenMP (tools/sanitized_tests.sh), and
 #                             pkg-config (the installed-package test builds an example with it),
 #                             Slurm with munge (the sweep test starts a one-node cluster), and
-#                             for the Python wheel's tests pybind11, numpy, venv and a build venv
+#                             for the Python wheel's tests pybind11, Python's headers, numpy, venv
+#                             and a build venv
 #                             ($BUILD_DIR/python-build-env) with scikit-build-core from PyPI
 #   BUILD_DIR=out tools/setup.sh
 #   AR1_CUDA=OFF tools/setup.sh   (AUTO by default: the CUDA backend is built where nvcc exists)
@@ -38,7 +39,7 @@ with_tests=0
 for arg in "$@"; do
   case "$arg" in
     --tests) packages+=(chromium clang-14 libclang-rt-14-dev libomp-14-dev pkg-config
-                         slurm-wlm munge python3-venv python3-numpy pybind11-dev)
+                         slurm-wlm munge python3-venv python3-numpy python3-dev pybind11-dev)
                with_tests=1 ;;
     *) echo "[setup] unknown option $arg (known: --tests)" >&2; exit 2 ;;
   esac

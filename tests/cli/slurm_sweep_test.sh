@@ -23,6 +23,8 @@ for tool in munged slurmctld slurmd sbatch squeue sinfo; do
   command -v "$tool" >/dev/null || skip "$tool not found: install slurm-wlm and munge (tools/setup.sh --tests)"
 done
 [[ $(id -u) -eq 0 ]] || skip "the one-node cluster runs slurmd as root: run this test as root"
+awk '$5 ~ "^/sys/fs/cgroup" {f = 1} END {exit !f}' /proc/self/mountinfo ||
+  skip "no cgroup file system mounted at /sys/fs/cgroup (a chroot?): slurmd 22.05 will not start without one"
 [[ -d "$data" ]] || skip "Fashion-MNIST not found at $data: apt-get install dataset-fashion-mnist"
 
 rm -rf "$work"

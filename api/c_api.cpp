@@ -196,9 +196,9 @@ std::vector<float> logits_of(ar1_strategy& s, const data::DatasetPtr& dataset) {
   return logits;
 }
 
-const data::Experience& experience_of(const ar1_benchmark* b, ar1_stream stream, int64_t k) {
+const data::Experience& experience_of(const ar1_benchmark* b, int32_t stream, int64_t k) {
   require_pointer(b, "benchmark");
-  const int s = static_cast<int>(stream);  // a C caller may pass any value in the enum's place
+  const int32_t s = stream;
   if (s != AR1_TRAIN_STREAM && s != AR1_TEST_STREAM) {
     throw ApiError(AR1_ERROR_INVALID_ARGUMENT, "[ar1] stream is " + std::to_string(s) +
                                                    ": pass AR1_TRAIN_STREAM or AR1_TEST_STREAM");
@@ -414,13 +414,12 @@ ar1_status ar1_benchmark_num_classes(const ar1_benchmark* benchmark, int64_t* ou
   });
 }
 
-ar1_status ar1_benchmark_num_experiences(const ar1_benchmark* benchmark, ar1_stream stream,
+ar1_status ar1_benchmark_num_experiences(const ar1_benchmark* benchmark, int32_t stream,
                                          int64_t* out) {
   return guarded([&] {
     require_pointer(benchmark, "benchmark");
     require_pointer(out, "out");
-    // Read as its integer: a C caller may pass any value in the enum's place.
-    const int s = static_cast<int>(stream);
+    const int32_t s = stream;
     if (s != AR1_TRAIN_STREAM && s != AR1_TEST_STREAM) {
       throw ApiError(AR1_ERROR_INVALID_ARGUMENT, "[ar1] stream is " + std::to_string(s) +
                                                      ": pass AR1_TRAIN_STREAM or AR1_TEST_STREAM");
@@ -430,7 +429,7 @@ ar1_status ar1_benchmark_num_experiences(const ar1_benchmark* benchmark, ar1_str
   });
 }
 
-ar1_status ar1_benchmark_experience_shape(const ar1_benchmark* benchmark, ar1_stream stream,
+ar1_status ar1_benchmark_experience_shape(const ar1_benchmark* benchmark, int32_t stream,
                                           int64_t k, int64_t* count, int64_t* height,
                                           int64_t* width, int64_t* channels) {
   return guarded([&] {
@@ -454,7 +453,7 @@ ar1_status ar1_benchmark_experience_shape(const ar1_benchmark* benchmark, ar1_st
   });
 }
 
-ar1_status ar1_benchmark_experience(const ar1_benchmark* benchmark, ar1_stream stream, int64_t k,
+ar1_status ar1_benchmark_experience(const ar1_benchmark* benchmark, int32_t stream, int64_t k,
                                     uint8_t* pixels, int32_t* labels) {
   return guarded([&] {
     const data::Experience& e = experience_of(benchmark, stream, k);

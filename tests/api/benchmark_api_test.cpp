@@ -87,7 +87,7 @@ TEST_CASE("benchmark bad arguments give a status and a message naming the fix") 
         AR1_ERROR_INVALID_ARGUMENT);
   CHECK(std::string(ar1_last_error()).find("experience 5 does not exist: the train stream has 5") !=
         std::string::npos);
-  CHECK(ar1_benchmark_num_experiences(b, static_cast<ar1_stream>(7), &n) == AR1_ERROR_INVALID_ARGUMENT);
+  CHECK(ar1_benchmark_num_experiences(b, 7, &n) == AR1_ERROR_INVALID_ARGUMENT);
   CHECK(ar1_benchmark_experience(b, AR1_TEST_STREAM, -1, nullptr, nullptr) == AR1_ERROR_INVALID_ARGUMENT);
   ar1_benchmark_destroy(b);
   ar1_benchmark_destroy(nullptr);

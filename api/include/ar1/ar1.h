@@ -124,22 +124,24 @@ AR1_API ar1_status ar1_load(const char* path, ar1_strategy** out);
  * "train_per_class", "test_per_class", "limit" (any other `ar1 train` key is accepted and
  * ignored, so one config serves ar1_create and this). */
 typedef struct ar1_benchmark ar1_benchmark;
+/* The `stream` arguments below take these values (as an int32_t, so that any value a caller
+ * passes is defined behaviour and gets AR1_ERROR_INVALID_ARGUMENT when it is neither). */
 typedef enum ar1_stream { AR1_TRAIN_STREAM = 0, AR1_TEST_STREAM = 1 } ar1_stream;
 
 AR1_API ar1_status ar1_benchmark_create(const char* config_json, ar1_benchmark** out);
 AR1_API void ar1_benchmark_destroy(ar1_benchmark* benchmark);
 AR1_API ar1_status ar1_benchmark_num_classes(const ar1_benchmark* benchmark, int64_t* out);
 AR1_API ar1_status ar1_benchmark_num_experiences(const ar1_benchmark* benchmark,
-                                                 ar1_stream stream, int64_t* out);
+                                                 int32_t stream, int64_t* out);
 /* Experience k of a stream: its image count and the images' size (all of one size: a dataset
  * of mixed sizes is refused here). */
 AR1_API ar1_status ar1_benchmark_experience_shape(const ar1_benchmark* benchmark,
-                                                  ar1_stream stream, int64_t k, int64_t* count,
+                                                  int32_t stream, int64_t k, int64_t* count,
                                                   int64_t* height, int64_t* width,
                                                   int64_t* channels);
 /* Copies experience k's images (count * height * width * channels bytes, AR1_U8_HWC) and
  * labels (count entries), in the order `ar1 train` trains them; either output may be NULL. */
-AR1_API ar1_status ar1_benchmark_experience(const ar1_benchmark* benchmark, ar1_stream stream,
+AR1_API ar1_status ar1_benchmark_experience(const ar1_benchmark* benchmark, int32_t stream,
                                             int64_t k, uint8_t* pixels, int32_t* labels);
 
 /* Decodes a PNG or JPEG file (a camera frame saved to disk) into 8-bit pixels, HWC, 1 or 3

@@ -23,11 +23,11 @@
 #include "kernels/precision.h"
 #include "kernels/threading.h"
 #include "nn/functional.h"
+#include "run/setup.h"
+#include "run/train_options.h"
 #include "strategy/checkpoint.h"
 #include "strategy/metrics/evaluation_plugin.h"
 #include "strategy/nonfinite_guard.h"
-#include "tools/cli/ar1_options.h"
-#include "tools/commands/run_setup.h"
 
 #ifndef AR1_VERSION
 #define AR1_VERSION "unknown"
@@ -40,9 +40,10 @@ struct ar1_benchmark {
 };
 
 struct ar1_strategy {
-  ar1_strategy(cli::ResolvedOptions o, int64_t classes) : options(std::move(o)), num_classes(classes) {}
+  ar1_strategy(run::ResolvedOptions o, int64_t classes)
+      : options(std::move(o)), num_classes(classes) {}
 
-  cli::ResolvedOptions options;
+  run::ResolvedOptions options;
   int64_t num_classes;
   int64_t experiences = 0;
   std::shared_ptr<nn::MobileNetV1> model;
@@ -120,7 +121,7 @@ nlohmann::json json_object(const char* json_text, const std::string& what, const
 }
 
 // The config's options: `ar1 train`'s table under the JSON's values (num_classes taken out).
-cli::ResolvedOptions parse_config(const char* json_text, int64_t& num_classes) {
+run::ResolvedOptions parse_config(const char* json_text, int64_t& num_classes) {
   nlohmann::json config = json_object(json_text, "config", "{\"num_classes\": 10}");
   const auto classes = config.find("num_classes");
   if (classes == config.end() || !classes->is_number_integer() || classes->get<int64_t>() < 2) {
@@ -129,27 +130,27 @@ cli::ResolvedOptions parse_config(const char* json_text, int64_t& num_classes) {
   }
   num_classes = classes->get<int64_t>();
   config.erase("num_classes");
-  cli::ResolvedOptions options(cli::train_options());
-  as_status(AR1_ERROR_CONFIG, [&] { cli::apply_config_text(options, config.dump(), "config"); });
+  run::ResolvedOptions options(run::train_options());
+  as_status(AR1_ERROR_CONFIG, [&] { run::apply_config_text(options, config.dump(), "config"); });
   options.set("weights", std::string());  // no file paths from an embedder's config
   return options;
 }
 
 // Builds the model and the strategy; process-wide settings only where the config names them.
-std::unique_ptr<ar1_strategy> build(cli::ResolvedOptions options, int64_t num_classes) {
+std::unique_ptr<ar1_strategy> build(run::ResolvedOptions options, int64_t num_classes) {
   auto s = std::make_unique<ar1_strategy>(std::move(options), num_classes);
-  const cli::ResolvedOptions& o = s->options;
+  const run::ResolvedOptions& o = s->options;
   as_status(AR1_ERROR_CONFIG, [&] {
-    if (o.origin("threads") != cli::Origin::Default) {
+    if (o.origin("threads") != run::Origin::Default) {
       kernels::set_num_threads(static_cast<int>(o.integer("threads")));
     }
-    if (o.origin("precision") != cli::Origin::Default) {
+    if (o.origin("precision") != run::Origin::Default) {
       kernels::set_conv_precision(kernels::parse_precision(o.str("precision")));
     }
-    strategy::AR1Options a = cli::make_ar1_options(o);
+    strategy::AR1Options a = run::make_ar1_options(o);
     // Each evaluation here is of a new batch: a cache keyed by dataset would only grow.
     a.eval_latent_cache = false;
-    s->model = cli::make_model(o, num_classes);
+    s->model = run::make_model(o, num_classes);
     s->evaluator = strategy::default_evaluator();
     std::vector<std::shared_ptr<strategy::Plugin>> plugins{
         std::make_shared<strategy::NonFiniteGuard>(
@@ -226,7 +227,7 @@ ar1_status ar1_create(const char* config_json, ar1_strategy** out) {
     require_pointer(config_json, "config_json");
     require_pointer(out, "out");
     int64_t num_classes = 0;
-    cli::ResolvedOptions options = parse_config(config_json, num_classes);
+    run::ResolvedOptions options = parse_config(config_json, num_classes);
     *out = build(std::move(options), num_classes).release();
   });
 }
@@ -354,8 +355,10 @@ ar1_status ar1_load(const char* path, ar1_strategy** out) {
                 "[ar1] ", path, " was not written by ar1_save (an `ar1 train` checkpoint "
                 "lacks num_classes): save the strategy with ar1_save");
     });
-    cli::ResolvedOptions options(cli::train_options());
-    as_status(AR1_ERROR_CONFIG, [&] { cli::apply_config_text(options, meta.at("config"), path); });
+    run::ResolvedOptions options(run::train_options());
+    as_status(AR1_ERROR_CONFIG, [&] {
+      run::apply_config_text(options, meta.at("config"), std::string("the config in ") + path);
+    });
     std::unique_ptr<ar1_strategy> s = build(std::move(options), std::stoll(meta.at("num_classes")));
     as_status(AR1_ERROR_IO, [&] { strategy::load_checkpoint(path, *s->ar1); });
     s->experiences = std::stoll(meta.at("next_experience"));
@@ -389,16 +392,16 @@ ar1_status ar1_benchmark_create(const char* config_json, ar1_benchmark** out) {
   return guarded([&] {
     require_pointer(config_json, "config_json");
     require_pointer(out, "out");
-    cli::ResolvedOptions options(cli::train_options());
+    run::ResolvedOptions options(run::train_options());
     as_status(AR1_ERROR_CONFIG, [&] {
       nlohmann::json config = json_object(config_json, "benchmark config",
                                           "{\"dataset\": \"fashion-mnist\", \"scenario\": \"nc\"}");
       config.erase("num_classes");  // ar1_create's key: one config may serve both
-      cli::apply_config_text(options, config.dump(), "benchmark config");
+      run::apply_config_text(options, config.dump(), "benchmark config");
     });
     auto b = std::make_unique<ar1_benchmark>();
     // A missing dataset or an impossible split: the config's fault.
-    as_status(AR1_ERROR_CONFIG, [&] { b->benchmark = cli::make_benchmark(options); });
+    as_status(AR1_ERROR_CONFIG, [&] { b->benchmark = run::make_benchmark(options); });
     *out = b.release();
   });
 }

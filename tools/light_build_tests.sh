@@ -3,8 +3,10 @@
 # off (-DAR1_ONEDNN=OFF: convolutions on Eigen and our own kernels), CUDA and the benchmarks
 # off, the package on. The whole suite runs in it, api.installed_package_examples included,
 # which there also checks that a program linked with libar1.a needs nothing at run time but
-# the C++ and OpenMP runtimes and libc. The one-node Slurm test (label slurm) is the normal
-# build's: it tests the sweep against Slurm, not the kernels; so is the Python wheel.
+# the C++ and OpenMP runtimes and libc. The Python wheel (label python) is tested here: it is
+# built in this configuration, so its parity case compares it with this build's CLI. The
+# one-node Slurm test (label slurm) is the normal build's: it tests the sweep against Slurm,
+# not the kernels.
 #
 #   tools/light_build_tests.sh          configure, build (-j2) and test build-light
 #   JOBS=4 tools/light_build_tests.sh
@@ -16,7 +18,7 @@ dir="$root/build-light"
 
 echo "[light] -DAR1_ONEDNN=OFF: Eigen and our own kernels"
 cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DAR1_ONEDNN=OFF -DAR1_CUDA=OFF \
-  -DAR1_BUILD_BENCH=OFF -DAR1_PYTHON_TESTS=OFF >/dev/null
+  -DAR1_BUILD_BENCH=OFF -DAR1_PYTHON_TESTS=ON -DAR1_WERROR=ON >/dev/null
 cmake --build "$dir" -j "$jobs"
 if ldd "$dir/tools/ar1" | grep -i dnnl; then
   echo "[light] $dir/tools/ar1 links oneDNN" >&2

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The test suite again under sanitizers, after the normal one (the README's test command runs
-# it; README "Tests" says what each part covers):
+# it; docs/testing.md says what each part covers):
 #
 #   build-asan  clang, AddressSanitizer + UndefinedBehaviorSanitizer (+ leak detection) and
-#               libFuzzer's coverage: every test of every area, the SIGKILL trials, and each
-#               fuzz target replaying its corpus, then fuzzing for AR1_FUZZ_SECONDS (10 here,
-#               which keeps CI within its budget; run longer by hand).
-#   build-tsan  clang, ThreadSanitizer: every test but the SIGKILL trials (the loader's
-#               workers, OpenMP kernels on 1 to 3 threads, whole `ar1 train` runs).
+#               libFuzzer's coverage: every test of every area but the learning check (below),
+#               the SIGKILL trials, and each fuzz target replaying its corpus, then fuzzing for
+#               AR1_FUZZ_SECONDS (10 here, which keeps CI within its budget; run longer by hand).
+#   build-tsan  clang, ThreadSanitizer: every test but the SIGKILL trials and the learning
+#               check (the loader's workers, OpenMP kernels on 1 to 3 threads, whole
+#               `ar1 train` runs).
 #
 # Needs clang-14, libclang-rt-14-dev and libomp-14-dev (tools/setup.sh --tests installs them).
 #
@@ -26,9 +27,15 @@ configure_and_build() {
   local dir="$root/$1"
   shift
   cmake -S "$root" -B "$dir" -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAR1_CUDA=OFF -DAR1_BUILD_BENCH=OFF -DAR1_PACKAGE=OFF "$@" >/dev/null
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAR1_CUDA=OFF -DAR1_BUILD_BENCH=OFF -DAR1_PACKAGE=OFF \
+    -DAR1_PYTHON_TESTS=OFF -DAR1_WERROR=ON "$@" >/dev/null
   cmake --build "$dir" -j "$jobs"
 }
+
+# The learning check (minutes of training, no code of its own) runs in the normal and light
+# builds; under a sanitizer it would only repeat the shorter training tests, several times
+# slower.
+learning="strategy.learning"
 
 for w in "${configs[@]}"; do
   case "$w" in
@@ -38,7 +45,7 @@ for w in "${configs[@]}"; do
         -DAR1_FUZZ_SECONDS="${AR1_FUZZ_SECONDS:-10}"
       # The one-node Slurm test (label slurm) runs in the normal build: it tests how the
       # sweep meets Slurm, which a sanitizer would only slow down.
-      ctest --test-dir "$root/build-asan" --output-on-failure -j "$jobs" -LE slurm
+      ctest --test-dir "$root/build-asan" --output-on-failure -j "$jobs" -E "$learning" -LE slurm
       ;;
     tsan)
       echo "[sanitized] ThreadSanitizer"
@@ -50,7 +57,8 @@ for w in "${configs[@]}"; do
       [[ -f $archer ]] || { echo "[sanitized] $archer missing: apt-get install libomp-14-dev" >&2; exit 1; }
       OMP_TOOL_LIBRARIES="$archer" \
       TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1" \
-        ctest --test-dir "$root/build-tsan" --output-on-failure -j "$jobs" -E sigkill -LE slurm
+        ctest --test-dir "$root/build-tsan" --output-on-failure -j "$jobs" -E "sigkill|$learning" \
+        -LE slurm
       ;;
     *) echo "[sanitized] unknown configuration $w (known: asan, tsan)" >&2; exit 2 ;;
   esac

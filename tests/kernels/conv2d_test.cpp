@@ -66,21 +66,47 @@ std::string describe(const ConvDesc& d) {
          " groups=" + std::to_string(d.groups);
 }
 
+// [n, c, hw] -> [n, hw, c] (to_channels_last) or back.
+std::vector<float> relayout(const std::vector<float>& v, int64_t n, int64_t c, int64_t hw,
+                            bool to_channels_last) {
+  std::vector<float> out(v.size());
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t p = 0; p < hw; ++p) {
+        const int64_t planar = (i * c + ch) * hw + p, last = (i * hw + p) * c + ch;
+        out[to_channels_last ? last : planar] = v[to_channels_last ? planar : last];
+      }
+  return out;
+}
+
 // Output buffers start as NaN-free garbage (a constant) so that "overwrite, never accumulate"
 // is checked too.
 constexpr float kStale = 7.f;
 
-// Runs the three oneDNN ops and the three reference ops on the same random inputs and checks
-// each pair; MESSAGE prints the max error for the log.
-void check_all_ops(const ConvDesc& d, uint64_t seed) {
-  INFO(describe(d));
+// Runs the three CPU ops and the three reference ops on the same random inputs and checks
+// each pair, in planar and in channels-last layout (the model's); MESSAGE prints the max error
+// for the log.
+void check_all_ops(ConvDesc d, uint64_t seed);
+
+void check_all_ops_in_layout(const ConvDesc& d, uint64_t seed) {
+  INFO(describe(d) << (d.channels_last ? " channels-last" : " planar"));
   Generator gen(seed);
   const std::vector<float> x = random_values(x_size(d), gen);
   const std::vector<float> w = random_values(w_size(d), gen);
   const std::vector<float> dy = random_values(y_size(d), gen);
+  const int64_t hw_in = d.h * d.w, hw_out = d.oh() * d.ow();
+  // The CPU kernels see the layout under test; the reference and the comparison are planar.
+  const auto in = [&](const std::vector<float>& v, int64_t c, int64_t hw) {
+    return d.channels_last ? relayout(v, d.n, c, hw, true) : v;
+  };
+  const auto out = [&](const std::vector<float>& v, int64_t c, int64_t hw) {
+    return d.channels_last ? relayout(v, d.n, c, hw, false) : v;
+  };
+  const std::vector<float> x_in = in(x, d.c_in, hw_in), dy_in = in(dy, d.c_out, hw_out);
 
   std::vector<float> y(y_size(d), kStale), y_ref(y_size(d));
-  cpu::conv2d_forward(y.data(), x.data(), w.data(), d);
+  cpu::conv2d_forward(y.data(), x_in.data(), w.data(), d);
+  y = out(y, d.c_out, hw_out);
   reference::conv2d_forward(y_ref.data(), x.data(), w.data(), d);
   const Diff fwd = compare(y, y_ref);
   MESSAGE("forward max abs diff " << fwd.max_abs_diff << " (max |ref| " << fwd.max_abs_ref
@@ -88,7 +114,8 @@ void check_all_ops(const ConvDesc& d, uint64_t seed) {
   CHECK(fwd.within());
 
   std::vector<float> dx(x_size(d), kStale), dx_ref(x_size(d));
-  cpu::conv2d_backward_data(dx.data(), dy.data(), w.data(), d);
+  cpu::conv2d_backward_data(dx.data(), dy_in.data(), w.data(), d);
+  dx = out(dx, d.c_in, hw_in);
   reference::conv2d_backward_data(dx_ref.data(), dy.data(), w.data(), d);
   const Diff bwd_data = compare(dx, dx_ref);
   MESSAGE("backward data max abs diff " << bwd_data.max_abs_diff << " (max |ref| "
@@ -96,12 +123,19 @@ void check_all_ops(const ConvDesc& d, uint64_t seed) {
   CHECK(bwd_data.within());
 
   std::vector<float> dw(w_size(d), kStale), dw_ref(w_size(d));
-  cpu::conv2d_backward_weights(dw.data(), dy.data(), x.data(), d);
+  cpu::conv2d_backward_weights(dw.data(), dy_in.data(), x_in.data(), d);
   reference::conv2d_backward_weights(dw_ref.data(), dy.data(), x.data(), d);
   const Diff bwd_weights = compare(dw, dw_ref);
   MESSAGE("backward weights max abs diff " << bwd_weights.max_abs_diff << " (max |ref| "
                                            << bwd_weights.max_abs_ref << ") " << describe(d));
   CHECK(bwd_weights.within());
+}
+
+void check_all_ops(ConvDesc d, uint64_t seed) {
+  for (bool channels_last : {false, true}) {
+    d.channels_last = channels_last;
+    check_all_ops_in_layout(d, seed);
+  }
 }
 
 ConvDesc make(int64_t n, int64_t c_in, int64_t h, int64_t w, int64_t c_out, int64_t k,
@@ -139,6 +173,17 @@ TEST_CASE("conv2d depthwise 3x3 stride 2 matches reference") {
 TEST_CASE("conv2d pointwise 1x1 matches reference") {
   check_all_ops(make(2, 7, 9, 9, 4, 1, 1, 0, 1), 41);
   check_all_ops(make(2, 7, 8, 8, 4, 1, 2, 0, 1), 42);  // strided 1x1 (a ResNet shortcut)
+}
+
+// MobileNetV1 a=0.25's channel counts (8 to 256): whole and partial register blocks of every
+// ISA's layouts (oneDNN blocks channels by 8 on AVX2, by 16 on AVX-512).
+TEST_CASE("conv2d mobilenet-sized channels match reference") {
+  for (int64_t c : {8, 16, 24, 32, 64}) {
+    check_all_ops(make(4, c, 8, 8, c, 3, 1, 1, c), 60 + c);      // depthwise
+    check_all_ops(make(4, c, 8, 8, c, 3, 2, 1, c), 61 + c);      // depthwise, stride 2
+    check_all_ops(make(4, c, 4, 4, 2 * c, 1, 1, 0, 1), 62 + c);  // pointwise
+  }
+  check_all_ops(make(4, 3, 16, 16, 8, 3, 2, 1, 1), 59);          // the first convolution
 }
 
 TEST_CASE("conv2d non-square input and batch 1 match reference") {

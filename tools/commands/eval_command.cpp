@@ -6,23 +6,23 @@
 
 #include "kernels/precision.h"
 #include "kernels/threading.h"
+#include "run/setup.h"
+#include "run/train_options.h"
 #include "strategy/checkpoint.h"
 #include "strategy/loggers/text_logger.h"
-#include "tools/cli/ar1_options.h"
 #include "tools/commands/commands.h"
-#include "tools/commands/run_setup.h"
 
 namespace ar1::cli {
 
 int eval_command(const std::vector<std::string>& args) {
-  OptionTable table("eval", "Evaluate a checkpoint on its dataset's test stream.");
-  table.add_string("checkpoint", "", "checkpoint.safetensors of a run directory", OptionGroup::Run,
-                   "PATH");
-  table.add_string("data-root", "", "dataset directory; empty: the run's", OptionGroup::Run, "DIR");
-  table.add_int("threads", 0, "CPU threads; 0: all cores", OptionGroup::Run).min = 0;
-  const ParsedArgs parsed = parse_args(table, args);
+  run::OptionTable table("eval", "Evaluate a checkpoint on its dataset's test stream.");
+  constexpr auto R = run::OptionGroup::Run;
+  table.add_string("checkpoint", "", "checkpoint.safetensors of a run directory", R, "PATH");
+  table.add_string("data-root", "", "dataset directory; empty: the run's", R, "DIR");
+  table.add_int("threads", 0, "CPU threads; 0: all cores", R).min = 0;
+  const run::ParsedArgs parsed = run::parse_args(table, args);
   if (parsed.help) {
-    std::cout << help_text(table);
+    std::cout << run::help_text(table);
     return 0;
   }
   const std::string path = parsed.options.str("checkpoint");
@@ -31,15 +31,15 @@ int eval_command(const std::vector<std::string>& args) {
   kernels::set_num_threads(static_cast<int>(parsed.options.integer("threads")));
   const strategy::CheckpointMetadata meta = strategy::read_checkpoint_metadata(path);
   AR1_CHECK(meta.count("config"), "[ar1] ", path, " holds no run config");
-  ResolvedOptions o(train_options());
-  apply_config_text(o, meta.at("config"), path + " (config)");
+  run::ResolvedOptions o(run::train_options());
+  run::apply_config_text(o, meta.at("config"), "the config in " + path);
   if (!parsed.options.str("data-root").empty()) o.set("data-root", parsed.options.str("data-root"));
   kernels::set_conv_precision(kernels::parse_precision(o.str("precision")));  // the run's
   o.set("weights", std::string());
-  const data::Benchmark b = make_benchmark(o);
+  const data::Benchmark b = run::make_benchmark(o);
   auto ev = strategy::default_evaluator();
   ev->add_logger(std::make_shared<strategy::TextLogger>(std::cout, false));
-  strategy::AR1 ar1(make_model(o, b.num_classes), make_ar1_options(o), {}, ev);
+  strategy::AR1 ar1(run::make_model(o, b.num_classes), run::make_ar1_options(o), {}, ev);
   strategy::load_checkpoint(path, ar1);
   const auto metrics = ar1.eval(b.test_stream);
   const auto acc = metrics.find(strategy::metric_name("Top1_Acc_Stream", true, "test_stream"));

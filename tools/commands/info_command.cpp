@@ -4,8 +4,8 @@
 
 #include "kernels/device.h"
 #include "kernels/threading.h"
+#include "run/options.h"
 #include "tools/build_info.h"
-#include "tools/cli/options.h"
 #include "tools/commands/commands.h"
 #include "tools/commands/run_manifest.h"
 
@@ -16,12 +16,12 @@
 namespace ar1::cli {
 
 int info_command(const std::vector<std::string>& args) {
-  OptionTable table("info", "Print the version, build options, backends and devices.");
+  run::OptionTable table("info", "Print the version, build options, backends and devices.");
   table.add_bool("json", false, "print the machine and build as manifest.json records them",
-                 OptionGroup::Run);
-  const ParsedArgs parsed = parse_args(table, args);
+                 run::OptionGroup::Run);
+  const run::ParsedArgs parsed = run::parse_args(table, args);
   if (parsed.help) {
-    std::cout << help_text(table);
+    std::cout << run::help_text(table);
     return 0;
   }
   if (parsed.options.flag("json")) {

@@ -93,7 +93,7 @@ json machine_description() {
   };
 }
 
-RunManifest::RunManifest(fs::path dir, const ResolvedOptions& options,
+RunManifest::RunManifest(fs::path dir, const run::ResolvedOptions& options,
                          std::vector<std::string> args, bool resuming)
     : dir_(std::move(dir)) {
   const fs::path path = dir_ / "manifest.json";

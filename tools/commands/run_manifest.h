@@ -14,13 +14,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tools/cli/options.h"
+#include "run/options.h"
 
 namespace ar1::cli {
 
 class RunManifest {
  public:
-  RunManifest(std::filesystem::path dir, const ResolvedOptions& options,
+  RunManifest(std::filesystem::path dir, const run::ResolvedOptions& options,
               std::vector<std::string> args, bool resuming);
   // Hashes the dataset files read since the last call and writes manifest.json atomically.
   void write();

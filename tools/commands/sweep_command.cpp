@@ -33,7 +33,7 @@
 
 #include "core/error.h"
 #include "core/io/atomic_file.h"
-#include "tools/cli/ar1_options.h"
+#include "run/train_options.h"
 #include "tools/commands/commands.h"
 #include "tools/commands/run_record.h"
 
@@ -134,15 +134,15 @@ std::vector<std::string> split(const std::string& text, char sep) {
   return out;
 }
 
-Axis parse_axis(const OptionTable& table, const std::string& text) {
+Axis parse_axis(const run::OptionTable& table, const std::string& text) {
   const auto eq = text.find('=');
   AR1_CHECK(eq != std::string::npos && eq > 0 && eq + 1 < text.size(), "[ar1] sweep: --sweep ",
             text, " is not NAME=VALUES: write e.g. --sweep seed=0..4 or --sweep lr=0.01,0.003");
   Axis axis;
   const std::string name = text.substr(0, eq), values = text.substr(eq + 1);
-  const OptionSpec* spec = table.find(name);
+  const run::OptionSpec* spec = table.find(name);
   if (spec == nullptr) {
-    const std::vector<std::string> near = suggest(table, name);
+    const std::vector<std::string> near = run::suggest(table, name);
     AR1_FAIL("[ar1] sweep: --sweep ", name, " is not an `ar1 train` option",
              near.empty() ? std::string("; see ar1 train --help") : "; did you mean " + near[0] + "?");
   }
@@ -187,7 +187,7 @@ std::string run_name(const std::vector<Axis>& axes, const std::vector<size_t>& p
 
 // sweep.json: the base options, the axes and every run (its folder and its train arguments).
 json plan(const SweepArgs& s) {
-  const OptionTable table = train_options();
+  const run::OptionTable table = run::train_options();
   AR1_CHECK(!s.sweeps.empty(), "[ar1] sweep: no --sweep axis given: add e.g. --sweep seed=0..4");
   std::vector<Axis> axes;
   for (const std::string& text : s.sweeps) {
@@ -203,7 +203,7 @@ json plan(const SweepArgs& s) {
     AR1_CHECK(total <= kMaxRuns, "[ar1] sweep: the grid has more than ", kMaxRuns, " runs");
   }
   // The base options alone must parse (the error then names them, not a run).
-  (void)parse_args(table, s.base);
+  (void)run::parse_args(table, s.base);
   json runs = json::array();
   std::map<std::string, int> names;
   std::vector<size_t> pick(axes.size(), 0);
@@ -213,7 +213,7 @@ json plan(const SweepArgs& s) {
       args.push_back("--" + axes[a].name + "=" + axes[a].values[pick[a]]);
     }
     try {
-      (void)parse_args(table, args);
+      (void)run::parse_args(table, args);
     } catch (const Error& e) {
       AR1_FAIL("[ar1] sweep: run ", run_name(axes, pick), ": ", e.what());
     }

@@ -18,17 +18,17 @@
 #include "kernels/device.h"
 #include "kernels/precision.h"
 #include "kernels/threading.h"
+#include "run/setup.h"
+#include "run/train_options.h"
 #include "strategy/checkpoint.h"
 #include "strategy/loggers/text_logger.h"
 #include "strategy/metrics/standard_metrics.h"
 #include "strategy/naive.h"
 #include "strategy/nonfinite_guard.h"
-#include "tools/cli/ar1_options.h"
 #include "tools/commands/commands.h"
 #include "tools/commands/interrupts.h"
 #include "tools/commands/run_manifest.h"
 #include "tools/commands/run_record.h"
-#include "tools/commands/run_setup.h"
 
 namespace ar1::cli {
 
@@ -97,7 +97,7 @@ struct NonFiniteInjector final : strategy::Plugin {
   }
 };
 
-std::vector<std::shared_ptr<strategy::Plugin>> run_plugins(const ResolvedOptions& o) {
+std::vector<std::shared_ptr<strategy::Plugin>> run_plugins(const run::ResolvedOptions& o) {
   std::vector<std::shared_ptr<strategy::Plugin>> plugins;
   if (const char* at = std::getenv("AR1_TEST_NONFINITE_AT")) {
     auto injector = std::make_shared<NonFiniteInjector>();
@@ -119,7 +119,7 @@ std::shared_ptr<strategy::EvaluationPlugin> console_evaluator() {
 struct RunDirectory {
   fs::path dir;
   long long num_classes = 0;
-  void write_outputs(const ResolvedOptions& o, const std::vector<StrategyRun>& runs,
+  void write_outputs(const run::ResolvedOptions& o, const std::vector<StrategyRun>& runs,
                      const strategy::EvaluationPlugin& ev, bool finished = false) const {
     write_file_atomically(dir / "results.json", results_to_json({finished, runs}), "ar1");
     write_file_atomically(dir / "metrics.jsonl", history_to_json_lines(ev.history()), "ar1");
@@ -140,17 +140,18 @@ bool allowed_on_resume(const std::string& name) {
   return name == "resume" || name == "threads" || name == "workers" || name == "stop-after";
 }
 
-ResolvedOptions resolve(const OptionTable& table, const ParsedArgs& parsed) {
+run::ResolvedOptions resolve(const run::OptionTable& table, const run::ParsedArgs& parsed) {
   const std::string resume = parsed.options.str("resume");
   if (resume.empty()) return parsed.options;
   AR1_CHECK(fs::exists(fs::path(resume) / "config.json"), "[ar1] --resume ", resume,
             " is not a run directory (no config.json); pass the --out of an earlier run");
   for (const auto& e : parsed.options.entries()) {
-    AR1_CHECK(parsed.options.origin(e.spec.name) != Origin::Flag || allowed_on_resume(e.spec.name),
+    AR1_CHECK(parsed.options.origin(e.spec.name) != run::Origin::Flag ||
+                  allowed_on_resume(e.spec.name),
               "[ar1] --resume continues a run with its saved config; drop --", e.spec.name,
               " (only --threads, --workers and --stop-after may change)");
   }
-  ResolvedOptions o = read_config_file(table, fs::path(resume) / "config.json");
+  run::ResolvedOptions o = run::read_config_file(table, fs::path(resume) / "config.json");
   o.set("resume", resume);
   o.set("threads", parsed.options.value("threads"));
   o.set("workers", parsed.options.value("workers"));
@@ -174,7 +175,7 @@ void print_summary(const std::vector<StrategyRun>& runs) {
   }
 }
 
-StrategyRun run_baseline(const ResolvedOptions& o, const data::Benchmark& b) {
+StrategyRun run_baseline(const run::ResolvedOptions& o, const data::Benchmark& b) {
   std::printf("\n== baseline: naive fine-tuning on the same scenario\n");
   strategy::TemplateOptions t;
   t.train_mb_size = o.integer("train-mb-size");
@@ -182,10 +183,10 @@ StrategyRun run_baseline(const ResolvedOptions& o, const data::Benchmark& b) {
   t.train_epochs = o.integer("train-epochs");
   t.seed = static_cast<uint64_t>(o.integer("seed"));
   t.num_workers = static_cast<int>(o.integer("workers"));
-  t.train_pipeline = t.eval_pipeline = make_pipeline(o);
+  t.train_pipeline = t.eval_pipeline = run::make_pipeline(o);
   t.sgd = {o.number("lr"), o.number("momentum"), o.number("l2")};
   auto ev = console_evaluator();
-  strategy::Naive naive(make_model(o, b.num_classes), t, {}, ev);
+  strategy::Naive naive(run::make_model(o, b.num_classes), t, {}, ev);
   StrategyRun run{"Naive", {}, {}, {}, {}};
   for (size_t k = 0; k < b.train_stream.size(); ++k) {
     naive.train(b.train_stream[k]);
@@ -200,13 +201,13 @@ StrategyRun run_baseline(const ResolvedOptions& o, const data::Benchmark& b) {
 }  // namespace
 
 int train_command(const std::vector<std::string>& args) {
-  const OptionTable table = train_options();
-  const ParsedArgs parsed = parse_args(table, args);
+  const run::OptionTable table = run::train_options();
+  const run::ParsedArgs parsed = run::parse_args(table, args);
   if (parsed.help) {
-    std::cout << help_text(table);
+    std::cout << run::help_text(table);
     return 0;
   }
-  const ResolvedOptions o = resolve(table, parsed);
+  const run::ResolvedOptions o = resolve(table, parsed);
   const bool resuming = !o.str("resume").empty();
   kernels::set_num_threads(static_cast<int>(o.integer("threads")));
   const kernels::Precision precision = kernels::parse_precision(o.str("precision"));
@@ -214,7 +215,7 @@ int train_command(const std::vector<std::string>& args) {
             "[ar1] --precision bf16 runs on the CPU only: use --precision f32 with --device ",
             o.str("device"));
   kernels::set_conv_precision(precision);  // names the reason where this CPU cannot
-  strategy::AR1Options ar1_options = make_ar1_options(o);  // checks the device first
+  strategy::AR1Options ar1_options = run::make_ar1_options(o);  // checks the device first
 
   RunDirectory run_dir;
   run_dir.dir = resuming ? fs::path(o.str("resume"))
@@ -225,9 +226,9 @@ int train_command(const std::vector<std::string>& args) {
     AR1_CHECK(!fs::exists(checkpoint), "[ar1] ", run_dir.dir.string(), " already holds a run; "
               "continue it with --resume ", run_dir.dir.string(), " or pick another --out");
   }
-  const data::Benchmark b = make_benchmark(o);
+  const data::Benchmark b = run::make_benchmark(o);
   run_dir.num_classes = b.num_classes;
-  auto model = make_model(o, b.num_classes);
+  auto model = run::make_model(o, b.num_classes);
   auto ev = console_evaluator();
   strategy::AR1 ar1(model, ar1_options, run_plugins(o), ev);
 

@@ -7,9 +7,9 @@
 #include "data/scenario.h"
 #include "nn/models/mobilenet_v1.h"
 #include "strategy/ar1.h"
-#include "tools/cli/options.h"
+#include "run/options.h"
 
-namespace ar1::cli {
+namespace ar1::run {
 
 // The dataset's usual place when --data-root is empty.
 std::string default_data_root(const std::string& dataset);
@@ -20,4 +20,4 @@ std::shared_ptr<nn::MobileNetV1> make_model(const ResolvedOptions& o, int64_t nu
 strategy::AR1Options make_ar1_options(const ResolvedOptions& o);
 Device parse_device(const ResolvedOptions& o);  // checks that the device can be used
 
-}  // namespace ar1::cli
+}  // namespace ar1::run

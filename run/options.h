@@ -1,8 +1,9 @@
 #pragma once
-// Command-line options of the `ar1` tool: a declarative table, a parser for flags and JSON
-// config files, and the resolved values.
+// Options of a run: a declarative table, a parser for flags and JSON config files, and the
+// resolved values. The `ar1` tool parses its flags with it; the C API and Python their
+// JSON configs.
 //
-// The caller builds the table (see ar1_options.h for `ar1 train`); this file knows no
+// The caller builds the table (see train_options.h for `ar1 train`); this file knows no
 // option by name. Names use dashes (`inc-lr`); flags and config keys may spell them with
 // underscores too (`--inc_lr`, {"inc_lr": ...}). Precedence: defaults < config files
 // (in the order given) < flags. Every problem is one line, thrown as ar1::Error starting
@@ -19,7 +20,7 @@
 #include <variant>
 #include <vector>
 
-namespace ar1::cli {
+namespace ar1::run {
 
 enum class OptionType { String, Int, Double, Bool, Enum };
 
@@ -40,6 +41,9 @@ struct OptionSpec {
   std::vector<std::string> indexed;  // Enum: these choices also take ":N", N >= 0 ("cuda:1")
   std::optional<double> min, max;    // Int and Double only; inclusive
   std::string value_name;            // shown in --help ("PATH"); empty: from the type
+  // Other libraries' names for this option ("learning-rate" for lr): offered by suggest(),
+  // never accepted, so that each option keeps one spelling.
+  std::vector<std::string> known_elsewhere;
 };
 
 class OptionTable {
@@ -60,6 +64,8 @@ class OptionTable {
 
   // Accepts dashes or underscores; nullptr when unknown.
   const OptionSpec* find(std::string_view name) const;
+  // The spec of a known option, to amend after add(); throws for an unknown name.
+  OptionSpec& spec(std::string_view name);
   const std::vector<OptionSpec>& options() const { return options_; }
   const std::string& command() const { return command_; }
   const std::string& summary() const { return summary_; }
@@ -112,8 +118,8 @@ class ResolvedOptions {
   std::vector<Entry> entries_;
 };
 
-// Applies a JSON object (the text of a config file) on top of `into`. `source` names the
-// file in messages.
+// Applies a JSON object (the text of a config file) on top of `into`. `source` names it in
+// messages: "config file a.json", "config".
 void apply_config_text(ResolvedOptions& into, std::string_view text, std::string_view source);
 // Reads and applies a config file; a missing or unreadable file is an error naming it.
 void apply_config_file(ResolvedOptions& into, const std::filesystem::path& path);
@@ -144,4 +150,4 @@ std::vector<std::string> suggest(const OptionTable& table, std::string_view unkn
 // Formats a value as --help and to_strings() show it (doubles in shortest form).
 std::string format_value(const OptionValue& value);
 
-}  // namespace ar1::cli
+}  // namespace ar1::run

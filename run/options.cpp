@@ -1,4 +1,4 @@
-#include "tools/cli/options.h"
+#include "run/options.h"
 
 #include <algorithm>
 #include <cctype>
@@ -12,7 +12,7 @@
 
 #include "core/error.h"
 
-namespace ar1::cli {
+namespace ar1::run {
 
 namespace {
 
@@ -328,6 +328,12 @@ const OptionSpec* OptionTable::find(std::string_view name) const {
   return nullptr;
 }
 
+OptionSpec& OptionTable::spec(std::string_view name) {
+  const OptionSpec* found = find(name);
+  AR1_CHECK(found, "[ar1] option table ", command_, ": no option ", name);
+  return const_cast<OptionSpec&>(*found);
+}
+
 // ---- ResolvedOptions ---------------------------------------------------------------------
 
 ResolvedOptions::ResolvedOptions(const OptionTable& table) : table_(table) {
@@ -411,7 +417,7 @@ std::vector<std::pair<std::string, std::string>> ResolvedOptions::to_strings() c
 // ---- config files ------------------------------------------------------------------------
 
 void apply_config_text(ResolvedOptions& into, std::string_view text, std::string_view source) {
-  const std::string where = "config file " + std::string(source);
+  const std::string where(source);
   Json j;
   try {
     j = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/true,
@@ -474,7 +480,7 @@ void apply_config_file(ResolvedOptions& into, const std::filesystem::path& path)
   std::ostringstream buf;
   buf << in.rdbuf();
   AR1_CHECK(!in.bad(), "[ar1] config file ", path.string(), " cannot be read");
-  apply_config_text(into, buf.str(), path.string());
+  apply_config_text(into, buf.str(), "config file " + path.string());
 }
 
 ResolvedOptions read_config_file(const OptionTable& table, const std::filesystem::path& path) {
@@ -680,6 +686,12 @@ std::vector<std::string> suggest(const OptionTable& table, std::string_view unkn
   while (!u.empty() && u.front() == '-') u.erase(u.begin());
   if (u.empty()) return {};
 
+  // 0. Another library's name for an option ("learning_rate" -> lr).
+  for (const auto& o : table.options()) {
+    if (std::find(o.known_elsewhere.begin(), o.known_elsewhere.end(), u) !=
+        o.known_elsewhere.end())
+      return {o.name};
+  }
   // 1. Typos: the nearest names within a budget that grows with the length.
   const std::size_t budget = u.size() <= 3 ? 1 : u.size() <= 6 ? 2 : 3;
   std::size_t best = budget + 1;
@@ -725,4 +737,4 @@ std::string format_value(const OptionValue& value) {
   return std::visit(Visitor{}, value);
 }
 
-}  // namespace ar1::cli
+}  // namespace ar1::run

@@ -1,4 +1,4 @@
-#include "tools/commands/run_setup.h"
+#include "run/setup.h"
 
 #include <filesystem>
 
@@ -12,7 +12,7 @@
 #include "data/nic_scenario.h"
 #include "kernels/device.h"
 
-namespace ar1::cli {
+namespace ar1::run {
 
 namespace fs = std::filesystem;
 
@@ -206,4 +206,4 @@ Device parse_device(const ResolvedOptions& o) {
   return d;
 }
 
-}  // namespace ar1::cli
+}  // namespace ar1::run

@@ -1,6 +1,6 @@
-#include "tools/cli/ar1_options.h"
+#include "run/train_options.h"
 
-namespace ar1::cli {
+namespace ar1::run {
 
 OptionTable train_options() {
   OptionTable t("train", "Train AR1 (CWR* + latent replay + optional Synaptic Intelligence) "
@@ -131,7 +131,19 @@ OptionTable train_options() {
   t.add_int("stop-after", 0, "stop after this many experiences (the run can be continued "
             "with --resume); 0: run them all", R).min = 0;
   t.add_int("n-experiences", 0, "training experiences; 0: the scenario's default", R).min = 0;
+
+  // What PyTorch, Keras and other continual-learning code call some of these: an unknown
+  // "learning_rate" then gets "did you mean lr?".
+  t.spec("lr").known_elsewhere = {"learning-rate", "lr0", "base-lr"};
+  t.spec("l2").known_elsewhere = {"weight-decay", "wd", "l2-penalty"};
+  t.spec("train-epochs").known_elsewhere = {"n-epochs", "num-epochs", "max-epochs"};
+  t.spec("train-mb-size").known_elsewhere = {"batch-size", "train-batch-size", "mb-size"};
+  t.spec("eval-mb-size").known_elsewhere = {"eval-batch-size", "test-batch-size"};
+  t.spec("rm-sz").known_elsewhere = {"mem-size", "memory-size", "replay-size", "buffer-size"};
+  t.spec("n-experiences").known_elsewhere = {"num-experiences", "n-tasks", "num-tasks"};
+  t.spec("seed").known_elsewhere = {"random-seed", "random-state"};
+  t.spec("threads").known_elsewhere = {"num-threads", "n-jobs", "nthreads"};
   return t;
 }
 
-}  // namespace ar1::cli
+}  // namespace ar1::run

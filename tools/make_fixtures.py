@@ -291,6 +291,122 @@ class MobileNetV1(nn.Module):
         return [m for m in self.modules() if isinstance(m, BatchReNorm2d)]
 
 
+# Margins of mobilenet_a025 (see mobilenet_condition): the smallest |ReLU input| / (largest
+# |input| of its channel) allowed in layers [first, last], about 20x the float32 rounding drift
+# measured between two ISAs' kernels at that depth; and the smallest relative distance of every
+# BatchReNorm's unclipped r and d from their clip bounds.
+MOBILENET_RELU_MARGINS = [(0, 10, 1e-4), (11, 19, 3e-4), (20, 26, 3e-3)]
+MOBILENET_CLIP_MARGIN = 1e-3
+MOBILENET_CLEARANCE = 1.1  # a correction aims this far past a margin (the max moves too)
+
+
+def smallest_clear_shift(lo, hi):
+    """The s of smallest |s| that lies in none of the open intervals (lo[i], hi[i])."""
+    cands = torch.cat([torch.zeros(1, dtype=lo.dtype), lo, hi])
+    for s in cands[cands.abs().argsort()].tolist():
+        if not bool(((lo < s) & (s < hi)).any()):
+            return s
+    raise AssertionError("unreachable: an interval's end lies in no open interval of its own")
+
+
+def brn_train64(bn, z):
+    """BatchReNorm2d's train forward in float64 (no running-statistics update): the ReLU's
+    input, the unclipped r and d [C], and their relative distances from the clip bounds [C]."""
+    c = (1, -1, 1, 1)
+    gamma, beta, rm, rs = (t.detach().double() for t in
+                           (bn.gamma, bn.beta, bn.running_mean, bn.running_std))
+    mu_b = z.mean(dim=(0, 2, 3))
+    s_b = torch.sqrt(z.var(dim=(0, 2, 3), unbiased=False) + bn.eps)
+    raw_r, raw_d = s_b / rs, (mu_b - rm) / rs
+    r = raw_r.clamp(1.0 / bn.r_max, bn.r_max)
+    d = raw_d.clamp(-bn.d_max, bn.d_max)
+    pre = gamma.view(c) * ((z - mu_b.view(c)) / s_b.view(c) * r.view(c) + d.view(c)) + \
+        beta.view(c)
+    r_margin = torch.minimum((raw_r / bn.r_max - 1).abs(), (raw_r * bn.r_max - 1).abs())
+    d_margin = (raw_d.abs() - bn.d_max).abs() / bn.d_max
+    return pre, raw_r, raw_d, r_margin, d_margin
+
+
+def relu_margin64(pre):
+    """Per channel: min |pre| / max |pre| (ReluMarginMonitor's measure)."""
+    v = pre.abs()
+    return (v / v.amax(dim=(0, 2, 3), keepdim=True).clamp(min=1e-30)).amin(dim=(0, 2, 3))
+
+
+def mobilenet_condition(model, x, latent_input):
+    """Moves mobilenet_a025's train-mode forwards away from ties that another float32
+    implementation could break the other way; returns the margins reached.
+
+    A ReLU input within rounding of zero flips the ReLU's mask under another ISA's summation
+    order (the fixture's first version had -4.6e-7 in PyTorch, +4.8e-8 with AVX2 FMAs, at
+    lat_features.11), and every lower layer's gradient then differs by a whole term (4% there,
+    20% in the latent case). A raw r or d at its clip bound does the same to r's and d's
+    gradients. So, walking the layers in order in float64 with both forwards that
+    backpropagate (the training batch x, and above the split cat(lat_features(x), latent_input)):
+      1. a channel whose raw r or d lies within MOBILENET_CLIP_MARGIN (relative) of a clip
+         bound gets its running_std scaled (r), then its running_mean moved (d), by the
+         smallest amount that clears both batches;
+      2. a channel whose ReLU input has min |v| < margin * max |v| gets its beta shifted by the
+         smallest +-delta that clears it in both batches (in train mode the ReLU input is
+         gamma (r xhat + d) + beta: delta moves every value by delta and nothing else);
+    then the next layer sees the corrected output. Changes only betas (each by at most a few
+    percent of its channel's largest |ReLU input|) and running statistics (by ~1e-3 relative).
+    Eval mode runs no backward and needs no margin."""
+    blocks = list(model.lat_features) + list(model.end_features)[:-1]
+    split = len(model.lat_features)
+    h = {"x": x.double()}
+    relu_min, clip_min, largest_shift = math.inf, math.inf, 0.0
+    for i, block in enumerate(blocks):
+        if i == split:
+            h["latent"] = torch.cat([h["x"], latent_input.double()])
+        margin = next(m for first, last, m in MOBILENET_RELU_MARGINS if first <= i <= last)
+        bn, conv = block.bn, block.conv
+        z = {k: F.conv2d(v, conv.weight.double(), None, conv.stride, conv.padding, 1,
+                         conv.groups) for k, v in h.items()}
+        run = lambda: {k: brn_train64(bn, v) for k, v in z.items()}  # noqa: E731
+        # 1. r: raw_r' = raw_r exp(-t) after running_std *= exp(t); clear both bounds.
+        out = run()
+        for c in range(bn.gamma.numel()):
+            if all(float(o[3][c]) >= MOBILENET_CLIP_MARGIN for o in out.values()):
+                continue
+            w = MOBILENET_CLEARANCE * MOBILENET_CLIP_MARGIN
+            cen = torch.tensor([math.log(float(o[1][c])) + sign * math.log(bn.r_max)
+                                for o in out.values() for sign in (-1, 1)], dtype=torch.float64)
+            bn.running_std[c] *= math.exp(smallest_clear_shift(cen - w, cen + w))
+        # ... d: raw_d' = raw_d - s after running_mean += s running_std.
+        out = run()
+        for c in range(bn.gamma.numel()):
+            if all(float(o[4][c]) >= MOBILENET_CLIP_MARGIN for o in out.values()):
+                continue
+            w = MOBILENET_CLEARANCE * MOBILENET_CLIP_MARGIN * bn.d_max
+            cen = torch.tensor([float(o[2][c]) + sign * bn.d_max
+                                for o in out.values() for sign in (-1, 1)], dtype=torch.float64)
+            bn.running_mean[c] += smallest_clear_shift(cen - w, cen + w) * bn.running_std[c]
+        # 2. beta: every ReLU input v of the channel moves to v + delta.
+        out = run()
+        for c in range(bn.gamma.numel()):
+            if all(float(relu_margin64(o[0])[c]) >= margin for o in out.values()):
+                continue
+            cen, half = [], []
+            for o in out.values():
+                v = o[0][:, c].reshape(-1)
+                cen.append(-v)
+                half.append(torch.full_like(
+                    v, MOBILENET_CLEARANCE * margin * float(v.abs().max())))
+            cen, half = torch.cat(cen), torch.cat(half)
+            delta = smallest_clear_shift(cen - half, cen + half)
+            bn.beta[c] += delta
+            largest_shift = max(largest_shift, abs(delta))
+        out = run()
+        for k, o in out.items():
+            got = float(relu_margin64(o[0]).min())
+            clip = min(float(o[3].min()), float(o[4].min()))
+            assert got >= margin and clip >= MOBILENET_CLIP_MARGIN, (i, k, got, clip)
+            relu_min, clip_min = min(relu_min, got), min(clip_min, clip)
+            h[k] = torch.relu(o[0])
+    return {"relu": relu_min, "clip": clip_min, "beta_shift": largest_shift}
+
+
 def mobilenet_case(out_dir):
     """mobilenet_a025.safetensors: alpha 0.25, 10 classes, latent_layer_num 19, input
     2x3x64x64, every BatchReNorm in train mode with r_max 1.25, d_max 0.5 (at their caps, so
@@ -308,6 +424,11 @@ def mobilenet_case(out_dir):
     latent.y               labels i64 [5] of cat(x, latent_input)
     latent.logits, latent.loss, latent.grad.<param>, latent.running_after.<buf>
                            the same train step from weights.* with the latent input
+
+    Betas and running statistics are then nudged (mobilenet_condition) so that no ReLU input of
+    either train-mode forward is a near tie and no r or d sits on its clip bound; metadata
+    min_relu_margin (float32 forwards, ReluMarginMonitor's measure), relu_margins (the ones
+    required per layer range) and min_clip_margin record it.
     """
     torch.manual_seed(700)
     hyper = {"alpha": 0.25, "num_classes": 10, "latent_layer_num": 19}
@@ -332,6 +453,12 @@ def mobilenet_case(out_dir):
             b.running_mean += 0.1 * torch.randn_like(b.running_mean) * b.running_std
             b.running_std *= torch.exp(0.1 * torch.randn_like(b.running_std))
             b.r_max, b.d_max, b.momentum = brn["r_max"], brn["d_max"], brn["momentum"]
+    # Both train-mode batches, drawn before the weights are final: they are conditioned on.
+    x = torch.randn(2, 3, 64, 64)
+    latent_input = torch.relu(torch.randn(3, 128, 4, 4,
+                                          generator=torch.Generator().manual_seed(701)))
+    with torch.no_grad():
+        conditioned = mobilenet_condition(model, x, latent_input)
     initial = copy.deepcopy(model.state_dict())
     params = [n for n, _ in model.named_parameters()]
     buffers = [n for n, _ in model.named_buffers()]
@@ -341,13 +468,13 @@ def mobilenet_case(out_dir):
         m.load_state_dict(initial)
         return m
 
-    x = torch.randn(2, 3, 64, 64)
     y = torch.tensor([3, 7], dtype=torch.int64)
     tensors = {"weights." + k: v for k, v in initial.items()}
     tensors.update({"x": x, "y": y})
 
     # Train step.
     model.train()
+    relu_margins = ReluMarginMonitor(model)
     logits = model(x)
     loss = F.cross_entropy(logits, y)
     model.zero_grad()
@@ -377,10 +504,9 @@ def mobilenet_case(out_dir):
         tensors["eval_logits"] = m_eval(x)
 
     # Latent replay: 3 latent patterns join after lat_features.
-    torch.manual_seed(701)
-    latent_input = torch.relu(torch.randn(3, 128, 4, 4))
     y_lat = torch.cat([y, torch.tensor([0, 9, 3], dtype=torch.int64)])
     m_lat = fresh().train()
+    lat_margins = ReluMarginMonitor(m_lat)
     lat_logits = m_lat(x, latent_input)
     lat_loss = F.cross_entropy(lat_logits, y_lat)
     lat_loss.backward()
@@ -391,6 +517,9 @@ def mobilenet_case(out_dir):
                     "latent.logits": lat_logits, "latent.loss": lat_loss})
     tensors.update({"latent.grad." + n: named_lat[n].grad for n in params})
     tensors.update({"latent.running_after." + n: lat_state[n].clone() for n in buffers})
+    # The float32 forwards keep mobilenet_condition's float64 margins (to rounding).
+    relu_min = min(relu_margins.smallest, lat_margins.smallest)
+    assert relu_min > 0.5 * MOBILENET_RELU_MARGINS[0][2], relu_min
 
     meta = {"model": "mobilenet_v1_brn", **hyper, "input": "2x3x64x64",
             **{"brn_" + k: repr(v) for k, v in brn.items()},
@@ -398,6 +527,10 @@ def mobilenet_case(out_dir):
             "loss": "cross_entropy mean", "r_clipped_channels": r_clip,
             "d_clipped_channels": d_clip, "brn_channels": channels,
             "eval_logits": "eval forward of x with weights.*",
+            "min_relu_margin": f"{relu_min:.3e}",
+            "relu_margins": ", ".join(f"layers {a}-{b} {m:g}"
+                                      for a, b, m in MOBILENET_RELU_MARGINS),
+            "min_clip_margin": f"{conditioned['clip']:.3e}",
             "latent": "logits = output(flatten(end_features(cat(lat_features(x), "
                       "latent.latent_input))))"}
     save(out_dir, "mobilenet_a025", tensors, meta)

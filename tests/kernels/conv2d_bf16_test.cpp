@@ -18,11 +18,13 @@
 #include "core/rng.h"
 #include "kernels/conv2d.h"
 #include "kernels/precision.h"
+#include "tests/support/channels_last.h"
 #include "tests/support/skip_test.h"
 
 namespace {
 
 using ar1::kernels::ConvDesc;
+using ar1::testing::relayout;
 namespace cpu = ar1::kernels::cpu;
 namespace reference = ar1::kernels::reference;
 
@@ -35,19 +37,6 @@ std::vector<float> random_values(int64_t count, uint64_t seed) {
 std::vector<float> absolute(std::vector<float> v) {
   for (float& f : v) f = std::abs(f);
   return v;
-}
-
-// [n, c, hw] -> [n, hw, c] (to_channels_last) or back.
-std::vector<float> relayout(const std::vector<float>& v, int64_t n, int64_t c, int64_t hw,
-                            bool to_channels_last) {
-  std::vector<float> out(v.size());
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t ch = 0; ch < c; ++ch)
-      for (int64_t p = 0; p < hw; ++p) {
-        const int64_t planar = (i * c + ch) * hw + p, last = (i * hw + p) * c + ch;
-        out[to_channels_last ? last : planar] = v[to_channels_last ? planar : last];
-      }
-  return out;
 }
 
 struct Check {

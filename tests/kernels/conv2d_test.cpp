@@ -17,6 +17,7 @@
 #include "core/rng.h"
 #include "kernels/conv2d.h"
 #include "kernels/threading.h"
+#include "tests/support/channels_last.h"
 #include "tests/support/skip_test.h"
 #ifdef AR1_WITH_ONEDNN  // tests/kernels/CMakeLists.txt: a build with oneDNN
 #include "kernels/cpu/onednn/onednn_context.h"
@@ -27,6 +28,7 @@ namespace {
 using ar1::Generator;
 using ar1::Tensor;
 using ar1::kernels::ConvDesc;
+using ar1::testing::relayout;
 namespace cpu = ar1::kernels::cpu;
 namespace reference = ar1::kernels::reference;
 
@@ -66,19 +68,6 @@ std::string describe(const ConvDesc& d) {
          " groups=" + std::to_string(d.groups);
 }
 
-// [n, c, hw] -> [n, hw, c] (to_channels_last) or back.
-std::vector<float> relayout(const std::vector<float>& v, int64_t n, int64_t c, int64_t hw,
-                            bool to_channels_last) {
-  std::vector<float> out(v.size());
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t ch = 0; ch < c; ++ch)
-      for (int64_t p = 0; p < hw; ++p) {
-        const int64_t planar = (i * c + ch) * hw + p, last = (i * hw + p) * c + ch;
-        out[to_channels_last ? last : planar] = v[to_channels_last ? planar : last];
-      }
-  return out;
-}
-
 // Output buffers start as NaN-free garbage (a constant) so that "overwrite, never accumulate"
 // is checked too.
 constexpr float kStale = 7.f;
@@ -89,7 +78,8 @@ constexpr float kStale = 7.f;
 void check_all_ops(ConvDesc d, uint64_t seed);
 
 void check_all_ops_in_layout(const ConvDesc& d, uint64_t seed) {
-  INFO(describe(d) << (d.channels_last ? " channels-last" : " planar"));
+  const std::string what = describe(d) + (d.channels_last ? " channels-last" : " planar");
+  INFO(what);
   Generator gen(seed);
   const std::vector<float> x = random_values(x_size(d), gen);
   const std::vector<float> w = random_values(w_size(d), gen);

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The dependency-light build, after the others (the README's test command runs it): oneDNN
 # off (-DAR1_ONEDNN=OFF: convolutions on Eigen and our own kernels), CUDA and the benchmarks
-# off, the package on. The whole suite runs in it, api.installed_package_examples included,
-# which there also checks that a program linked with libar1.a needs nothing at run time but
-# the C++ and OpenMP runtimes and libc. The Python wheel (label python) is tested here: it is
+# off, the package on. The whole suite runs in it but two long tests (below),
+# api.installed_package_examples included, which there also checks that a program linked with
+# libar1.a needs nothing at run time but the C++ and OpenMP runtimes and libc. The Python wheel (label python) is tested here: it is
 # built in this configuration, so its parity case compares it with this build's CLI. The
 # one-node Slurm test (label slurm) is the normal build's: it tests the sweep against Slurm,
 # not the kernels.
@@ -24,4 +24,7 @@ if ldd "$dir/tools/ar1" | grep -i dnnl; then
   echo "[light] $dir/tools/ar1 links oneDNN" >&2
   exit 1
 fi
-ctest --test-dir "$dir" --output-on-failure -j "$jobs" -LE slurm
+# Two long tests whose subject is not the kernels run in the normal build only: the SIGKILL
+# trials (resuming) and the learning check, whose training the light kernels also pass through
+# strategy.parity (a whole AR1 run against PyTorch) and python.parity_cli_short_run.
+ctest --test-dir "$dir" --output-on-failure -j "$jobs" -LE slurm -E 'sigkill|strategy.learning'

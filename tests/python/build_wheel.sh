@@ -35,8 +35,7 @@ SECONDS=0
 # second run rebuilds only what changed.
 export PATH="$(dirname "$env_python"):$PATH"
 CMAKE_BUILD_PARALLEL_LEVEL="${JOBS:-2}" "$env_python" -m pip wheel --quiet --no-build-isolation \
-  --no-deps --no-index "$src/python" \
-  -w "$work/dist" --config-settings=build-dir="$work/wheel-build"
+  --no-deps --no-index "$src/python" -w "$work/dist" --config-settings=build-dir="$work/wheel-build"
 built="$(ls "$work"/dist/ar1-*.whl)"
 echo "built $(basename "$built") in $SECONDS s"
 "$env_python" -m auditwheel repair "$built" -w "$work/wheelhouse"
@@ -48,7 +47,7 @@ for v in "${numpy_versions[@]}"; do
   venv="$work/venv-numpy${v%%.*}"
   /usr/bin/python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --no-index --find-links "$wheelhouse" "numpy==$v" "$wheel"
-  "$venv/bin/python" -c 'import ar1, numpy, sys
+  "$venv/bin/python" -c 'import ar1, numpy
 print("numpy", numpy.__version__, "ar1", ar1.__version__, "from", ar1.__file__)
 assert "site-packages" in ar1.__file__'
 done

@@ -3,10 +3,10 @@
 # off (-DAR1_ONEDNN=OFF: convolutions on Eigen and our own kernels), CUDA and the benchmarks
 # off, the package on. The whole suite runs in it but two long tests (below),
 # api.installed_package_examples included, which there also checks that a program linked with
-# libar1.a needs nothing at run time but the C++ and OpenMP runtimes and libc. The Python wheel (label python) is tested here: it is
-# built in this configuration, so its parity case compares it with this build's CLI. The
-# one-node Slurm test (label slurm) is the normal build's: it tests the sweep against Slurm,
-# not the kernels.
+# libar1.a needs nothing at run time but the C++ and OpenMP runtimes and libc. The Python
+# wheel (label python) is tested here: it is built in this configuration, so its parity case
+# compares it with this build's CLI. The one-node Slurm test (label slurm) is the normal
+# build's: it tests the sweep against Slurm, not the kernels.
 #
 #   tools/light_build_tests.sh          configure, build (-j2) and test build-light
 #   JOBS=4 tools/light_build_tests.sh

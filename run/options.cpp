@@ -329,9 +329,10 @@ const OptionSpec* OptionTable::find(std::string_view name) const {
 }
 
 OptionSpec& OptionTable::spec(std::string_view name) {
-  const OptionSpec* found = find(name);
-  AR1_CHECK(found, "[ar1] option table ", command_, ": no option ", name);
-  return const_cast<OptionSpec&>(*found);
+  const std::string d = dashed(name);
+  for (auto& o : options_)
+    if (o.name == d) return o;
+  AR1_FAIL("[ar1] option table ", command_, ": no option ", name);
 }
 
 // ---- ResolvedOptions ---------------------------------------------------------------------

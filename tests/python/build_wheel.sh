@@ -13,7 +13,8 @@ src="$1"
 work="$2"
 env_python="$src/build-python/env/bin/python"
 wheelhouse="$src/build-python/wheelhouse"
-numpy_versions=(2.4.6 1.26.4)  # also in tools/setup.sh
+# The newest numpy, then the last 1.x (tools/setup.sh downloads the same list).
+mapfile -t numpy_versions < "$src/tests/python/numpy_versions.txt"
 
 # Nothing from an earlier run may stand in for this one's venvs.
 rm -rf "$work/venv-numpy"* "$work/dist" "$work/wheelhouse"

@@ -20,6 +20,7 @@
 #include "core/error.h"
 #include "core/grad_mode.h"
 #include "data/image_decode.h"
+#include "kernels/cpu_kernels.h"
 #include "kernels/precision.h"
 #include "kernels/threading.h"
 #include "nn/functional.h"
@@ -146,6 +147,9 @@ std::unique_ptr<ar1_strategy> build(run::ResolvedOptions options, int64_t num_cl
     }
     if (o.origin("precision") != run::Origin::Default) {
       kernels::set_conv_precision(kernels::parse_precision(o.str("precision")));
+    }
+    if (o.origin("cpu-kernels") != run::Origin::Default) {
+      kernels::set_cpu_kernels(kernels::parse_cpu_kernels(o.str("cpu-kernels")));
     }
     strategy::AR1Options a = run::make_ar1_options(o);
     // Each evaluation here is of a new batch: a cache keyed by dataset would only grow.

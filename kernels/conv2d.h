@@ -56,10 +56,26 @@ void conv2d_backward_weights(Device device, float* dw, const float* dy, const fl
                              const ConvDesc& d);
 
 namespace cpu {
+// The CPU convolutions of the kernel set in use (kernels/cpu_kernels.h).
 void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& d,
                     const float* bias = nullptr);
 void conv2d_backward_data(float* dx, const float* dy, const float* w, const ConvDesc& d);
 void conv2d_backward_weights(float* dw, const float* dy, const float* x, const ConvDesc& d);
+
+namespace portable {
+void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& d,
+                    const float* bias);
+void conv2d_backward_data(float* dx, const float* dy, const float* w, const ConvDesc& d);
+void conv2d_backward_weights(float* dw, const float* dy, const float* x, const ConvDesc& d);
+}  // namespace portable
+
+// Defined by kernels/cpu/onednn/, or by kernels/cpu/no_onednn/ where this build has no oneDNN.
+namespace onednn {
+void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& d,
+                    const float* bias);
+void conv2d_backward_data(float* dx, const float* dy, const float* w, const ConvDesc& d);
+void conv2d_backward_weights(float* dw, const float* dy, const float* x, const ConvDesc& d);
+}  // namespace onednn
 }  // namespace cpu
 
 namespace cuda {

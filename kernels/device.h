@@ -12,8 +12,8 @@ namespace ar1::kernels {
 
 // Whether this build compiled the CUDA backend.
 bool built_with_cuda();
-// Whether the CPU convolutions run on oneDNN (-DAR1_ONEDNN=ON, the default) or on our own
-// kernels over Eigen and OpenMP (OFF: kernels/cpu/own/).
+// Whether this build has oneDNN (-DAR1_ONEDNN=ON, the default), and so the `onednn` CPU kernel
+// set beside the portable one (kernels/cpu_kernels.h).
 bool built_with_onednn();
 // Number of usable CUDA devices: 0 in a build without CUDA or on a machine without a GPU.
 int cuda_device_count();
@@ -22,8 +22,8 @@ std::vector<std::string> cuda_device_names();
 // "driver 13.0, runtime 13.0, cuDNN 9.19.0" ("" in a build without CUDA; a missing driver
 // reads "driver none").
 std::string cuda_versions();
-// The instruction set the CPU convolutions use here: oneDNN's choice on this machine (e.g.
-// "avx512_core_bf16"), or, without oneDNN, the one the compiler targeted.
+// The instruction set the CPU convolutions of the kernel set in use run on: oneDNN's choice on
+// this machine (e.g. "avx512_core_bf16"), or the one the portable kernels were compiled for.
 std::string cpu_isa_name();
 // oneDNN's version as "3.0.0 (commit ...)", or "" in a build without oneDNN.
 std::string onednn_version();
@@ -37,6 +37,13 @@ ActivationLayout preferred_activation_layout(Device device);
 
 // Copies bytes between any two devices (a device -> host copy waits for the device).
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);
+
+namespace cpu::portable {
+std::string isa_name();
+}  // namespace cpu::portable
+namespace cpu::onednn {
+std::string isa_name();  // "" in a build without oneDNN
+}  // namespace cpu::onednn
 
 namespace cuda {
 // Defined by the CUDA backend, or by kernels/no_cuda/ where this build has none.

@@ -1,5 +1,6 @@
 // The one place that names both backends: every op's public kernel entry point picks the CPU
-// or CUDA implementation from the device. To add an op: declare it in kernels/<op>.h (dispatch
+// or CUDA implementation from the device, and the CPU convolutions the kernel set in use
+// (kernels/cpu_kernels.h: portable or oneDNN). To add an op: declare it in kernels/<op>.h (dispatch
 // signature, cpu::, cuda::), give kernels/no_cuda/no_cuda.cpp its cuda:: stub, and add one
 // function here. No #ifdef: a build without CUDA links the stubs, which name the op and the fix.
 #include <cstring>
@@ -8,6 +9,7 @@
 #include "core/error.h"
 #include "kernels/batch_renorm.h"
 #include "kernels/conv2d.h"
+#include "kernels/cpu_kernels.h"
 #include "kernels/cross_entropy.h"
 #include "kernels/cwr_star.h"
 #include "kernels/dequantize.h"
@@ -32,6 +34,11 @@ bool built_with_cuda() { return cuda::built(); }
 int cuda_device_count() { return cuda::device_count(); }
 std::vector<std::string> cuda_device_names() { return cuda::device_names(); }
 std::string cuda_versions() { return cuda::versions(); }
+
+std::string cpu_isa_name() {
+  return cpu_kernels() == CpuKernels::onednn ? cpu::onednn::isa_name()
+                                             : cpu::portable::isa_name();
+}
 
 void require_device(Device device) {
   (void)backend_registered;
@@ -60,6 +67,27 @@ void require_f32_on_cuda(const ConvDesc& d) {
                      "--device cuda");
 }
 }  // namespace
+
+namespace cpu {
+
+// The CPU convolutions of the set in use (kernels/cpu_kernels.h).
+void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& d,
+                    const float* bias) {
+  if (cpu_kernels() == CpuKernels::onednn) return onednn::conv2d_forward(y, x, w, d, bias);
+  portable::conv2d_forward(y, x, w, d, bias);
+}
+
+void conv2d_backward_data(float* dx, const float* dy, const float* w, const ConvDesc& d) {
+  if (cpu_kernels() == CpuKernels::onednn) return onednn::conv2d_backward_data(dx, dy, w, d);
+  portable::conv2d_backward_data(dx, dy, w, d);
+}
+
+void conv2d_backward_weights(float* dw, const float* dy, const float* x, const ConvDesc& d) {
+  if (cpu_kernels() == CpuKernels::onednn) return onednn::conv2d_backward_weights(dw, dy, x, d);
+  portable::conv2d_backward_weights(dw, dy, x, d);
+}
+
+}  // namespace cpu
 
 void conv2d_forward(Device device, float* y, const float* x, const float* w, const ConvDesc& d,
                     const float* bias) {

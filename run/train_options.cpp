@@ -1,5 +1,9 @@
 #include "run/train_options.h"
 
+#include <string>
+
+#include "kernels/cpu_kernels.h"
+
 namespace ar1::run {
 
 OptionTable train_options() {
@@ -98,6 +102,11 @@ OptionTable train_options() {
   t.add_enum("precision", {"f32", "bf16"}, "f32",
              "what convolutions compute in: bf16 rounds their inputs to bfloat16 and sums in "
              "f32 (tensors, weights and SGD stay f32; CPU with AVX-512 only)", R);
+  t.add_enum("cpu-kernels", {"portable", "onednn"},
+             std::string(kernels::cpu_kernels_name(kernels::default_cpu_kernels())),
+             "the CPU convolutions: portable (ours: the same bits on every machine) or onednn "
+             "(the default where built: fast, bits that depend on the CPU's instruction set)",
+             R);
   t.add_enum("on-nonfinite", {"stop", "skip"}, "stop",
              "a NaN or infinity in the loss, a gradient, a weight or a BatchReNorm statistic: "
              "stop the run (exit status 3, last checkpoint kept) or skip that minibatch", R);

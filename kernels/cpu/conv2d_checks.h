@@ -1,5 +1,5 @@
 #pragma once
-// The checks every CPU convolution backend (kernels/cpu/onednn/ or kernels/cpu/own/) runs on a
+// The checks every CPU convolution backend (kernels/cpu/onednn/ or kernels/cpu/portable/) runs on a
 // ConvDesc before it touches a buffer, so both builds refuse the same descriptors with the
 // same messages.
 #include "kernels/conv2d.h"

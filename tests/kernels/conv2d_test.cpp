@@ -1,6 +1,6 @@
-// The CPU convolution kernels (oneDNN, or our own in a build with -DAR1_ONEDNN=OFF) against the
-// naive reference loops, per op and per shape. The primitive-cache cases are about oneDNN
-// itself and report Skipped in a build without it.
+// The CPU convolution kernels of every set the build has (portable, and oneDNN where built)
+// against the naive reference loops, per op and per shape. The primitive-cache cases are about
+// oneDNN itself and report Skipped in a build without it.
 // To add a shape: add a ConvDesc to the cases of the matching TEST_CASE (or a new TEST_CASE
 // named "conv2d ..." calling check_all_ops).
 //
@@ -18,6 +18,7 @@
 #include "kernels/conv2d.h"
 #include "kernels/threading.h"
 #include "tests/support/channels_last.h"
+#include "tests/support/cpu_kernel_sets.h"
 #include "tests/support/skip_test.h"
 #ifdef AR1_WITH_ONEDNN  // tests/kernels/CMakeLists.txt: a build with oneDNN
 #include "kernels/cpu/onednn/onednn_context.h"
@@ -122,9 +123,13 @@ void check_all_ops_in_layout(const ConvDesc& d, uint64_t seed) {
 }
 
 void check_all_ops(ConvDesc d, uint64_t seed) {
-  for (bool channels_last : {false, true}) {
-    d.channels_last = channels_last;
-    check_all_ops_in_layout(d, seed);
+  for (const auto set : ar1::testing::cpu_kernel_sets()) {
+    const ar1::testing::ScopedCpuKernels use(set);
+    INFO("cpu kernels: " << ar1::kernels::cpu_kernels_name(set));
+    for (bool channels_last : {false, true}) {
+      d.channels_last = channels_last;
+      check_all_ops_in_layout(d, seed);
+    }
   }
 }
 

@@ -11,10 +11,9 @@
 
 #include "core/rng.h"
 #include "kernels/conv2d.h"
-#include "kernels/cpu/pointwise_gemm.h"
 #include "kernels/matmul.h"
 #include "kernels/threading.h"
-#include "tests/support/skip_test.h"
+#include "tests/support/cpu_kernel_sets.h"
 
 namespace {
 
@@ -96,8 +95,11 @@ TEST_CASE("convolutions give the same bits on 1, 2 and 3 threads") {
           make(37, 128, 4, 128, 1, 1, 1, cl), make(130, 256, 2, 256, 1, 1, 1, cl),
           make(3, 48, 8, 40, 1, 1, 1, cl), make(3, 64, 2, 96, 1, 1, 1, cl),
           make(3, 96, 2, 64, 1, 1, 1, cl)}) {
-      INFO(describe(d));
-      same_bits_on_every_thread_count([&] { return conv_outputs(d); });
+      for (const auto set : ar1::testing::cpu_kernel_sets()) {
+        const ar1::testing::ScopedCpuKernels use(set);
+        INFO(describe(d) << " on " << ar1::kernels::cpu_kernels_name(set));
+        same_bits_on_every_thread_count([&] { return conv_outputs(d); });
+      }
     }
   }
 }
@@ -120,21 +122,4 @@ TEST_CASE("matrix products give the same bits on 1, 2 and 3 threads") {
       return std::vector<std::vector<float>>{c};
     });
   }
-}
-
-TEST_CASE("the pointwise gemm gives the same bits on 1, 2 and 3 threads") {
-  if (!__builtin_cpu_supports("avx512f")) {
-    ar1::testing::skip_test("this CPU has no AVX-512F, which the pointwise GEMM needs");
-  }
-  // 9000 rows: three pixel chunks in backward-weights, several row tasks everywhere.
-  const int64_t rows = 9000, c_in = 48, c_out = 80;
-  const auto x = random_values(rows * c_in, 8), w = random_values(c_out * c_in, 9);
-  const auto dy = random_values(rows * c_out, 10);
-  same_bits_on_every_thread_count([&] {
-    std::vector<float> y(rows * c_out), dx(rows * c_in), dw(c_out * c_in);
-    cpu::pointwise_forward(y.data(), x.data(), w.data(), rows, c_in, c_out, nullptr, false);
-    cpu::pointwise_backward_data(dx.data(), dy.data(), w.data(), rows, c_in, c_out);
-    cpu::pointwise_backward_weights(dw.data(), dy.data(), x.data(), rows, c_in, c_out);
-    return std::vector<std::vector<float>>{y, dx, dw};
-  });
 }

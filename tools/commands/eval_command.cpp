@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "kernels/cpu_kernels.h"
 #include "kernels/precision.h"
 #include "kernels/threading.h"
 #include "run/setup.h"
@@ -35,6 +36,7 @@ int eval_command(const std::vector<std::string>& args) {
   run::apply_config_text(o, meta.at("config"), "the config in " + path);
   if (!parsed.options.str("data-root").empty()) o.set("data-root", parsed.options.str("data-root"));
   kernels::set_conv_precision(kernels::parse_precision(o.str("precision")));  // the run's
+  kernels::set_cpu_kernels(kernels::parse_cpu_kernels(o.str("cpu-kernels")));
   o.set("weights", std::string());
   const data::Benchmark b = run::make_benchmark(o);
   auto ev = strategy::default_evaluator();

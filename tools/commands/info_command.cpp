@@ -1,7 +1,9 @@
 // `ar1 info`: version, build options, backends, the CPU features oneDNN uses, the GPUs found.
 #include <cstdio>
 #include <iostream>
+#include <string>
 
+#include "kernels/cpu_kernels.h"
 #include "kernels/device.h"
 #include "kernels/threading.h"
 #include "run/options.h"
@@ -36,11 +38,14 @@ int info_command(const std::vector<std::string>& args) {
               "Debug",
 #endif
               kernels::built_with_cuda() ? "compiled" : "not compiled");
-  std::printf("cpu backend: %s; ISA %s; %d threads\n",
-              kernels::built_with_onednn()
-                  ? "oneDNN (convolutions), Eigen (matmul), own kernels"
-                  : "own kernels on Eigen (no oneDNN)",
+  // The default set, and the portable one (in every build) beside it.
+  std::printf("cpu kernels: %s; ISA %s; %d threads\n",
+              std::string(kernels::cpu_kernels_name(kernels::cpu_kernels())).c_str(),
               kernels::cpu_isa_name().c_str(), kernels::num_threads());
+  if (kernels::cpu_kernels() != kernels::CpuKernels::portable) {
+    std::printf("  --cpu-kernels portable: ISA %s, the same bits on every machine\n",
+                kernels::cpu::portable::isa_name().c_str());
+  }
   if (kernels::built_with_cuda()) std::printf("cuda: %s\n", kernels::cuda_versions().c_str());
   const int gpus = kernels::cuda_device_count();
   std::printf("cuda devices: %d", gpus);

@@ -11,6 +11,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/sha256.h"
 #include "data/files_read.h"
+#include "kernels/cpu_kernels.h"
 #include "kernels/device.h"
 #include "kernels/threading.h"
 #include "tools/build_info.h"
@@ -84,6 +85,7 @@ json machine_description() {
                  {"cuda_backend", kernels::built_with_cuda()},
                  {"onednn", kernels::built_with_onednn()}}},
       {"onednn_version", kernels::onednn_version()},
+      {"cpu_kernels", kernels::cpu_kernels_name(kernels::cpu_kernels())},
       {"cpu_isa", kernels::cpu_isa_name()},
       {"cpu", cpu_description()},
       {"gpus", gpus},

@@ -16,6 +16,7 @@
 
 #include "core/io/atomic_file.h"
 #include "kernels/device.h"
+#include "kernels/cpu_kernels.h"
 #include "kernels/precision.h"
 #include "kernels/threading.h"
 #include "run/setup.h"
@@ -215,6 +216,7 @@ int train_command(const std::vector<std::string>& args) {
             "[ar1] --precision bf16 runs on the CPU only: use --precision f32 with --device ",
             o.str("device"));
   kernels::set_conv_precision(precision);  // names the reason where this CPU cannot
+  kernels::set_cpu_kernels(kernels::parse_cpu_kernels(o.str("cpu-kernels")));
   strategy::AR1Options ar1_options = run::make_ar1_options(o);  // checks the device first
 
   RunDirectory run_dir;

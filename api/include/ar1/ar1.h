@@ -22,9 +22,9 @@
  * Threads: each strategy holds a lock, so calls on one strategy from several threads are
  * safe and run one after another; different strategies train and predict concurrently from
  * different threads (each call uses OpenMP threads of its own). ar1_last_error() is per
- * thread: it reports the last failed call of the calling thread. The CPU thread count and the
- * convolution precision are process-wide: the "threads" and "precision" config keys of
- * ar1_create change them for every strategy in the process.
+ * thread: it reports the last failed call of the calling thread. The CPU thread count, the
+ * convolution precision and the CPU kernel set are process-wide: the "threads", "precision"
+ * and "cpu_kernels" config keys of ar1_create change them for every strategy in the process.
  *
  * The config: a JSON object with "num_classes" (required) and any option of `ar1 train`
  * (`ar1 train --help`), underscores or dashes, e.g. {"num_classes": 5, "lr": 0.01,

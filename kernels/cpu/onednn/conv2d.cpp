@@ -44,10 +44,9 @@
 #include "kernels/cpu/conv2d_checks.h"
 #include "kernels/cpu/fixed_blocks.h"
 #include "kernels/cpu/onednn/onednn_context.h"
-#include "kernels/cpu/pointwise_gemm.h"
 #include "kernels/threading.h"
 
-namespace ar1::kernels::cpu {
+namespace ar1::kernels::cpu::onednn {
 
 namespace {
 
@@ -305,12 +304,6 @@ bool is_pointwise(const ConvDesc& d) {
          d.groups == 1;
 }
 
-// Our own AVX-512 kernel (pointwise_gemm.h) for the channels-last pointwise convolutions when
-// AR1_POINTWISE_GEMM=own asks for it (opt-in until it beats oneDNN).
-bool runs_own_gemm(const ConvDesc& d) {
-  return is_pointwise(d) && !d.bf16 && pointwise_gemm_enabled();
-}
-
 bool runs_as_gemm(const ConvDesc& d) {
   return is_pointwise(d) && d.n * d.h * d.w <= kGemmMaxRows;
 }
@@ -369,10 +362,6 @@ void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& de
   check_conv_forward(desc, bias);
   const ConvDesc d = effective(desc);
   if (d.n == 0) return;
-  if (runs_own_gemm(d)) {
-    pointwise_forward(y, x, w, d.n * d.h * d.w, d.c_in, d.c_out, bias, d.relu);
-    return;
-  }
   if (runs_as_gemm(d)) {
     // y [rows, c_out] = x [rows, c_in] w^T.
     gemm_in_blocks(d.n * d.h * d.w, d.c_out, [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
@@ -390,10 +379,6 @@ void conv2d_backward_data(float* dx, const float* dy, const float* w, const Conv
   check_conv_backward("conv2d_backward_data", desc);
   const ConvDesc d = effective(desc);
   if (d.n == 0) return;
-  if (runs_own_gemm(d)) {
-    pointwise_backward_data(dx, dy, w, d.n * d.h * d.w, d.c_in, d.c_out);
-    return;
-  }
   if (runs_as_gemm(d)) {
     // dx [rows, c_in] = dy [rows, c_out] w.
     gemm_in_blocks(d.n * d.h * d.w, d.c_in, [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
@@ -412,10 +397,6 @@ void conv2d_backward_weights(float* dw, const float* dy, const float* x, const C
     std::fill_n(dw, d.c_out * (d.c_in / d.groups) * d.kh * d.kw, 0.f);
     return;
   }
-  if (runs_own_gemm(d)) {
-    pointwise_backward_weights(dw, dy, x, d.n * d.h * d.w, d.c_in, d.c_out);
-    return;
-  }
   if (runs_as_gemm(d)) {
     // dw[o, i] = sum over pixel rows r of dy[r, o] x[r, i]: output-channel rows in blocks.
     gemm_in_blocks(d.c_out, d.c_in, [&](int64_t o0, int64_t outs, int64_t i0, int64_t ins) {
@@ -427,4 +408,4 @@ void conv2d_backward_weights(float* dw, const float* dy, const float* x, const C
   backward_weights_in_blocks(dw, dy, x, d);
 }
 
-}  // namespace ar1::kernels::cpu
+}  // namespace ar1::kernels::cpu::onednn

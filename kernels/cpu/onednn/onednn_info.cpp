@@ -16,7 +16,9 @@ std::string onednn_version() {
          std::to_string(v->patch) + (hash == "N/A" ? "" : " (commit " + hash + ")");
 }
 
-std::string cpu_isa_name() {
+namespace cpu::onednn {
+
+std::string isa_name() {
   switch (dnnl::get_effective_cpu_isa()) {
     case dnnl::cpu_isa::sse41: return "sse41";
     case dnnl::cpu_isa::avx: return "avx";
@@ -31,5 +33,7 @@ std::string cpu_isa_name() {
     default: return "generic";
   }
 }
+
+}  // namespace cpu::onednn
 
 }  // namespace ar1::kernels

@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "kernels/cpu/fixed_blocks.h"
-#include "kernels/cpu/own/conv_algorithms.h"
+#include "kernels/cpu/portable/conv_algorithms.h"
 
-namespace ar1::kernels::cpu::own {
+namespace ar1::kernels::cpu::portable {
 
 namespace {
 
@@ -209,4 +209,4 @@ void depthwise_backward_weights(float* dw, const float* dy, const float* x, cons
   });
 }
 
-}  // namespace ar1::kernels::cpu::own
+}  // namespace ar1::kernels::cpu::portable

@@ -17,10 +17,10 @@
 #include <vector>
 
 #include "kernels/cpu/fixed_blocks.h"
-#include "kernels/cpu/own/conv_algorithms.h"
-#include "kernels/cpu/own/eigen_maps.h"
+#include "kernels/cpu/portable/conv_algorithms.h"
+#include "kernels/cpu/portable/eigen_maps.h"
 
-namespace ar1::kernels::cpu::own {
+namespace ar1::kernels::cpu::portable {
 
 namespace {
 
@@ -215,4 +215,4 @@ void im2col_backward_weights(float* dw, const float* dy, const float* x, const C
   unreorder_weights(dw, dwr.data(), d, z);
 }
 
-}  // namespace ar1::kernels::cpu::own
+}  // namespace ar1::kernels::cpu::portable

@@ -6,7 +6,7 @@
 
 #include <Eigen/Core>
 
-namespace ar1::kernels::cpu::own {
+namespace ar1::kernels::cpu::portable {
 
 using RowMajorMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using MatrixView = Eigen::Map<RowMajorMatrix, Eigen::Unaligned, Eigen::OuterStride<>>;
@@ -20,4 +20,4 @@ inline ConstMatrixView view(const float* p, int64_t rows, int64_t cols, int64_t 
   return ConstMatrixView(p, rows, cols, Eigen::OuterStride<>(ld));
 }
 
-}  // namespace ar1::kernels::cpu::own
+}  // namespace ar1::kernels::cpu::portable

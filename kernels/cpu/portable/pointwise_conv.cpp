@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "kernels/cpu/fixed_blocks.h"
-#include "kernels/cpu/own/conv_algorithms.h"
-#include "kernels/cpu/own/eigen_maps.h"
+#include "kernels/cpu/portable/conv_algorithms.h"
+#include "kernels/cpu/portable/eigen_maps.h"
 
-namespace ar1::kernels::cpu::own {
+namespace ar1::kernels::cpu::portable {
 
 namespace {
 
@@ -117,4 +117,4 @@ void pointwise_backward_weights(float* dw, const float* dy, const float* x, cons
   });
 }
 
-}  // namespace ar1::kernels::cpu::own
+}  // namespace ar1::kernels::cpu::portable

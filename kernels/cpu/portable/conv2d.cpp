@@ -1,11 +1,10 @@
-// The CPU convolutions of a build without oneDNN (-DAR1_ONEDNN=OFF): our own kernels on Eigen
-// and OpenMP. This file checks the descriptor, handles n == 0 and ConvDesc::bf16, and picks
-// the algorithm (conv_algorithms.h):
+// The portable CPU convolutions (kernels/cpu_kernels.h): our own kernels, whose every sum runs
+// in an order fixed by the shapes, so they give the same bits on any machine and thread count.
+// This file checks the descriptor, handles n == 0 and ConvDesc::bf16, and picks the algorithm
+// (conv_algorithms.h):
 //   pointwise (1x1, stride 1, pad 0, one group)  GEMMs over the pixels    pointwise_conv.cpp
 //   depthwise (groups == c_in == c_out)          direct loops             depthwise_conv.cpp
 //   anything else (dense, grouped)               im2col + GEMM per image  im2col_conv.cpp
-// With AR1_POINTWISE_GEMM=own and AVX-512F, channels-last pointwise runs on pointwise_gemm.h
-// instead, as in the oneDNN build.
 //
 // bf16 is emulated: the convolution's two inputs are rounded to bfloat16 (kept in f32 copies)
 // and the f32 kernels run on them. A product of two bf16 values is exact in f32, so this is
@@ -20,10 +19,9 @@
 #include "kernels/conv2d.h"
 #include "kernels/cpu/conv2d_checks.h"
 #include "kernels/cpu/fixed_blocks.h"
-#include "kernels/cpu/own/conv_algorithms.h"
-#include "kernels/cpu/pointwise_gemm.h"
+#include "kernels/cpu/portable/conv_algorithms.h"
 
-namespace ar1::kernels::cpu {
+namespace ar1::kernels::cpu::portable {
 
 namespace {
 
@@ -47,10 +45,6 @@ bool rounds_to_bf16(const ConvDesc& d) {
   return d.bf16 && d.groups == 1 && !(channels_last_pointwise(d) && d.n * d.h * d.w <= 2048);
 }
 
-bool runs_own_gemm(const ConvDesc& d) {
-  return channels_last_pointwise(d) && !rounds_to_bf16(d) && pointwise_gemm_enabled();
-}
-
 // The conv's inputs as it reads them: `p` itself, or with ConvDesc::bf16 a copy of it rounded
 // to bfloat16 in `copy` (the calling thread's, kept between calls).
 const float* input(const float* p, int64_t count, const ConvDesc& d, std::vector<float>& copy) {
@@ -70,7 +64,6 @@ thread_local std::vector<float> g_first_copy, g_second_copy;  // bf16 copies of 
 
 }  // namespace
 
-namespace own {
 
 void add_bias(float* y, const float* bias, int64_t rows, int64_t cols, int64_t ld,
               bool bias_per_row, bool relu) {
@@ -91,38 +84,29 @@ int64_t images_per_block(const ConvDesc& d) {
   return fixed_block_size(d.n, ceil_div(kMinBlockPixels, d.oh() * d.ow()), kMaxBlocks);
 }
 
-}  // namespace own
 
 void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& d,
                     const float* bias) {
   check_conv_forward(d, bias);
   if (d.n == 0) return;
-  if (runs_own_gemm(d)) {
-    pointwise_forward(y, x, w, d.n * d.h * d.w, d.c_in, d.c_out, bias, d.relu);
-    return;
-  }
   const float* xr = input(x, x_count(d), d, g_first_copy);
   const float* wr = input(w, w_count(d), d, g_second_copy);
   switch (algorithm(d)) {
-    case Algorithm::pointwise: return own::pointwise_forward(y, xr, wr, d, bias);
-    case Algorithm::depthwise: return own::depthwise_forward(y, xr, wr, d, bias);
-    case Algorithm::im2col: return own::im2col_forward(y, xr, wr, d, bias);
+    case Algorithm::pointwise: return pointwise_forward(y, xr, wr, d, bias);
+    case Algorithm::depthwise: return depthwise_forward(y, xr, wr, d, bias);
+    case Algorithm::im2col: return im2col_forward(y, xr, wr, d, bias);
   }
 }
 
 void conv2d_backward_data(float* dx, const float* dy, const float* w, const ConvDesc& d) {
   check_conv_backward("conv2d_backward_data", d);
   if (d.n == 0) return;
-  if (runs_own_gemm(d)) {
-    pointwise_backward_data(dx, dy, w, d.n * d.h * d.w, d.c_in, d.c_out);
-    return;
-  }
   const float* dyr = input(dy, y_count(d), d, g_first_copy);
   const float* wr = input(w, w_count(d), d, g_second_copy);
   switch (algorithm(d)) {
-    case Algorithm::pointwise: return own::pointwise_backward_data(dx, dyr, wr, d);
-    case Algorithm::depthwise: return own::depthwise_backward_data(dx, dyr, wr, d);
-    case Algorithm::im2col: return own::im2col_backward_data(dx, dyr, wr, d);
+    case Algorithm::pointwise: return pointwise_backward_data(dx, dyr, wr, d);
+    case Algorithm::depthwise: return depthwise_backward_data(dx, dyr, wr, d);
+    case Algorithm::im2col: return im2col_backward_data(dx, dyr, wr, d);
   }
 }
 
@@ -132,17 +116,13 @@ void conv2d_backward_weights(float* dw, const float* dy, const float* x, const C
     std::fill_n(dw, w_count(d), 0.f);
     return;
   }
-  if (runs_own_gemm(d)) {
-    pointwise_backward_weights(dw, dy, x, d.n * d.h * d.w, d.c_in, d.c_out);
-    return;
-  }
   const float* dyr = input(dy, y_count(d), d, g_first_copy);
   const float* xr = input(x, x_count(d), d, g_second_copy);
   switch (algorithm(d)) {
-    case Algorithm::pointwise: return own::pointwise_backward_weights(dw, dyr, xr, d);
-    case Algorithm::depthwise: return own::depthwise_backward_weights(dw, dyr, xr, d);
-    case Algorithm::im2col: return own::im2col_backward_weights(dw, dyr, xr, d);
+    case Algorithm::pointwise: return pointwise_backward_weights(dw, dyr, xr, d);
+    case Algorithm::depthwise: return depthwise_backward_weights(dw, dyr, xr, d);
+    case Algorithm::im2col: return im2col_backward_weights(dw, dyr, xr, d);
   }
 }
 
-}  // namespace ar1::kernels::cpu
+}  // namespace ar1::kernels::cpu::portable

@@ -11,7 +11,7 @@
 
 #include "kernels/conv2d.h"
 
-namespace ar1::kernels::cpu::own {
+namespace ar1::kernels::cpu::portable {
 
 // bias: [c_out] or nullptr; relu only with a bias.
 void pointwise_forward(float* y, const float* x, const float* w, const ConvDesc& d,
@@ -41,4 +41,4 @@ inline constexpr int64_t kMinBlockPixels = 2048;
 inline constexpr int64_t kMaxBlocks = 32;
 int64_t images_per_block(const ConvDesc& d);
 
-}  // namespace ar1::kernels::cpu::own
+}  // namespace ar1::kernels::cpu::portable

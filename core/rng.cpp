@@ -2,9 +2,9 @@
 
 #include <bit>
 #include <cmath>
-#include <numbers>
 
 #include "core/error.h"
+#include "core/portable_math.h"
 
 namespace ar1 {
 
@@ -61,11 +61,12 @@ double Generator::next_normal() {
   // u1 in (0, 1] so that log(u1) is finite; 53 random bits each.
   const double u1 = (static_cast<double>(next_u64() >> 11) + 1.0) * 0x1.0p-53;
   const double u2 = static_cast<double>(next_u64() >> 11) * 0x1.0p-53;
-  const double radius = std::sqrt(-2.0 * std::log(u1));
-  const double angle = 2.0 * std::numbers::pi * u2;
-  spare_ = radius * std::sin(angle);
+  // Our own log, sin and cos (portable_math.h): the C library's differ between machines.
+  const double radius = std::sqrt(-2.0 * portable_math::log(u1));
+  const portable_math::SinCos angle = portable_math::sincos_turn(u2);
+  spare_ = radius * angle.sin;
   has_spare_ = true;
-  return radius * std::cos(angle);
+  return radius * angle.cos;
 }
 
 Generator::State Generator::state() const {

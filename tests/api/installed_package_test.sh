@@ -49,15 +49,16 @@ shared_deps="$(ldd "$tmp/examples/quickstart")"
 [[ $shared_deps == *"$prefix/lib/libar1.so"* ]] || { echo "quickstart does not use the installed libar1.so: $shared_deps"; exit 1; }
 
 "$make_frames" "$tmp/frames"
-config='{"num_classes": 10, "image_size": 16, "alpha": 0.25, "first_epochs": 10, "train_epochs": 3, "rm_sz": 60, "train_mb_size": 16, "seed": 0}'
+config='{"num_classes": 10, "image_size": 16, "alpha": 0.25, "first_epochs": 10, "train_epochs": 3, "rm_sz": 60, "train_mb_size": 16, "seed": 0, "cpu_kernels": "portable"}'
 for exe in "$tmp/examples/camera_sessions" "$tmp/camera_sessions_pc"; do
   echo "== $(basename "$exe")"
   "$exe" "$tmp/frames" "$tmp/model.safetensors" "$config" | tee "$tmp/out.txt"
   grep -q "the loaded model predicts the same classes" "$tmp/out.txt"
   # Three sessions learnt; the last test accuracy covers the four objects (32 images, chance
   # 0.25). It learns, well above chance, but 32 images make the figure coarse and the seed
-  # matters: seeds 0-4 gave 0.47, 0.81, 0.41, 0.53 and 0.75 with oneDNN on AVX2 (AMD EPYC
-  # Zen 3, 2026-12-07), where the bound of 0.6 set on AVX-512 machines failed seed 0.
+  # matters. On the portable kernels (the config's cpu_kernels) the figure is the same on
+  # every machine: seeds 0-4 give 0.6875, 0.4062, 0.7812, 0.5938 and 0.5000 (with oneDNN it
+  # moved with the instruction set: 0.47 on AVX2, above 0.6 on AVX-512).
   [[ $(grep -c "learnt" "$tmp/out.txt") == 3 ]]
   acc="$(grep "session_02: test accuracy" "$tmp/out.txt" | awk '{print $4}')"
   awk -v a="$acc" 'BEGIN { exit !(a >= 0.375) }' || { echo "final test accuracy $acc < 0.375"; exit 1; }

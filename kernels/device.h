@@ -38,6 +38,11 @@ ActivationLayout preferred_activation_layout(Device device);
 // Copies bytes between any two devices (a device -> host copy waits for the device).
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes);
 
+namespace cpu {
+// Ends the process (exit status 77, one line naming the fix) where this CPU lacks the
+// instruction set the kernels were compiled for (AR1_CPU_ISA); dispatch.cpp calls it at load.
+void check_compiled_isa();
+}  // namespace cpu
 namespace cpu::portable {
 std::string isa_name();
 }  // namespace cpu::portable

@@ -24,8 +24,9 @@
 namespace ar1::kernels {
 
 namespace {
-// Any program that runs an op links this file, and with it the CUDA backend's registration.
-const bool backend_registered = (cuda::register_backend(), true);
+// Any program that runs an op links this file, and with it the CUDA backend's registration
+// and the check that this CPU runs the kernels' instruction set.
+const bool backend_registered = (cpu::check_compiled_isa(), cuda::register_backend(), true);
 }  // namespace
 
 // ---------------------------------------------------------------- devices

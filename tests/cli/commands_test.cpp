@@ -153,6 +153,7 @@ TEST_CASE("cli errors are one line with exit status 2") {
       {"eval", "needs --checkpoint"},
       {"eval --checkpoint " + missing.string(), "does not exist"},
       {"train --resume " + missing.string(), "not a run directory"},
+      {"train --cpu-kernels fast", "--cpu-kernels must be one of portable, onednn"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.args);
@@ -162,6 +163,17 @@ TEST_CASE("cli errors are one line with exit status 2") {
     CHECK(contains(r.output, "error: ["));
   }
   CHECK_FALSE(fs::exists(missing));
+}
+
+TEST_CASE("cli --cpu-kernels onednn in a build without oneDNN names the fix") {
+  if (ar1::kernels::built_with_onednn()) {
+    ar1::testing::skip_test("this build has oneDNN: --cpu-kernels onednn is its default");
+  }
+  const fs::path out = fresh_dir("no_onednn");
+  const Result r = run("train --cpu-kernels onednn --out " + out.string());
+  CHECK(r.status == 2);
+  CHECK_MESSAGE(contains(r.output, "use --cpu-kernels portable"), r.output);
+  CHECK_FALSE(fs::exists(out));
 }
 
 TEST_CASE("cli refuses an unknown config key and a cuda device without a GPU") {

@@ -50,9 +50,8 @@ json hashes_of(const fs::path& dir) {
 }
 
 // The dataset files the run read, by file name, from its manifest.
-std::map<std::string, std::string> dataset_hashes(const fs::path& dir) {
+std::map<std::string, std::string> dataset_hashes(const json& manifest) {
   std::map<std::string, std::string> out;
-  const json manifest = json::parse(read(dir / "manifest.json"));
   for (const json& f : manifest.at("dataset_files")) {
     out[fs::path(f.at("path").get<std::string>()).filename().string()] = f.at("sha256");
   }
@@ -69,11 +68,14 @@ void check_golden_on(const json& golden, int threads) {
   INFO(r.output);
   REQUIRE(r.status == 0);
   const auto want_data = golden.at("dataset_sha256").get<std::map<std::string, std::string>>();
-  if (dataset_hashes(out) != want_data) {
+  const json manifest = json::parse(read(out / "manifest.json"));
+  if (dataset_hashes(manifest) != want_data) {
     fs::remove_all(out);
     skip_test("the Fashion-MNIST files in " + data + " are not those the golden was made "
               "from (tests/golden/portable_run.json, dataset_sha256)");
   }
+  CHECK(manifest.at("cpu_kernels") == "portable");
+  CHECK(manifest.at("config").at("cpu_kernels") == "portable");
   json got = golden;
   got.update(hashes_of(out));
   int differing = 0;

@@ -28,7 +28,8 @@
 // Run:  build/bench/ar1_bench_workloads [--benchmark_filter=train_step]
 //       AR1_BENCH_SMOKE=1 ... shrinks batches and data (CTest bench.workloads_smoke).
 // Where the CPU has AVX-512, "/bf16" runs every workload but eval_fwd_cached with bf16
-// convolutions (kernels/precision.h; fp32 tensors, master weights and SGD).
+// convolutions (kernels/precision.h; fp32 tensors, master weights and SGD). In a build with
+// oneDNN, "/portable" runs them on the portable CPU kernels (kernels/cpu_kernels.h).
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
@@ -48,6 +49,7 @@
 #include "data/transforms.h"
 #include "kernels/device.h"
 #include "kernels/device_runtime.h"
+#include "kernels/cpu_kernels.h"
 #include "kernels/precision.h"
 #include "nn/functional.h"
 #include "nn/models/mobilenet_v1.h"
@@ -100,12 +102,21 @@ struct Where {
   bool graph = false;
   // "/bf16": convolutions in bf16 (kernels/precision.h), as `ar1 train --precision bf16`.
   kernels::Precision precision = kernels::Precision::f32;
+  // "/portable": as `ar1 train --cpu-kernels portable`.
+  kernels::CpuKernels cpu_kernels = kernels::default_cpu_kernels();
 };
 
-// The workload's convolution precision for its lifetime, f32 again after it.
+// The workload's convolution precision and CPU kernel set for its lifetime, the defaults
+// again after it.
 struct ScopedPrecision {
-  explicit ScopedPrecision(kernels::Precision p) { kernels::set_conv_precision(p); }
-  ~ScopedPrecision() { kernels::set_conv_precision(kernels::Precision::f32); }
+  explicit ScopedPrecision(const Where& where) {
+    kernels::set_conv_precision(where.precision);
+    kernels::set_cpu_kernels(where.cpu_kernels);
+  }
+  ~ScopedPrecision() {
+    kernels::set_conv_precision(kernels::Precision::f32);
+    kernels::set_cpu_kernels(kernels::default_cpu_kernels());
+  }
   ScopedPrecision(const ScopedPrecision&) = delete;
   ScopedPrecision& operator=(const ScopedPrecision&) = delete;
 };
@@ -170,7 +181,7 @@ class Faults {
 // ---------------------------------------------------------------- the three steps
 
 void BM_train_step_exp0(benchmark::State& state, int64_t input, int64_t batch, Where where) {
-  const ScopedPrecision precision(where.precision);
+  const ScopedPrecision precision(where);
   start_memory_measurement();
   auto model = make_model(input);
   model->to(where.device);
@@ -203,7 +214,7 @@ void BM_train_step_exp0(benchmark::State& state, int64_t input, int64_t batch, W
 
 void BM_ar1_inc_step(benchmark::State& state, int64_t input, int64_t n_new, int64_t n_replay,
                      Where where) {
-  const ScopedPrecision precision(where.precision);
+  const ScopedPrecision precision(where);
   start_memory_measurement();
   auto model = make_model(input);
   model->to(where.device);
@@ -254,7 +265,7 @@ void BM_ar1_inc_step(benchmark::State& state, int64_t input, int64_t n_new, int6
 }
 
 void BM_eval_fwd(benchmark::State& state, int64_t input, int64_t batch, Where where) {
-  const ScopedPrecision precision(where.precision);
+  const ScopedPrecision precision(where);
   start_memory_measurement();
   auto model = make_model(input);
   model->to(where.device);
@@ -323,7 +334,7 @@ struct CountIterations : strategy::Plugin {
 };
 
 void BM_nic_experience(benchmark::State& state, int64_t input, NicConfig c, Where where) {
-  const ScopedPrecision precision(where.precision);
+  const ScopedPrecision precision(where);
   Generator gen(2);
   const int64_t total = c.first_images + c.new_images;
   std::vector<uint8_t> pixels(static_cast<size_t>(total * input * input * 3));
@@ -398,6 +409,10 @@ void register_all() {
   if (kernels::bf16_convolutions_supported()) {
     places.push_back({"/bf16", Where{Device::cpu(), false, kernels::Precision::bf16}});
   }
+  if (kernels::built_with_onednn()) {
+    places.push_back({"/portable", Where{Device::cpu(), false, kernels::Precision::f32,
+                                         kernels::CpuKernels::portable}});
+  }
   if (kernels::cuda_device_count() > 0) {
     places.push_back({"/cuda", Where{Device::cuda(0), false}});
     places.push_back({"/cuda_graph", Where{Device::cuda(0), true}});
@@ -418,7 +433,7 @@ void register_all() {
                                    where)
           ->Unit(benchmark::kMillisecond)
           ->UseRealTime();
-      if (where.device.is_cpu()) {
+      if (place.empty()) {  // no convolution in it: one variant
         benchmark::RegisterBenchmark(("eval_fwd_cached" + s).c_str(), BM_eval_fwd_cached, input,
                                      batch)
             ->Unit(benchmark::kMillisecond)

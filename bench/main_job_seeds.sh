@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job (`ar1 train` with its defaults) over several seeds and thread counts: one line per
-# run with its final stream accuracy, then mean and min per thread count, and whether every
-# seed gave the same accuracies on every thread count (it must: README, "Threads and
-# determinism"). With --naive, the first thread count's runs also train the Naive baseline.
+# run with its final stream accuracy and the digest of its final checkpoint's tensors
+# (bench/checkpoint_digest.py), then mean and min per thread count, and whether every seed gave
+# the same accuracies and checkpoint on every thread count (it must: docs/reproducibility.md).
+# With --naive, the first thread count's runs also train the Naive baseline.
 #
 #   bench/main_job_seeds.sh [--seeds "0 1 2 3 4"] [--threads "1 2"] [--naive] [-- extra ar1 flags]
 #
@@ -54,7 +55,8 @@ for t in $threads; do
       touch "$dir/done"
     fi
     acc[$s,$t]=$(final_accuracy "$dir")
-    line="seed $s threads $t: final stream accuracy ${acc[$s,$t]} % ($(cat "$dir/seconds") s)"
+    [[ -f "$dir/digest" ]] || "$root/bench/checkpoint_digest.py" "$dir/run/checkpoint.safetensors" > "$dir/digest"
+    line="seed $s threads $t: final stream accuracy ${acc[$s,$t]} % ($(cat "$dir/seconds") s), checkpoint $(cut -c1-16 "$dir/digest")"
     if grep -q "Naive acc" "$dir/log.txt"; then line+=", Naive $(naive_accuracy "$dir") %"; fi
     echo "$line"
   done
@@ -71,6 +73,7 @@ for s in $seeds; do
     # AR1's rows: the loss and accuracy after every experience, to the last printed digit.
     cmp -s <(cut -d, -f1-4 "$out/s$s-t$first_threads/eval_results.csv") \
       <(cut -d, -f1-4 "$out/s$s-t$t/eval_results.csv") || same=no
+    cmp -s "$out/s$s-t$first_threads/digest" "$out/s$s-t$t/digest" || same=no
   done
 done
-echo "every thread count gave the same accuracies for every seed and experience: $same"
+echo "every thread count gave the same accuracies and checkpoint for every seed: $same"

@@ -1,5 +1,5 @@
 #pragma once
-// One thread count for every CPU kernel: oneDNN (OpenMP runtime), Eigen and our own loops.
+// One thread count for every CPU kernel: oneDNN (OpenMP runtime) and our own loops.
 namespace ar1::kernels {
 
 // n <= 0 means all cores (the default).

@@ -1,6 +1,6 @@
 // ar1_demo: trains a tiny convolutional network on Fashion-MNIST through the engine (tensors,
-// autograd, oneDNN/Eigen kernels) and prints its test accuracy. It stands in for the main job
-// until the `ar1` command line exists.
+// autograd, oneDNN and portable kernels) and prints its test accuracy. It stood in for the main
+// job until the `ar1` command line existed.
 //
 //   ar1_demo [--data-root DIR] [--train-images N] [--epochs E] [--seed S] [--threads T]
 #include <algorithm>

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The dependency-light build, after the others (the README's test command runs it): oneDNN
-# off (-DAR1_ONEDNN=OFF: convolutions on Eigen and our own kernels), CUDA and the benchmarks
+# off (-DAR1_ONEDNN=OFF: the portable kernels only), CUDA and the benchmarks
 # off, the package on. The whole suite runs in it but two long tests (below),
 # api.installed_package_examples included, which there also checks that a program linked with
 # libar1.a needs nothing at run time but the C++ and OpenMP runtimes and libc. The Python
@@ -16,7 +16,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 jobs="${JOBS:-2}"
 dir="$root/build-light"
 
-echo "[light] -DAR1_ONEDNN=OFF: Eigen and our own kernels"
+echo "[light] -DAR1_ONEDNN=OFF: the portable kernels only"
 cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DAR1_ONEDNN=OFF -DAR1_CUDA=OFF \
   -DAR1_BUILD_BENCH=OFF -DAR1_PYTHON_TESTS=ON -DAR1_WERROR=ON >/dev/null
 cmake --build "$dir" -j "$jobs"

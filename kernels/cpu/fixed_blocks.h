@@ -2,7 +2,7 @@
 // Work cut into blocks fixed by the shape, each block run start to finish by one thread.
 //
 // Why: a reduction that a library splits by thread (oneDNN's backward-weights convolutions sum
-// their batch per thread, Eigen and oneDNN's sgemm pick their k-blocking from the thread count)
+// their batch per thread, oneDNN's sgemm picks its k-blocking from the thread count)
 // rounds differently on 1, 2 or 3 threads. Cutting the work into blocks whose size depends on
 // the shape only, running each block's library call single-threaded, and (for a reduction)
 // adding the blocks' partial results in block order gives the same bits on any thread count.
@@ -18,8 +18,8 @@
 namespace ar1::kernels::cpu {
 
 // Calls block(i) for every i in [0, count) on the current OpenMP team. Inside a block the
-// calling thread's OpenMP thread count is 1, so oneDNN primitives built and run there, oneDNN's
-// sgemm and Eigen's products run single-threaded. The first exception a block throws is
+// calling thread's OpenMP thread count is 1, so oneDNN primitives built and run there and
+// oneDNN's sgemm run single-threaded. The first exception a block throws is
 // rethrown here once every block has finished (an exception must not leave a parallel region).
 template <class Block>
 void for_each_fixed_block(int64_t count, Block&& block) {

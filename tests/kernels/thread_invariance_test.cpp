@@ -106,7 +106,7 @@ TEST_CASE("convolutions give the same bits on 1, 2 and 3 threads") {
 
 TEST_CASE("matrix products give the same bits on 1, 2 and 3 threads") {
   // The linear layer's forward (x w^T), its weight gradient (dy^T x) and its input gradient
-  // (dy w), at AR1's head sizes and at one large enough for Eigen to use every thread.
+  // (dy w), at AR1's head sizes and at one large enough to cut into several blocks.
   for (const MatmulDesc& d : {MatmulDesc{130, 10, 256, false, true},
                               MatmulDesc{10, 256, 130, true, false},
                               MatmulDesc{130, 256, 10, false, false},

@@ -7,8 +7,8 @@
 //   backward-weights  dwr_g = sum over the images of dy_i[:, g]^T col
 // Backward-weights sums over the images of a block of the batch fixed by the shape, and the
 // blocks' partials are added in block order (fixed_blocks.h); forward and backward-data give
-// each image to one thread; every GEMM is a single-threaded Eigen call. So the bits do not
-// depend on the thread count.
+// each image to one thread; every GEMM is our own (gemm.h: one fma chain per output). So the
+// bits depend on the shapes alone.
 //
 // NCHW runs the same computation on each image transposed to channels-last (and its result
 // transposed back): a plain out= buffer then gets the bits of the channels-last call
@@ -18,7 +18,7 @@
 
 #include "kernels/cpu/fixed_blocks.h"
 #include "kernels/cpu/portable/conv_algorithms.h"
-#include "kernels/cpu/portable/eigen_maps.h"
+#include "kernels/cpu/portable/gemm.h"
 
 namespace ar1::kernels::cpu::portable {
 
@@ -101,8 +101,9 @@ void forward_image(float* y_i, const float* x_i, const float* wr, const ConvDesc
   float* col = column_buffer(z);
   for (int64_t g = 0; g < d.groups; ++g) {
     im2col_channels_last(col, x_i, d, g, z);
-    view(y_i + g * z.og, z.p, z.og, d.c_out).noalias() =
-        view(col, z.p, z.k, z.k) * view(wr + g * z.og * z.k, z.og, z.k, z.k).transpose();
+    gemm(y_i + g * z.og, col, wr + g * z.og * z.k,
+         {.m = z.p, .n = z.og, .k = z.k, .trans_b = true, .lda = z.k, .ldb = z.k,
+          .ldc = d.c_out});
   }
   if (bias != nullptr) add_bias(y_i, bias, z.p, d.c_out, d.c_out, false, d.relu);
 }
@@ -113,32 +114,34 @@ void backward_data_image(float* dx_i, const float* dy_i, const float* wr, const 
   float* dcol = column_buffer(z);
   std::fill_n(dx_i, d.c_in * d.h * d.w, 0.f);
   for (int64_t g = 0; g < d.groups; ++g) {
-    view(dcol, z.p, z.k, z.k).noalias() =
-        view(dy_i + g * z.og, z.p, z.og, d.c_out) * view(wr + g * z.og * z.k, z.og, z.k, z.k);
+    gemm(dcol, dy_i + g * z.og, wr + g * z.og * z.k,
+         {.m = z.p, .n = z.k, .k = z.og, .lda = d.c_out, .ldb = z.k, .ldc = z.k});
     col2im_channels_last(dx_i, dcol, d, g, z);
   }
 }
 
-// One image, channels-last: dwr [c_out, K] = (first ? 0 : dwr) + dy_i^T col(x_i), per group.
+// One image, channels-last: dwr [c_out, K] = (first ? 0 : dwr) + dy_i^T col(x_i), per group;
+// each output's fma chain runs on from one image to the next.
 void weights_image(float* dwr, const float* dy_i, const float* x_i, const ConvDesc& d,
                    const Sizes& z, bool first) {
   float* col = column_buffer(z);
   for (int64_t g = 0; g < d.groups; ++g) {
     im2col_channels_last(col, x_i, d, g, z);
-    auto out_g = view(dwr + g * z.og * z.k, z.og, z.k, z.k);
-    const auto product =
-        view(dy_i + g * z.og, z.p, z.og, d.c_out).transpose() * view(col, z.p, z.k, z.k);
-    if (first) {
-      out_g.noalias() = product;
-    } else {
-      out_g.noalias() += product;
-    }
+    gemm(dwr + g * z.og * z.k, dy_i + g * z.og, col,
+         {.m = z.og, .n = z.k, .k = z.p, .trans_a = true, .lda = d.c_out, .ldb = z.k,
+          .ldc = z.k, .accumulate = !first});
   }
 }
 
 // dst [cols, rows] = src [rows, cols]^T: an image between [C, pixels] and [pixels, C].
 void transpose(float* dst, const float* src, int64_t rows, int64_t cols) {
-  view(dst, cols, rows, rows).noalias() = view(src, rows, cols, cols).transpose();
+  constexpr int64_t kTile = 32;  // tiles of both, so reads and writes stay in cache lines
+  for (int64_t r0 = 0; r0 < rows; r0 += kTile)
+    for (int64_t c0 = 0; c0 < cols; c0 += kTile)
+      for (int64_t r = r0; r < std::min(rows, r0 + kTile); ++r)
+        for (int64_t c = c0; c < std::min(cols, c0 + kTile); ++c) {
+          dst[c * rows + r] = src[r * cols + c];
+        }
 }
 
 // The calling thread's buffer for one transposed image (two of them: `which` 0 or 1).

@@ -3,14 +3,15 @@
 //     y [M, c_out] = x [M, c_in] w^T,  dx [M, c_in] = dy w,  dw = dy^T x
 //   NCHW, per image (planes of P = H W pixels):
 //     y_i [c_out, P] = w x_i,  dx_i = w^T dy_i,  dw = sum_i dy_i x_i^T
-// Each product runs as single-threaded Eigen calls on blocks fixed by the shape
-// (fixed_blocks.h), so every output's k-sum has one order whatever the thread count.
+// Each product runs as our own single-threaded GEMM (gemm.h: one fma chain per output) on
+// blocks fixed by the shape (fixed_blocks.h), so every output's k-sum has one order whatever
+// the thread count, instruction set or machine.
 #include <algorithm>
 #include <vector>
 
 #include "kernels/cpu/fixed_blocks.h"
 #include "kernels/cpu/portable/conv_algorithms.h"
-#include "kernels/cpu/portable/eigen_maps.h"
+#include "kernels/cpu/portable/gemm.h"
 
 namespace ar1::kernels::cpu::portable {
 
@@ -49,17 +50,18 @@ void pointwise_forward(float* y, const float* x, const float* w, const ConvDesc&
   if (d.channels_last) {
     for_each_gemm_block(d.n * d.h * d.w, co, kGemmMinBlock, kGemmBlocks,
                         [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
-      auto y_block = view(y + r0 * co + c0, rows, cols, co);
-      y_block.noalias() = view(x + r0 * ci, rows, ci, ci) * view(w + c0 * ci, cols, ci, ci).transpose();
-      if (bias != nullptr) add_bias(y_block.data(), bias + c0, rows, cols, co, false, d.relu);
+      float* y_block = y + r0 * co + c0;
+      gemm(y_block, x + r0 * ci, w + c0 * ci,
+           {.m = rows, .n = cols, .k = ci, .trans_b = true, .lda = ci, .ldb = ci, .ldc = co});
+      if (bias != nullptr) add_bias(y_block, bias + c0, rows, cols, co, false, d.relu);
     });
     return;
   }
   const int64_t plane = d.h * d.w;
   for_each_plane_chunk(d, [&](int64_t i, int64_t p0, int64_t pixels) {
     float* y_chunk = y + i * co * plane + p0;
-    view(y_chunk, co, pixels, plane).noalias() =
-        view(w, co, ci, ci) * view(x + i * ci * plane + p0, ci, pixels, plane);
+    gemm(y_chunk, w, x + i * ci * plane + p0,
+         {.m = co, .n = pixels, .k = ci, .lda = ci, .ldb = plane, .ldc = plane});
     if (bias != nullptr) add_bias(y_chunk, bias, co, pixels, plane, true, d.relu);
   });
 }
@@ -69,15 +71,16 @@ void pointwise_backward_data(float* dx, const float* dy, const float* w, const C
   if (d.channels_last) {
     for_each_gemm_block(d.n * d.h * d.w, ci, kGemmMinBlock, kGemmBlocks,
                         [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
-      view(dx + r0 * ci + c0, rows, cols, ci).noalias() =
-          view(dy + r0 * co, rows, co, co) * view(w + c0, co, cols, ci);
+      gemm(dx + r0 * ci + c0, dy + r0 * co, w + c0,
+           {.m = rows, .n = cols, .k = co, .lda = co, .ldb = ci, .ldc = ci});
     });
     return;
   }
   const int64_t plane = d.h * d.w;
   for_each_plane_chunk(d, [&](int64_t i, int64_t p0, int64_t pixels) {
-    view(dx + i * ci * plane + p0, ci, pixels, plane).noalias() =
-        view(w, co, ci, ci).transpose() * view(dy + i * co * plane + p0, co, pixels, plane);
+    gemm(dx + i * ci * plane + p0, w, dy + i * co * plane + p0,
+         {.m = ci, .n = pixels, .k = co, .trans_a = true, .lda = ci, .ldb = plane,
+          .ldc = plane});
   });
 }
 
@@ -87,8 +90,8 @@ void pointwise_backward_weights(float* dw, const float* dy, const float* x, cons
   if (d.channels_last && rows <= kWholeSumMaxRows) {
     for_each_gemm_block(co, ci, kGemmMinBlock, kGemmBlocks,
                         [&](int64_t o0, int64_t outs, int64_t i0, int64_t ins) {
-      view(dw + o0 * ci + i0, outs, ins, ci).noalias() =
-          view(dy + o0, rows, outs, co).transpose() * view(x + i0, rows, ins, ci);
+      gemm(dw + o0 * ci + i0, dy + o0, x + i0,
+           {.m = outs, .n = ins, .k = rows, .trans_a = true, .lda = co, .ldb = ci, .ldc = ci});
     });
     return;
   }
@@ -96,23 +99,19 @@ void pointwise_backward_weights(float* dw, const float* dy, const float* x, cons
     const int64_t per_chunk = fixed_block_size(rows, kMinBlockPixels, kMaxBlocks);
     sum_fixed_blocks(dw, co * ci, ceil_div(rows, per_chunk), partials, [&](float* out, int64_t b) {
       const int64_t r0 = b * per_chunk, n_rows = std::min(per_chunk, rows - r0);
-      view(out, co, ci, ci).noalias() =
-          view(dy + r0 * co, n_rows, co, co).transpose() * view(x + r0 * ci, n_rows, ci, ci);
+      gemm(out, dy + r0 * co, x + r0 * ci,
+           {.m = co, .n = ci, .k = n_rows, .trans_a = true, .lda = co, .ldb = ci, .ldc = ci});
     });
     return;
   }
   const int64_t plane = d.h * d.w, per_block = images_per_block(d);
   sum_fixed_blocks(dw, co * ci, ceil_div(d.n, per_block), partials, [&](float* out, int64_t b) {
-    auto dw_block = view(out, co, ci, ci);
+    // Each output's fma chain runs on from one image of the block to the next.
     const int64_t last = std::min(d.n, (b + 1) * per_block);
     for (int64_t i = b * per_block; i < last; ++i) {
-      const auto dy_i = view(dy + i * co * plane, co, plane, plane);
-      const auto x_i = view(x + i * ci * plane, ci, plane, plane);
-      if (i == b * per_block) {
-        dw_block.noalias() = dy_i * x_i.transpose();
-      } else {
-        dw_block.noalias() += dy_i * x_i.transpose();
-      }
+      gemm(out, dy + i * co * plane, x + i * ci * plane,
+           {.m = co, .n = ci, .k = plane, .trans_b = true, .lda = plane, .ldb = plane,
+            .ldc = ci, .accumulate = i != b * per_block});
     }
   });
 }

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench/bench_common.h"
@@ -21,6 +22,7 @@
 #include "core/rng.h"
 #include "kernels/batch_renorm.h"
 #include "kernels/conv2d.h"
+#include "kernels/cpu_kernels.h"
 #include "kernels/cross_entropy.h"
 #include "kernels/matmul.h"
 #include "kernels/pooling.h"
@@ -39,7 +41,9 @@ constexpr float kBytes = sizeof(float);
 
 enum class Pass { forward, backward_data, backward_weights };
 
-void BM_conv2d(benchmark::State& state, Pass pass, kernels::ConvDesc d) {
+void BM_conv2d(benchmark::State& state, Pass pass, kernels::ConvDesc d,
+               kernels::CpuKernels set) {
+  kernels::set_cpu_kernels(set);
   Generator gen(0);
   Tensor x = normal({d.n, d.c_in, d.h, d.w}, gen);
   Tensor w = normal({d.c_out, d.c_in / d.groups, d.kh, d.kw}, gen);
@@ -67,6 +71,7 @@ void BM_conv2d(benchmark::State& state, Pass pass, kernels::ConvDesc d) {
   // Every pass touches x (or dx), w (or dw) and y (or dy) once.
   report(state, timer, bench::conv_flops(d),
          kBytes * static_cast<double>(x.numel() + w.numel() + y.numel()));
+  kernels::set_cpu_kernels(kernels::default_cpu_kernels());
 }
 
 // ---------------------------------------------------------------- BatchReNorm
@@ -226,15 +231,21 @@ void register_all() {
                                                  {Pass::backward_data, "conv2d_bwd_data/"},
                                                  {Pass::backward_weights, "conv2d_bwd_weights/"}};
   // Channels-last is what the network runs; nchw (oneDNN's blocked layout plus reorders)
-  // serves plain inputs.
+  // serves plain inputs. In a build with oneDNN, "/portable" runs the portable kernel set.
+  std::vector<std::pair<kernels::CpuKernels, std::string>> sets{
+      {kernels::default_cpu_kernels(), ""}};
+  if (kernels::built_with_onednn()) sets.push_back({kernels::CpuKernels::portable, "/portable"});
   for (const auto& [pass, prefix] : passes) {
     for (kernels::ConvDesc d : convs) {
       for (const bool channels_last : {true, false}) {
         d.channels_last = channels_last;
-        const std::string name = prefix + bench::conv_name(d) + (channels_last ? "/nhwc" : "/nchw");
-        benchmark::RegisterBenchmark(name.c_str(), BM_conv2d, pass, d)
-            ->Unit(benchmark::kMillisecond)
-            ->UseRealTime();
+        for (const auto& [set, suffix] : sets) {
+          const std::string name =
+              prefix + bench::conv_name(d) + (channels_last ? "/nhwc" : "/nchw") + suffix;
+          benchmark::RegisterBenchmark(name.c_str(), BM_conv2d, pass, d, set)
+              ->Unit(benchmark::kMillisecond)
+              ->UseRealTime();
+        }
       }
     }
   }

@@ -16,9 +16,17 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 jobs="${JOBS:-2}"
 dir="$root/build-light"
 
-echo "[light] -DAR1_ONEDNN=OFF: the portable kernels only"
+# The kernels for the widest instruction set this CPU runs: on an AVX-512 machine this build's
+# golden run (cli.golden ...) then checks the AVX-512 micro-kernels against the hashes the
+# normal build checks with AVX2 (docs/reproducibility.md).
+isa_flags=(-UAR1_CPU_ISA)  # the build's default
+if grep -qw avx512f /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo &&
+   grep -qw avx512vl /proc/cpuinfo && grep -qw avx512dq /proc/cpuinfo; then
+  isa_flags=(-DAR1_CPU_ISA=x86-64-v4)
+fi
+echo "[light] -DAR1_ONEDNN=OFF: the portable kernels only (${isa_flags[*]})"
 cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DAR1_ONEDNN=OFF -DAR1_CUDA=OFF \
-  -DAR1_BUILD_BENCH=OFF -DAR1_PYTHON_TESTS=ON -DAR1_WERROR=ON >/dev/null
+  -DAR1_BUILD_BENCH=OFF -DAR1_PYTHON_TESTS=ON -DAR1_WERROR=ON "${isa_flags[@]}" >/dev/null
 cmake --build "$dir" -j "$jobs"
 if ldd "$dir/tools/ar1" | grep -i dnnl; then
   echo "[light] $dir/tools/ar1 links oneDNN" >&2

@@ -69,6 +69,16 @@ class KwargsTest(unittest.TestCase):
             ar1.AR1(num_classes=10, learning_rate=0.1)
         with self.assertRaisesRegex(ValueError, "num_classes"):
             ar1.AR1(num_classes=1)
+        # The CPU kernel set: portable is in every build; the wheel has no oneDNN.
+        s = ar1.AR1(num_classes=4, cpu_kernels="portable", image_size=16)
+        with tempfile.TemporaryDirectory() as d:
+            s.save(os.path.join(d, "s.safetensors"))
+            self.assertEqual(checkpoint_config(os.path.join(d, "s.safetensors"))["cpu_kernels"],
+                             "portable")
+        with self.assertRaisesRegex(ValueError, "cpu.kernels must be one of portable, onednn"):
+            ar1.AR1(num_classes=4, cpu_kernels="fast")
+        with self.assertRaisesRegex(ValueError, "use --cpu-kernels portable"):
+            ar1.AR1(num_classes=4, cpu_kernels="onednn")
 
 
 class ArraysTest(unittest.TestCase):

@@ -9,8 +9,8 @@
 // bf16 is emulated: the convolution's two inputs are rounded to bfloat16 (kept in f32 copies)
 // and the f32 kernels run on them. A product of two bf16 values is exact in f32, so this is
 // "bf16 inputs, f32 accumulation", the numbers of oneDNN's bf16 kernels, without their speed.
-// It rounds for the same shapes as the oneDNN build (kernels/cpu/onednn/conv2d.cpp,
-// effective()), so a run and tests/kernels/conv2d_bf16_test.cpp read the same in both builds.
+// It rounds for the same shapes as the oneDNN set (kernels/cpu/onednn/conv2d.cpp,
+// effective()), so a run and tests/kernels/conv2d_bf16_test.cpp read the same with both sets.
 #include <algorithm>
 #include <vector>
 
@@ -39,7 +39,7 @@ bool channels_last_pointwise(const ConvDesc& d) {
   return d.channels_last && algorithm(d) == Algorithm::pointwise;
 }
 
-// The oneDNN build's rule: bf16 for dense convolutions (one group) except channels-last
+// The oneDNN set's rule: bf16 for dense convolutions (one group) except channels-last
 // pointwise on at most 2048 pixel rows, which it runs as f32 sgemms.
 bool rounds_to_bf16(const ConvDesc& d) {
   return d.bf16 && d.groups == 1 && !(channels_last_pointwise(d) && d.n * d.h * d.w <= 2048);
@@ -63,7 +63,6 @@ int64_t w_count(const ConvDesc& d) { return d.c_out * (d.c_in / d.groups) * d.kh
 thread_local std::vector<float> g_first_copy, g_second_copy;  // bf16 copies of the two inputs
 
 }  // namespace
-
 
 void add_bias(float* y, const float* bias, int64_t rows, int64_t cols, int64_t ld,
               bool bias_per_row, bool relu) {

@@ -1,12 +1,12 @@
 #pragma once
-// The three algorithms of the oneDNN-free CPU convolution (conv2d_own.cpp picks one per shape):
+// The three algorithms of the portable CPU convolution (conv2d.cpp picks one per shape):
 //   pointwise_conv.cpp  1x1, stride 1, no padding, one group: GEMMs over the pixels
 //   depthwise_conv.cpp  groups == c_in == c_out: direct loops, vectorised over channels
 //                       (channels-last) or over the output row (NCHW)
 //   im2col_conv.cpp     everything else (dense, general grouped): im2col + GEMM per image
 // Buffers and layouts as in kernels/conv2d.h. Every function gets a checked descriptor with
-// n > 0 and inputs already rounded where ConvDesc::bf16 asks (conv2d_own.cpp), overwrites its
-// output, and gives the same bits on any thread count (fixed_blocks.h).
+// n > 0 and inputs already rounded where ConvDesc::bf16 asks (conv2d.cpp), overwrites its
+// output, and gives the same bits on any thread count (fixed_blocks.h) and any machine.
 #include <cstdint>
 
 #include "kernels/conv2d.h"

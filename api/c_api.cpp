@@ -19,8 +19,10 @@
 #include "api/image_batch.h"
 #include "core/error.h"
 #include "core/grad_mode.h"
+#include "core/portable_math.h"
 #include "data/image_decode.h"
 #include "kernels/cpu_kernels.h"
+#include "kernels/device.h"
 #include "kernels/precision.h"
 #include "kernels/threading.h"
 #include "nn/functional.h"
@@ -151,6 +153,8 @@ std::unique_ptr<ar1_strategy> build(run::ResolvedOptions options, int64_t num_cl
     if (o.origin("cpu-kernels") != run::Origin::Default) {
       kernels::set_cpu_kernels(kernels::parse_cpu_kernels(o.str("cpu-kernels")));
     }
+    // The set this strategy runs on, whoever chose it, is what ar1_save records.
+    s->options.set("cpu-kernels", std::string(kernels::cpu_kernels_name(kernels::cpu_kernels())));
     strategy::AR1Options a = run::make_ar1_options(o);
     // Each evaluation here is of a new batch: a cache keyed by dataset would only grow.
     a.eval_latent_cache = false;
@@ -282,7 +286,9 @@ ar1_status ar1_predict_topk(ar1_strategy* strategy, const ar1_images* images, in
       const float* row = all.data() + i * c;
       const float top = *std::max_element(row, row + c);
       double sum = 0;
-      for (int64_t j = 0; j < c; ++j) sum += p[static_cast<size_t>(j)] = std::exp(double(row[j]) - top);
+      for (int64_t j = 0; j < c; ++j) {
+        sum += p[static_cast<size_t>(j)] = portable_math::exp(double(row[j]) - top);
+      }
       std::iota(order.begin(), order.end(), 0);
       // Ties go to the lower class, as argmax does.
       std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](int32_t a, int32_t b) {
@@ -362,6 +368,10 @@ ar1_status ar1_load(const char* path, ar1_strategy** out) {
     run::ResolvedOptions options(run::train_options());
     as_status(AR1_ERROR_CONFIG, [&] {
       run::apply_config_text(options, meta.at("config"), std::string("the config in ") + path);
+      // Saved on oneDNN, loaded where there is none: the portable set (other bits from here).
+      if (!kernels::built_with_onednn() && options.str("cpu-kernels") == "onednn") {
+        options.set("cpu-kernels", std::string("portable"));
+      }
     });
     std::unique_ptr<ar1_strategy> s = build(std::move(options), std::stoll(meta.at("num_classes")));
     as_status(AR1_ERROR_IO, [&] { strategy::load_checkpoint(path, *s->ar1); });

@@ -18,7 +18,7 @@ CpuKernels default_cpu_kernels() {
 void set_cpu_kernels(CpuKernels k) {
   AR1_CHECK(k == CpuKernels::portable || built_with_onednn(),
             "[cpu-kernels] this build has no oneDNN (-DAR1_ONEDNN=OFF): use --cpu-kernels "
-            "portable, or rebuild with -DAR1_ONEDNN=ON");
+            "portable (config key cpu_kernels), or rebuild with -DAR1_ONEDNN=ON");
   g_cpu_kernels.store(k);
 }
 

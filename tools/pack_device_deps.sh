@@ -17,7 +17,7 @@ dir=${1:-.device-deps}
 case "$dir" in -h | --help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;; esac
 
 packages=(
-  libeigen3-dev                                    # matmul
+  libeigen3-dev                                    # the GEMM benchmark's yardstick
   libdnnl-dev libdnnl2                             # oneDNN: convolutions
   ocl-icd-opencl-dev ocl-icd-libopencl1            # oneDNN's CMake config asks for OpenCL
   opencl-headers opencl-c-headers opencl-clhpp-headers

@@ -23,7 +23,7 @@ jobs="${JOBS:-2}"
 
 packages=(
   cmake g++ gcc make             # toolchain (gcc: the C example, examples/camera_sessions.c)
-  libeigen3-dev                  # matmul
+  libeigen3-dev                  # the GEMM benchmark's yardstick (bench/)
   libdnnl-dev                    # oneDNN: convolutions
   ocl-icd-opencl-dev opencl-headers  # Debian's oneDNN is built with its OpenCL GPU runtime,
                                  # so its CMake package calls find_package(OpenCL REQUIRED)

@@ -1,8 +1,9 @@
-// check_compiled_isa, called at load time by dispatch.cpp, refuses with one line naming the fix
-// to run kernels compiled for an instruction set this CPU lacks (AR1_CPU_ISA=x86-64-v4 on a
-// CPU without AVX-512), where the first kernel would otherwise die of SIGILL. This file alone
-// is compiled for the baseline ISA (kernels/CMakeLists.txt), so the check runs anywhere. Exit
-// status 77: CTest reports such a build's tests as Skipped.
+// check_compiled_isa, run at load time (a constructor of priority 101; dispatch.cpp refers to it
+// so that the linker keeps this file), refuses with one line naming the fix to run kernels
+// compiled for an instruction set this CPU lacks (AR1_CPU_ISA=x86-64-v4 on a CPU without
+// AVX-512), where the first kernel would otherwise die of SIGILL. This file alone is compiled
+// for the baseline ISA (kernels/CMakeLists.txt), so the check runs anywhere. Exit status 77:
+// CTest reports such a build's tests as Skipped.
 #include <cstdio>
 #include <cstdlib>
 
@@ -14,20 +15,27 @@ namespace {
 
 #if defined(__x86_64__)
 bool cpu_has_compiled_isa() {
-  // AR1_KERNELS_* are set from AR1_CPU_ISA: what the kernels' code may use.
-  bool ok = true;
-#if AR1_KERNELS_AVX2
-  ok = ok && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  // Run before libgcc's own constructor may have filled in the CPU's features.
+  __builtin_cpu_init();
+  // GCC's names for the x86-64 levels cover all they imply (v3: AVX2, FMA, BMI1/2, F16C,
+  // LZCNT, MOVBE; v4: AVX-512 F, BW, CD, DQ, VL).
+#if AR1_KERNELS_X86_LEVEL == 4
+  return __builtin_cpu_supports("x86-64-v4");
+#elif AR1_KERNELS_X86_LEVEL == 3
+  return __builtin_cpu_supports("x86-64-v3");
+#elif AR1_KERNELS_X86_LEVEL == 2
+  return __builtin_cpu_supports("x86-64-v2");
+#else
+  return true;
 #endif
-#if AR1_KERNELS_AVX512
-  ok = ok && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-#endif
-  return ok;
 }
 #else
 bool cpu_has_compiled_isa() { return true; }
 #endif
+
+// Before any other static initialiser of the program (priority 101, the first user one), so
+// that no code compiled for the missing instruction set runs first.
+__attribute__((constructor(101))) void check_at_load() { check_compiled_isa(); }
 
 }  // namespace
 

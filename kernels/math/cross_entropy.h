@@ -2,9 +2,10 @@
 // Log-softmax + cross-entropy of one row (kernels/cross_entropy.h), shared by the CPU kernel and
 // its CUDA twin: the max, then sum(exp) in double, in class order; exp and log are our own
 // (core/portable_math.h), the same bits on every machine.
-#include "core/portable_math.h"
+#include <cmath>
 
 #include "core/hd.h"
+#include "core/portable_math.h"
 #include "kernels/cross_entropy.h"
 
 namespace ar1::kernels::math {

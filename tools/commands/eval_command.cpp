@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "kernels/cpu_kernels.h"
+#include "kernels/device.h"
 #include "kernels/precision.h"
 #include "kernels/threading.h"
 #include "run/setup.h"
@@ -36,6 +37,12 @@ int eval_command(const std::vector<std::string>& args) {
   run::apply_config_text(o, meta.at("config"), "the config in " + path);
   if (!parsed.options.str("data-root").empty()) o.set("data-root", parsed.options.str("data-root"));
   kernels::set_conv_precision(kernels::parse_precision(o.str("precision")));  // the run's
+  // The run's set; a run made on oneDNN is evaluated on the portable set where there is none.
+  if (!kernels::built_with_onednn() && o.str("cpu-kernels") == "onednn") {
+    std::cerr << "ar1 eval: this build has no oneDNN; evaluating on the portable CPU kernels "
+                 "(the last digits may differ from the run's)\n";
+    o.set("cpu-kernels", std::string("portable"));
+  }
   kernels::set_cpu_kernels(kernels::parse_cpu_kernels(o.str("cpu-kernels")));
   o.set("weights", std::string());
   const data::Benchmark b = run::make_benchmark(o);

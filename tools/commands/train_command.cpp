@@ -136,9 +136,12 @@ struct RunDirectory {
   }
 };
 
-// Flags that may change on --resume: how the run uses this machine, not what it computes.
+// Flags that may change on --resume: how the run uses this machine, not what it computes; and
+// the CPU kernel set, so that a run begun on oneDNN can go on where there is none (its bits
+// then differ from an uninterrupted run's).
 bool allowed_on_resume(const std::string& name) {
-  return name == "resume" || name == "threads" || name == "workers" || name == "stop-after";
+  return name == "resume" || name == "threads" || name == "workers" || name == "stop-after" ||
+         name == "cpu-kernels";
 }
 
 run::ResolvedOptions resolve(const run::OptionTable& table, const run::ParsedArgs& parsed) {
@@ -150,13 +153,16 @@ run::ResolvedOptions resolve(const run::OptionTable& table, const run::ParsedArg
     AR1_CHECK(parsed.options.origin(e.spec.name) != run::Origin::Flag ||
                   allowed_on_resume(e.spec.name),
               "[ar1] --resume continues a run with its saved config; drop --", e.spec.name,
-              " (only --threads, --workers and --stop-after may change)");
+              " (only --threads, --workers, --stop-after and --cpu-kernels may change)");
   }
   run::ResolvedOptions o = run::read_config_file(table, fs::path(resume) / "config.json");
   o.set("resume", resume);
   o.set("threads", parsed.options.value("threads"));
   o.set("workers", parsed.options.value("workers"));
   o.set("stop-after", parsed.options.value("stop-after"));
+  if (parsed.options.origin("cpu-kernels") == run::Origin::Flag) {
+    o.set("cpu-kernels", parsed.options.value("cpu-kernels"));
+  }
   return o;
 }
 

@@ -331,7 +331,7 @@ struct COut {
 // away).
 void copied_tile(int64_t kc, const float* a, const float* b, const COut& c, int64_t i,
                  int64_t j, bool load_c, int64_t mr, int64_t nr) {
-  alignas(64) float tmp[kMR * kNR];
+  alignas(64) float tmp[kMR * kNR] = {};  // the padding lanes too: no uninitialised reads
   if (load_c) {
     for (int64_t r = 0; r < mr; ++r) {
       for (int64_t q = 0; q < nr; ++q) tmp[r * kNR + q] = *c.at(i + r, j + q);

@@ -75,7 +75,7 @@ class KwargsTest(unittest.TestCase):
             s.save(os.path.join(d, "s.safetensors"))
             self.assertEqual(checkpoint_config(os.path.join(d, "s.safetensors"))["cpu_kernels"],
                              "portable")
-        with self.assertRaisesRegex(ValueError, "cpu.kernels must be one of portable, onednn"):
+        with self.assertRaisesRegex(ValueError, 'cpu_kernels" must be one of portable, onednn'):
             ar1.AR1(num_classes=4, cpu_kernels="fast")
         with self.assertRaisesRegex(ValueError, "use --cpu-kernels portable"):
             ar1.AR1(num_classes=4, cpu_kernels="onednn")

@@ -17,7 +17,7 @@ jobs="${JOBS:-2}"
 dir="$root/build-light"
 
 # The kernels for the widest instruction set this CPU runs: on an AVX-512 machine this build's
-# golden run (cli.golden ...) then checks the AVX-512 micro-kernels against the hashes the
+# golden run (cli.cli golden ...) then checks the AVX-512 micro-kernels against the hashes the
 # normal build checks with AVX2 (docs/reproducibility.md).
 isa_flags=(-UAR1_CPU_ISA)  # the build's default
 if grep -qw avx512f /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo &&

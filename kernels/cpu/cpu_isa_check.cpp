@@ -14,20 +14,39 @@ namespace ar1::kernels::cpu {
 namespace {
 
 #if defined(__x86_64__)
+#if defined(__clang__)
+// clang (14, the sanitizer builds) knows neither the level names nor F16C, LZCNT and MOVBE: it
+// checks the features it can name, which no CPU has without the rest of their level.
+bool supports_x86_level(int level) {
+  if (level >= 2 && !(__builtin_cpu_supports("popcnt") && __builtin_cpu_supports("ssse3") &&
+                      __builtin_cpu_supports("sse4.2")))
+    return false;
+  if (level >= 3 && !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                      __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2")))
+    return false;
+  if (level >= 4 && !(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
+                      __builtin_cpu_supports("avx512vl")))
+    return false;
+  return true;
+}
+#else
+// GCC's names for the x86-64 levels cover all they imply (v3: AVX2, FMA, BMI1/2, F16C, LZCNT,
+// MOVBE; v4: AVX-512 F, BW, CD, DQ, VL).
+bool supports_x86_level(int level) {
+  switch (level) {
+    case 4: return __builtin_cpu_supports("x86-64-v4");
+    case 3: return __builtin_cpu_supports("x86-64-v3");
+    case 2: return __builtin_cpu_supports("x86-64-v2");
+    default: return true;
+  }
+}
+#endif
+
 bool cpu_has_compiled_isa() {
   // Run before libgcc's own constructor may have filled in the CPU's features.
   __builtin_cpu_init();
-  // GCC's names for the x86-64 levels cover all they imply (v3: AVX2, FMA, BMI1/2, F16C,
-  // LZCNT, MOVBE; v4: AVX-512 F, BW, CD, DQ, VL).
-#if AR1_KERNELS_X86_LEVEL == 4
-  return __builtin_cpu_supports("x86-64-v4");
-#elif AR1_KERNELS_X86_LEVEL == 3
-  return __builtin_cpu_supports("x86-64-v3");
-#elif AR1_KERNELS_X86_LEVEL == 2
-  return __builtin_cpu_supports("x86-64-v2");
-#else
-  return true;
-#endif
+  return supports_x86_level(AR1_KERNELS_X86_LEVEL);
 }
 #else
 bool cpu_has_compiled_isa() { return true; }

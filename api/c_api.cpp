@@ -30,6 +30,7 @@
 #include "run/train_options.h"
 #include "strategy/checkpoint.h"
 #include "strategy/metrics/evaluation_plugin.h"
+#include "strategy/metrics/standard_metrics.h"
 #include "strategy/nonfinite_guard.h"
 
 #ifndef AR1_VERSION
@@ -159,7 +160,12 @@ std::unique_ptr<ar1_strategy> build(run::ResolvedOptions options, int64_t num_cl
     // Each evaluation here is of a new batch: a cache keyed by dataset would only grow.
     a.eval_latent_cache = false;
     s->model = run::make_model(o, num_classes);
-    s->evaluator = strategy::default_evaluator();
+    // Only what ar1_evaluate reads, and only its last values: a strategy embedded in a product
+    // learns for months, and a history (or a metric per experience) would grow all along.
+    s->evaluator = std::make_shared<strategy::EvaluationPlugin>(
+        std::vector<std::shared_ptr<strategy::Metric>>{
+            std::make_shared<strategy::AccuracyLossMetrics>()},
+        std::vector<std::shared_ptr<strategy::Logger>>{}, strategy::MetricHistory::last_only);
     std::vector<std::shared_ptr<strategy::Plugin>> plugins{
         std::make_shared<strategy::NonFiniteGuard>(
             strategy::parse_nonfinite_policy(o.str("on-nonfinite")))};

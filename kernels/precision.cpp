@@ -13,12 +13,19 @@ std::atomic<Precision> g_conv_precision{Precision::f32};
 bool bf16_convolutions_supported(std::string* why_not) {
   // oneDNN 2.6 has bf16 convolutions from avx512_core up (emulated dot products there, native
   // with avx512_core_bf16 and AMX); on AVX2 it has none.
+#if defined(__x86_64__)
   const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                   __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
   if (!ok && why_not != nullptr) {
     *why_not = "bf16 convolutions need a CPU with AVX-512 (F, BW, VL, DQ), and this one has none";
   }
   return ok;
+#else
+  if (why_not != nullptr) {
+    *why_not = "bf16 convolutions need an x86-64 CPU with AVX-512, and this is not an x86-64 CPU";
+  }
+  return false;
+#endif
 }
 
 void set_conv_precision(Precision p) {

@@ -3,12 +3,13 @@
 # it; docs/testing.md says what each part covers):
 #
 #   build-asan  clang, AddressSanitizer + UndefinedBehaviorSanitizer (+ leak detection) and
-#               libFuzzer's coverage: every test of every area but the learning check (below),
-#               the SIGKILL trials, and each fuzz target replaying its corpus, then fuzzing for
-#               AR1_FUZZ_SECONDS (10 here, which keeps CI within its budget; run longer by hand).
-#   build-tsan  clang, ThreadSanitizer: every test but the SIGKILL trials and the learning
-#               check (the loader's workers, OpenMP kernels on 1 to 3 threads, whole
-#               `ar1 train` runs).
+#               libFuzzer's coverage: every test of every area but the learning check and the
+#               long-stream memory test (below), the SIGKILL trials, and each fuzz target
+#               replaying its corpus, then fuzzing for AR1_FUZZ_SECONDS (10 here, which keeps
+#               CI within its budget; run longer by hand).
+#   build-tsan  clang, ThreadSanitizer: every test but the SIGKILL trials, the learning check
+#               and the long-stream memory test (the loader's workers, OpenMP kernels on 1 to
+#               3 threads, whole `ar1 train` runs).
 #
 # Needs clang-14, libclang-rt-14-dev and libomp-14-dev (tools/setup.sh --tests installs them).
 #
@@ -41,6 +42,10 @@ configure_and_build() {
 # builds; under a sanitizer it would only repeat the shorter training tests, several times
 # slower.
 learning="strategy.learning"
+# The one-node Slurm test (label slurm) runs in the normal build: it tests how the sweep meets
+# Slurm, which a sanitizer would only slow down. The long-stream memory test (label long)
+# measures the process's RSS, which a sanitizer's allocator and quarantine change.
+not_here="slurm|long"
 
 for w in "${configs[@]}"; do
   case "$w" in
@@ -48,9 +53,7 @@ for w in "${configs[@]}"; do
       echo "[sanitized] AddressSanitizer + UBSan, and the fuzz targets"
       configure_and_build build-asan -DAR1_SANITIZE=address,undefined -DAR1_FUZZ=ON \
         -DAR1_FUZZ_SECONDS="${AR1_FUZZ_SECONDS:-10}"
-      # The one-node Slurm test (label slurm) runs in the normal build: it tests how the
-      # sweep meets Slurm, which a sanitizer would only slow down.
-      ctest --test-dir "$root/build-asan" --output-on-failure -j "$jobs" -E "$learning" -LE slurm
+      ctest --test-dir "$root/build-asan" --output-on-failure -j "$jobs" -E "$learning" -LE "$not_here"
       ;;
     tsan)
       echo "[sanitized] ThreadSanitizer"
@@ -63,7 +66,7 @@ for w in "${configs[@]}"; do
       OMP_TOOL_LIBRARIES="$archer" \
       TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ignore_noninstrumented_modules=1" \
         ctest --test-dir "$root/build-tsan" --output-on-failure -j "$jobs" -E "sigkill|$learning" \
-        -LE slurm
+        -LE "$not_here"
       ;;
     *) echo "[sanitized] unknown configuration $w (known: asan, tsan)" >&2; exit 2 ;;
   esac

@@ -68,10 +68,11 @@ if ! command -v nvcc >/dev/null && [[ -x /usr/local/cuda/bin/nvcc ]]; then
   export PATH="/usr/local/cuda/bin:$PATH"
 fi
 
-# The Python wheel is built and tested in the light build's phase (tools/light_build_tests.sh);
-# --tests makes a new compiler warning an error.
+# --tests makes a new compiler warning an error, and adds the Python wheel's tests (label
+# python: they need the build venv made below).
 cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DAR1_CUDA="${AR1_CUDA:-AUTO}" \
-  -DAR1_PYTHON_TESTS=OFF -DAR1_WERROR="$( ((with_tests)) && echo ON || echo OFF)"
+  -DAR1_PYTHON_TESTS="$( ((with_tests)) && echo ON || echo OFF)" \
+  -DAR1_WERROR="$( ((with_tests)) && echo ON || echo OFF)"
 cmake --build "$build_dir" -j "$jobs"
 
 # The Python wheel's tests build it without build isolation and install it without network:

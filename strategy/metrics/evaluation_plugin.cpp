@@ -15,34 +15,35 @@ void Metric::emit(SupervisedTemplate& s, const std::string& name, double value,
 }
 
 EvaluationPlugin::EvaluationPlugin(std::vector<std::shared_ptr<Metric>> metrics,
-                                   std::vector<std::shared_ptr<Logger>> loggers)
-    : metrics_(std::move(metrics)), loggers_(std::move(loggers)) {
+                                   std::vector<std::shared_ptr<Logger>> loggers,
+                                   MetricHistory keep)
+    : metrics_(std::move(metrics)), loggers_(std::move(loggers)), keep_(keep) {
   for (auto& m : metrics_) m->attach(this);
 }
 
 void EvaluationPlugin::record(MetricValue value) {
   for (auto& l : loggers_) l->log(value);
-  last_index_[value.name] = history_.size();
-  history_.push_back(std::move(value));
+  if (keep_ == MetricHistory::all) history_.push_back(value);
+  last_[value.name] = std::move(value);
 }
 
 void EvaluationPlugin::restore_history(std::vector<MetricValue> history) {
-  history_ = std::move(history);
-  last_index_.clear();
-  for (size_t i = 0; i < history_.size(); ++i) last_index_[history_[i].name] = i;
+  last_.clear();
+  for (const MetricValue& v : history) last_[v.name] = v;
+  history_ = keep_ == MetricHistory::all ? std::move(history) : std::vector<MetricValue>{};
 }
 
 std::map<std::string, double> EvaluationPlugin::last_metrics() const {
   std::map<std::string, double> out;
-  for (const auto& [name, i] : last_index_) {
-    if (history_[i].matrix.empty()) out[name] = history_[i].value;
+  for (const auto& [name, v] : last_) {
+    if (v.matrix.empty()) out[name] = v.value;
   }
   return out;
 }
 
 const MetricValue* EvaluationPlugin::last(const std::string& name) const {
-  const auto it = last_index_.find(name);
-  return it == last_index_.end() ? nullptr : &history_[it->second];
+  const auto it = last_.find(name);
+  return it == last_.end() ? nullptr : &it->second;
 }
 
 void EvaluationPlugin::forward_event(void (Plugin::*event)(SupervisedTemplate&),

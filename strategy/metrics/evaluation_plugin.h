@@ -1,7 +1,7 @@
 #pragma once
 // Metrics and loggers (Avalanche's EvaluationPlugin). Metrics are plugins that compute values
-// from the strategy's state and emit them here; the evaluator keeps every value and passes it
-// to each logger. Names follow Avalanche, e.g.
+// from the strategy's state and emit them here; the evaluator keeps every value (or, for a
+// strategy that learns for months, only the last of each name) and passes it to each logger. Names follow Avalanche, e.g.
 //   Top1_Acc_Epoch/train_phase/train_stream/Task000
 //   Top1_Acc_Exp/eval_phase/test_stream/Task000/Exp003
 //   StreamForgetting/eval_phase/test_stream
@@ -45,12 +45,18 @@ class Logger : public Plugin {
   virtual void log(const MetricValue& value) = 0;
 };
 
+// What the evaluator keeps: every value (a run's report reads them all), or the last value of
+// each name only, so that memory stays bounded however long the strategy learns (the C API).
+enum class MetricHistory { all, last_only };
+
 class EvaluationPlugin final : public Plugin {
  public:
   EvaluationPlugin(std::vector<std::shared_ptr<Metric>> metrics,
-                   std::vector<std::shared_ptr<Logger>> loggers = {});
+                   std::vector<std::shared_ptr<Logger>> loggers = {},
+                   MetricHistory keep = MetricHistory::all);
 
   void record(MetricValue value);
+  // Every value in order (empty with MetricHistory::last_only).
   const std::vector<MetricValue>& history() const { return history_; }
   // Replaces the history (a resumed run), without logging it again.
   void restore_history(std::vector<MetricValue> history);
@@ -71,8 +77,9 @@ class EvaluationPlugin final : public Plugin {
 
   std::vector<std::shared_ptr<Metric>> metrics_;
   std::vector<std::shared_ptr<Logger>> loggers_;
+  MetricHistory keep_;
   std::vector<MetricValue> history_;
-  std::map<std::string, size_t> last_index_;
+  std::map<std::string, MetricValue> last_;
 };
 
 // Accuracy and loss (epoch in training; experience and stream in evaluation), forgetting,

@@ -15,9 +15,10 @@ struct ObjectBatch {
   int64_t count = 0;
 };
 
-// `per_class` images of each of `classes`; `first` offsets the noise so sets differ.
+// `per_class` images of each of `classes`, `side` x `side`; `first` offsets the noise so sets
+// differ.
 inline ObjectBatch synthetic_objects(const std::vector<int32_t>& classes, int64_t per_class,
-                                     uint32_t first = 0) {
+                                     uint32_t first = 0, int64_t side = kObjectSide) {
   static const uint8_t kColour[8][3] = {{220, 40, 40},  {40, 200, 60},  {50, 60, 220},
                                         {230, 220, 60}, {200, 60, 210}, {60, 210, 210},
                                         {240, 240, 240}, {90, 90, 90}};
@@ -25,8 +26,8 @@ inline ObjectBatch synthetic_objects(const std::vector<int32_t>& classes, int64_
   for (int32_t c : classes) {
     for (int64_t i = 0; i < per_class; ++i) {
       uint32_t state = 2654435761u * (static_cast<uint32_t>(c) * 7919u + static_cast<uint32_t>(i) + first * 104729u) + 1u;
-      for (int64_t y = 0; y < kObjectSide; ++y) {
-        for (int64_t x = 0; x < kObjectSide; ++x) {
+      for (int64_t y = 0; y < side; ++y) {
+        for (int64_t x = 0; x < side; ++x) {
           const bool stripe = ((y * (1 + c % 4)) / 4) % 2 == 0;
           for (int k = 0; k < 3; ++k) {
             state = state * 1664525u + 1013904223u;

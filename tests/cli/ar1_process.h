@@ -12,6 +12,8 @@
 #include <sstream>
 #include <string>
 
+#include "tests/support/skip_test.h"
+
 namespace ar1::testing {
 
 namespace fs = std::filesystem;
@@ -41,6 +43,15 @@ inline Result run_with_env(const std::string& env, const std::string& args) {
 }
 
 inline Result run(const std::string& args) { return run_with_env("", args); }
+
+// In a cross build the tests run under an emulator (AR1_TEST_EMULATOR, tests/CMakeLists.txt,
+// e.g. qemu-aarch64), which runs the programs named on its command line but not those they
+// start themselves: a case whose `ar1` starts another `ar1` is Skipped there, naming why.
+inline void skip_when_emulated(const std::string& what) {
+  if (std::string(AR1_TEST_EMULATOR).empty()) return;
+  skip_test(what + ", and under the emulator (" + AR1_TEST_EMULATOR + ") a program cannot " +
+            "start another of this build's programs itself (qemu-user without binfmt_misc)");
+}
 
 inline fs::path fresh_dir(const std::string& name) {
   const fs::path d = fs::temp_directory_path() / ("ar1_cli_" + name + "_" + std::to_string(getpid()));

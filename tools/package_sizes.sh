@@ -13,12 +13,13 @@ build="$(cd "$1" && pwd)"
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/ar1_sizes.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 
-# The build's compilers and strip (a cross build's carry the target's prefix).
-cxx="$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt")"
-prefix_name="$(basename "$cxx")"
-prefix_name="${prefix_name%g++}"
-cc="${prefix_name}gcc" strip="${prefix_name}strip"
-if [[ -z $prefix_name ]]; then cc=cc strip=strip; fi
+# The build's strip, and the C compiler of the same target: a cross build's carry its prefix
+# (/usr/bin/aarch64-linux-gnu-strip: aarch64-linux-gnu-gcc).
+strip="$(sed -n 's/^CMAKE_STRIP:[A-Z]*=//p' "$build/CMakeCache.txt")"
+target_prefix="$(basename "$strip")"
+target_prefix="${target_prefix%strip}"
+cc="${target_prefix}gcc"
+[[ -n $target_prefix ]] || cc=cc
 
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 lib="$tmp/prefix/lib"
@@ -36,7 +37,7 @@ size_of() {  # a stripped copy's size in bytes
   "$strip" --strip-unneeded -o "$tmp/stripped" "$1" && stat -c %s "$tmp/stripped"
 }
 kb() { awk -v b="$1" 'BEGIN { printf "%.0f KB", b / 1000 }'; }
-echo "stripped sizes ($("$cxx" -dumpmachine), $(basename "$build")):"
+echo "stripped sizes ($("$cc" -dumpmachine), $(basename "$build")):"
 for f in "$lib/libar1.a" "$(readlink -f "$lib/libar1.so")" "$tmp/camera_sessions" \
          "$tmp/camera_sessions_static"; do
   [[ -f $f ]] || { echo "  $(basename "$f"): $static_note"; continue; }

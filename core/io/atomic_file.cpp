@@ -1,11 +1,13 @@
 #include "core/io/atomic_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <streambuf>
 
@@ -41,6 +43,31 @@ void fsync_directory(const std::filesystem::path& dir) {
   ::close(fd);
 }
 
+// Removes the temporary files ".<name>.tmp.<pid>.<n>" of `target` left by processes that no
+// longer exist (killed, or powered off, in the middle of a save): a device killed now and then
+// would otherwise gather one per kill. A file whose pid is alive (this process, or another
+// saving the same target) is kept. Best effort: a file that cannot be removed stays.
+void remove_stale_temporaries(const std::filesystem::path& target) {
+  std::string prefix(1, '.');  // appended: GCC 12 warns falsely (-Wrestrict) on "." + string
+  prefix += target.filename().string();
+  prefix += ".tmp.";
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(directory_of(target), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string rest = name.substr(prefix.size());
+    const size_t dot = rest.find('.');
+    if (dot == 0 || dot == std::string::npos ||
+        !std::all_of(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(dot),
+                     [](char c) { return c >= '0' && c <= '9'; })) {
+      continue;
+    }
+    const long pid = std::strtol(rest.substr(0, dot).c_str(), nullptr, 10);
+    if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    std::filesystem::remove(entry.path(), ec);
+  }
+}
+
 }  // namespace
 
 class AtomicFile::Impl final : public std::streambuf {
@@ -51,6 +78,7 @@ class AtomicFile::Impl final : public std::streambuf {
     AR1_CHECK(path_.has_filename(), "[", component_, "] cannot save to \"", path_.string(),
               "\": it names a directory; give a file name");
     if (options.temp_path.empty()) {
+      remove_stale_temporaries(path_);
       create_unique();
     } else {
       temp_ = std::move(options.temp_path);

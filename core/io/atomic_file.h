@@ -6,6 +6,8 @@
 // and the target is left as it was; an error is an ar1::Error that starts with "[component]".
 // A writer destroyed without commit() removes its temporary file too, unless it was opened with
 // keep_if_abandoned (the run loggers: a failed run leaves "metrics.jsonl.partial" to inspect).
+// A process killed while writing cannot: the next save of the same target removes the
+// temporary files of processes that no longer exist.
 //
 // Every file ar1 writes goes through here: safetensors checkpoints, the report, the run
 // directory's files and the loggers' outputs.

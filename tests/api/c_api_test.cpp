@@ -3,6 +3,8 @@
 #include "ar1/ar1.h"
 
 #include <doctest/doctest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -15,6 +17,7 @@
 
 #include "data/image_encode.h"
 #include "tests/api/synthetic_objects.h"
+#include "tests/support/file_size_limit.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
@@ -242,6 +245,43 @@ TEST_CASE("ar1_save then ar1_load continues bit-identically") {
   CHECK(error().find("no_such_dir") != std::string::npos);
   ar1_destroy(s);
   ar1_destroy(loaded);
+}
+
+TEST_CASE("a full disk and a killed save through the C API keep the previous checkpoint") {
+  ar1::testing::TempDir dir("c_api");
+  const std::string path = (dir / "model.safetensors").string();
+  const ObjectBatch first = synthetic_objects({0, 1}, 16), second = synthetic_objects({2, 3}, 16);
+  const ObjectBatch test = synthetic_objects({0, 1, 2, 3}, 4, 1);
+  ar1_strategy* s = create();
+  train(s, first);
+  REQUIRE_MESSAGE(ar1_save(s, path.c_str()) == AR1_OK, ar1_last_error());
+  const std::vector<float> saved = logits(s, test);
+  train(s, second);
+
+  // The disk fills during the next save: AR1_ERROR_IO naming the file and the fix, the
+  // previous checkpoint left whole, no temporary file.
+  {
+    ar1::testing::FileSizeLimit full(std::filesystem::file_size(path) / 2);
+    CHECK(ar1_save(s, path.c_str()) == AR1_ERROR_IO);
+  }
+  CHECK(error().find("model.safetensors") != std::string::npos);
+  CHECK(error().find("check free disk space") != std::string::npos);
+  CHECK(dir.entries() == std::vector<std::string>{"model.safetensors"});
+  ar1_strategy* loaded = nullptr;
+  REQUIRE_MESSAGE(ar1_load(path.c_str(), &loaded) == AR1_OK, ar1_last_error());
+  CHECK(logits(loaded, test) == saved);
+  ar1_destroy(loaded);
+
+  // A process killed in the middle of a save leaves its temporary file (here: one of a pid
+  // that has ended); the next save removes it.
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  REQUIRE(child > 0);
+  REQUIRE(::waitpid(child, nullptr, 0) == child);
+  std::ofstream(dir / (".model.safetensors.tmp." + std::to_string(child) + ".0")) << "half";
+  REQUIRE_MESSAGE(ar1_save(s, path.c_str()) == AR1_OK, ar1_last_error());
+  CHECK(dir.entries() == std::vector<std::string>{"model.safetensors"});
+  ar1_destroy(s);
 }
 
 TEST_CASE("strategies on different threads give the results they give alone") {

@@ -1,10 +1,10 @@
 // AtomicFile: the new contents appear whole under the final name or not at all, and no
 // temporary file outlives a failed write or an abandoned writer.
 #include <doctest/doctest.h>
-#include <signal.h>
-#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -13,40 +13,20 @@
 
 #include "core/error.h"
 #include "core/io/atomic_file.h"
+#include "tests/support/file_size_limit.h"
 #include "tests/support/temp_dir.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
+using ar1::testing::FileSizeLimit;
 using ar1::testing::TempDir;
 
 std::string read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
-
-// Makes writes past `bytes` fail with EFBIG (not the default SIGXFSZ kill) while alive.
-class FileSizeLimit {
- public:
-  explicit FileSizeLimit(rlim_t bytes) {
-    struct sigaction ignore {};
-    ignore.sa_handler = SIG_IGN;
-    REQUIRE(::sigaction(SIGXFSZ, &ignore, &previous_) == 0);
-    REQUIRE(::getrlimit(RLIMIT_FSIZE, &saved_) == 0);
-    rlimit small = saved_;
-    small.rlim_cur = bytes;
-    REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
-  }
-  ~FileSizeLimit() {
-    ::setrlimit(RLIMIT_FSIZE, &saved_);
-    ::sigaction(SIGXFSZ, &previous_, nullptr);
-  }
-
- private:
-  struct sigaction previous_ {};
-  rlimit saved_{};
-};
 
 }  // namespace
 
@@ -130,6 +110,29 @@ TEST_CASE("atomic file abandoned without commit removes its temp file unless ask
   }
   CHECK(dir.entries() == std::vector<std::string>{"kept.txt.partial"});
   CHECK(read_text(dir / "kept.txt.partial") == "half");
+}
+
+TEST_CASE("atomic file removes the temporary files of dead processes and keeps live ones") {
+  TempDir dir("atomic_file");
+  // A process that has ended (a save killed midway leaves such a file), and this process's
+  // parent, which is alive.
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  REQUIRE(child > 0);
+  REQUIRE(::waitpid(child, nullptr, 0) == child);
+  const std::string dead = ".model.bin.tmp." + std::to_string(child) + ".0";
+  const std::string live = ".model.bin.tmp." + std::to_string(::getppid()) + ".3";
+  for (const std::string& name : {dead, live, std::string(".other.bin.tmp.1.0"),
+                                  std::string(".model.bin.tmp.x.0")}) {
+    std::ofstream(dir / name) << "half";
+  }
+  ar1::write_file_atomically(dir / "model.bin", "whole", "test");
+  CHECK(read_text(dir / "model.bin") == "whole");
+  // Only the dead process's file of this target is gone; other names are not ours to judge.
+  std::vector<std::string> left = dir.entries();
+  std::sort(left.begin(), left.end());
+  CHECK(left == std::vector<std::string>{live, ".model.bin.tmp.x.0", ".other.bin.tmp.1.0",
+                                         "model.bin"});
 }
 
 TEST_CASE("atomic file into a missing directory names it and creates nothing") {

@@ -1,7 +1,8 @@
 #pragma once
 // Metrics and loggers (Avalanche's EvaluationPlugin). Metrics are plugins that compute values
 // from the strategy's state and emit them here; the evaluator keeps every value (or, for a
-// strategy that learns for months, only the last of each name) and passes it to each logger. Names follow Avalanche, e.g.
+// strategy that learns for months, only the last of each name) and passes it to each logger.
+// Names follow Avalanche, e.g.
 //   Top1_Acc_Epoch/train_phase/train_stream/Task000
 //   Top1_Acc_Exp/eval_phase/test_stream/Task000/Exp003
 //   StreamForgetting/eval_phase/test_stream

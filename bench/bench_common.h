@@ -93,7 +93,13 @@ inline void report_rates(benchmark::State& state, double seconds, double flops, 
   using C = benchmark::Counter;
   if (flops > 0) {
     state.counters["GFLOP"] = C(flops * 1e-9, C::kIsIterationInvariantRate);
-    state.counters["pct_fma"] = 100.0 * flops * iters / seconds * 1e-9 / peak_gflops;
+    const double pct = 100.0 * flops * iters / seconds * 1e-9 / peak_gflops;
+    state.counters["pct_fma"] = pct;
+    // Above 100 % either the peak or the FLOP count is wrong: say so where it is printed.
+    if (pct > 100.0) {
+      state.SetLabel("pct_fma above 100: peak " + std::to_string(peak_gflops) +
+                     " GFLOP/s is too low or the FLOP count too high");
+    }
   }
   if (bytes > 0) {
     state.counters["GB"] = C(bytes * 1e-9, C::kIsIterationInvariantRate);

@@ -327,7 +327,9 @@ def ar1_once(bench, workload, size, threads, latent_cache=True, place="", tf32=F
         raise SystemExit(f"compare_pytorch: {bench} has no benchmark {name}{hint}")
     b = data["benchmarks"][0]
     scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[b.get("time_unit", "ns")]
-    return {"ms": b["real_time"] * scale, "rss_mib": rss, "pct_fma": b.get("pct_fma")}
+    peak = data.get("context", {}).get("fma_peak_gflops")
+    return {"ms": b["real_time"] * scale, "rss_mib": rss, "pct_fma": b.get("pct_fma"),
+            "peak_gflops": float(peak) if peak else None}
 
 
 def main():
@@ -443,6 +445,8 @@ def compare(args, python, configs, tf32, bf16=False):
             "images_per_s": (300 if workload == "nic_experience" else 128) * 1e3 / ar1_ms,
             # ar1's own count against the FMA peak it measures at start-up (convs and linear).
             "peak_fraction": statistics.median(pct_fma) / 100 if pct_fma else nan,
+            "peak_gflops": median(r["peak_gflops"] for r in ours
+                                  if r["peak_gflops"] is not None),
             "rss_mib": {"ar1": max(r["rss_mib"] for r in ours),
                         **{c: max((r["rss_mib"] for r in results[c]), default=nan)
                            for c in configs}},
@@ -473,6 +477,14 @@ def compare(args, python, configs, tf32, bf16=False):
         if not math.isnan(r["ar1_uncached_ms"]):
             notes.append(f"ar1 without the latent cache {r['ar1_uncached_ms']:.1f} ms")
         print("    " + "; ".join(notes))
+    peaks = [r["peak_gflops"] for r in rows if not math.isnan(r["peak_gflops"])]
+    if peaks and not cuda:
+        print(f"% peak: ar1's convolutions and linear layer against the fp32 FMA peak its "
+              f"benchmark measured ({min(peaks):.0f}-{max(peaks):.0f} GFLOP/s on "
+              f"{args.threads} threads)")
+    if any(r["peak_fraction"] > 1 for r in rows):
+        print("compare_pytorch: a share of peak above 100 % means a wrong peak or FLOP count",
+              file=sys.stderr)
     print(json.dumps(rows, indent=1), file=sys.stderr)
 
 

@@ -48,7 +48,8 @@ class StreamArrays {
   float *a_, *b_, *c_;
 };
 
-// Quick measurements for start-up (about `seconds` each): GFLOP/s and GB/s.
+// Quick measurements for start-up (about `seconds` each): GFLOP/s and GB/s. The FMA peak of
+// several threads is the larger of their measured rate and `threads` times one thread's.
 double measure_fma_gflops(int threads, double seconds);
 double measure_triad_gbs(int threads, double seconds);
 

@@ -1,8 +1,8 @@
 // The portable GEMM (kernels/cpu/portable/gemm.h) against its contract, bit for bit: a naive
 // loop here computes every output as one std::fma chain over p in increasing order, and the
 // whole C buffer (padding between rows included) must be memcmp-equal to it. No tolerance:
-// the same bits are the spec, on every instruction set (build this with -march=x86-64 to test
-// the plain C++ kernel, -march=x86-64-v3 for AVX2).
+// the same bits are the spec, on every instruction set: each case runs with every micro-kernel
+// this CPU runs (AVX-512, AVX2 and plain C++ on an AVX-512 machine).
 //
 // Shapes reach every edge of the tiles (m, n around multiples of 4, 6, 8, 16 and 32), k crosses
 // the 256-deep passes, and C, A and B have strides longer than their rows. Inputs have varied
@@ -13,15 +13,19 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "kernels/cpu/portable/gemm.h"
+#include "tests/support/each_gemm_isa.h"
 
 namespace {
 
 using ar1::kernels::cpu::portable::GemmDesc;
 using ar1::kernels::cpu::portable::gemm;
+using ar1::testing::for_each_gemm_isa;
 
 // splitmix64: a fixed, tiny generator, so the inputs are the same everywhere.
 struct Bits {
@@ -116,108 +120,138 @@ const int64_t kEdgeSizes[] = {1, 2, 5, 6, 7, 15, 16, 17, 31, 33, 100, 257};
 }  // namespace
 
 TEST_CASE("portable gemm equals the fma chain at every tile edge") {
-  for (const int64_t m : kEdgeSizes) {
-    for (const int64_t n : kEdgeSizes) {
-      for (const int64_t k : {1, 6, 17}) check_all_modes(m, n, k);
+  for_each_gemm_isa([&] {
+    for (const int64_t m : kEdgeSizes) {
+      for (const int64_t n : kEdgeSizes) {
+        for (const int64_t k : {1, 6, 17}) check_all_modes(m, n, k);
+      }
     }
-  }
+  });
 }
 
 TEST_CASE("portable gemm equals the fma chain across k passes") {
-  // 256 is the pass depth; 700 takes three passes, the last partial.
-  for (const int64_t m : {1, 7, 17, 33}) {
-    for (const int64_t n : {2, 15, 33}) {
-      for (const int64_t k : {255, 256, 257, 700}) check_all_modes(m, n, k);
+  for_each_gemm_isa([&] {
+    // 256 is the pass depth; 700 takes three passes, the last partial.
+    for (const int64_t m : {1, 7, 17, 33}) {
+      for (const int64_t n : {2, 15, 33}) {
+        for (const int64_t k : {255, 256, 257, 700}) check_all_modes(m, n, k);
+      }
     }
-  }
+  });
 }
 
 TEST_CASE("portable gemm equals the fma chain across row and column blocks") {
-  check_all_modes(300, 40, 31);  // more rows than one A block
-  check_all_modes(3, 4100, 5);   // more columns than one B block
-  check_all_modes(100, 257, 300);
+  for_each_gemm_isa([&] {
+    check_all_modes(300, 40, 31);  // more rows than one A block
+    check_all_modes(3, 4100, 5);   // more columns than one B block
+    check_all_modes(100, 257, 300);
+  });
 }
 
 TEST_CASE("portable gemm with the shortest strides reads nothing past its operands") {
-  // Exactly sized buffers: run under AddressSanitizer, a read past a row's end would show.
-  for (const int64_t m : {5, 7, 17, 33}) {
-    for (const int64_t n : {3, 17}) {
-      for (const int64_t k : {7, 257}) {
-        for (int mode = 0; mode < 8; ++mode) {
-          CAPTURE(m);
-          CAPTURE(n);
-          CAPTURE(k);
-          CAPTURE(mode);
-          CHECK(same_bits(m, n, k, mode & 1, mode & 2, mode & 4, 0));
+  for_each_gemm_isa([&] {
+    // Exactly sized buffers: run under AddressSanitizer, a read past a row's end would show.
+    for (const int64_t m : {5, 7, 17, 33}) {
+      for (const int64_t n : {3, 17}) {
+        for (const int64_t k : {7, 257}) {
+          for (int mode = 0; mode < 8; ++mode) {
+            CAPTURE(m);
+            CAPTURE(n);
+            CAPTURE(k);
+            CAPTURE(mode);
+            CHECK(same_bits(m, n, k, mode & 1, mode & 2, mode & 4, 0));
+          }
         }
       }
     }
-  }
+  });
 }
 
 TEST_CASE("portable gemm with k = 0 writes +0, or leaves C when accumulating") {
-  for (const int64_t m : {1, 7, 33}) {
-    for (const int64_t n : {1, 16, 17}) check_all_modes(m, n, 0);
-  }
-  GemmDesc d;
-  d.m = 2;
-  d.n = 3;
-  d.ldc = 4;
-  std::vector<float> c(8, -1.f);
-  gemm(c.data(), nullptr, nullptr, d);
-  const std::vector<float> zeros{0.f, 0.f, 0.f, -1.f, 0.f, 0.f, 0.f, -1.f};
-  CHECK(std::memcmp(c.data(), zeros.data(), c.size() * sizeof(float)) == 0);
-  CHECK(!std::signbit(c[0]));
+  for_each_gemm_isa([&] {
+    for (const int64_t m : {1, 7, 33}) {
+      for (const int64_t n : {1, 16, 17}) check_all_modes(m, n, 0);
+    }
+    GemmDesc d;
+    d.m = 2;
+    d.n = 3;
+    d.ldc = 4;
+    std::vector<float> c(8, -1.f);
+    gemm(c.data(), nullptr, nullptr, d);
+    const std::vector<float> zeros{0.f, 0.f, 0.f, -1.f, 0.f, 0.f, 0.f, -1.f};
+    CHECK(std::memcmp(c.data(), zeros.data(), c.size() * sizeof(float)) == 0);
+    CHECK(!std::signbit(c[0]));
+  });
 }
 
 TEST_CASE("portable gemm keeps denormal products and results") {
-  // Every product is 2^-140 x (1 .. 4), below the smallest normal (2^-126): with FTZ or DAZ
-  // the result would be 0. The sums stay denormal and exact.
-  const int64_t m = 7, n = 19, k = 300;
-  std::vector<float> a(m * k), b(k * n);
-  Bits g{42};
-  for (float& x : a) x = std::ldexp(1.f + float(g.next() % 8) / 8, -70);
-  for (float& x : b) x = std::ldexp(1.f + float(g.next() % 8) / 8, -70);
-  GemmDesc d;
-  d.m = m;
-  d.n = n;
-  d.k = k;
-  d.lda = k;
-  d.ldb = n;
-  d.ldc = n;
-  std::vector<float> got(m * n), want(m * n);
-  gemm(got.data(), a.data(), b.data(), d);
-  reference_gemm(want.data(), a.data(), b.data(), d);
-  CHECK(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);
-  CHECK(std::fpclassify(got[0]) == FP_SUBNORMAL);
+  for_each_gemm_isa([&] {
+    // Every product is 2^-140 x (1 .. 4), below the smallest normal (2^-126): with FTZ or DAZ
+    // the result would be 0. The sums stay denormal and exact.
+    const int64_t m = 7, n = 19, k = 300;
+    std::vector<float> a(m * k), b(k * n);
+    Bits g{42};
+    for (float& x : a) x = std::ldexp(1.f + float(g.next() % 8) / 8, -70);
+    for (float& x : b) x = std::ldexp(1.f + float(g.next() % 8) / 8, -70);
+    GemmDesc d;
+    d.m = m;
+    d.n = n;
+    d.k = k;
+    d.lda = k;
+    d.ldb = n;
+    d.ldc = n;
+    std::vector<float> got(m * n), want(m * n);
+    gemm(got.data(), a.data(), b.data(), d);
+    reference_gemm(want.data(), a.data(), b.data(), d);
+    CHECK(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);
+    CHECK(std::fpclassify(got[0]) == FP_SUBNORMAL);
+  });
 }
 
 TEST_CASE("portable gemm on row and column blocks from several threads equals one call") {
-  // How a threaded caller uses it: each thread takes a block of C, with its own scratch.
-  const int64_t m = 150, n = 90, k = 520;
-  const auto a = test_values(size_t(k * m), 7), b = test_values(size_t(n * k), 8);
-  GemmDesc d;
-  d.m = m;
-  d.n = n;
-  d.k = k;
-  d.trans_a = true;
-  d.trans_b = true;
-  d.lda = m;
-  d.ldb = k;
-  d.ldc = n;
-  std::vector<float> whole(m * n), blocks(m * n);
-  gemm(whole.data(), a.data(), b.data(), d);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&, t] {
-      // Thread t: rows [i0, i0 + 75) x columns [j0, j0 + 45).
-      const int64_t i0 = (t / 2) * 75, j0 = (t % 2) * 45;
-      GemmDesc part = d;
-      part.m = 75;
-      part.n = 45;
-      gemm(blocks.data() + i0 * n + j0, a.data() + i0, b.data() + j0 * k, part);
-    });
+  for_each_gemm_isa([&] {
+    // How a threaded caller uses it: each thread takes a block of C, with its own scratch.
+    const int64_t m = 150, n = 90, k = 520;
+    const auto a = test_values(size_t(k * m), 7), b = test_values(size_t(n * k), 8);
+    GemmDesc d;
+    d.m = m;
+    d.n = n;
+    d.k = k;
+    d.trans_a = true;
+    d.trans_b = true;
+    d.lda = m;
+    d.ldb = k;
+    d.ldc = n;
+    std::vector<float> whole(m * n), blocks(m * n);
+    gemm(whole.data(), a.data(), b.data(), d);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        // Thread t: rows [i0, i0 + 75) x columns [j0, j0 + 45).
+        const int64_t i0 = (t / 2) * 75, j0 = (t % 2) * 45;
+        GemmDesc part = d;
+        part.m = 75;
+        part.n = 45;
+        gemm(blocks.data() + i0 * n + j0, a.data() + i0, b.data() + j0 * k, part);
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    CHECK(std::memcmp(whole.data(), blocks.data(), whole.size() * sizeof(float)) == 0);
+  });
+}
+
+TEST_CASE("portable gemm lists the micro-kernels this CPU runs and refuses another by name") {
+  namespace portable = ar1::kernels::cpu::portable;
+  const auto isas = portable::gemm_isas();
+  REQUIRE(!isas.empty());
+  CHECK(isas.front() == portable::gemm_isa());  // the widest is the default
+  CHECK(isas.back() == "scalar");               // plain C++ runs everywhere
+  try {
+    portable::set_gemm_isa("sse1");
+    FAIL("set_gemm_isa accepted an unknown micro-kernel");
+  } catch (const std::invalid_argument& e) {
+    CHECK(std::string(e.what()).find("no micro-kernel 'sse1'") != std::string::npos);
+    CHECK(std::string(e.what()).find("scalar") != std::string::npos);
   }
-  for (std::thread& thread : threads) thread.join();
-  CHECK(std::memcmp(whole.data(), blocks.data(), whole.size() * sizeof(float)) == 0);
+  CHECK(portable::gemm_isa() == isas.front());
 }

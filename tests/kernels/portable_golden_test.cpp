@@ -1,8 +1,8 @@
 // The portable CPU kernels give pinned bits, without any dataset: the SHA-256 of the outputs of
 // every convolution algorithm (pointwise, depthwise, im2col; forward, backward-data,
 // backward-weights; both layouts) and of the matrix products, on inputs from the seeded RNG.
-// Every machine CI runs on checks its own micro-kernels (AVX2, AVX-512, NEON or scalar)
-// against these. A change here is a change of results: say why in the commit
+// Every machine CI runs on checks each GEMM micro-kernel it runs (AVX-512, AVX2, NEON, plain
+// C++) against these. A change here is a change of results: say why in the commit
 // (docs/reproducibility.md; the whole-run golden is tests/cli/golden_test.cpp).
 #include <doctest/doctest.h>
 
@@ -14,6 +14,7 @@
 #include "kernels/conv2d.h"
 #include "kernels/matmul.h"
 #include "kernels/threading.h"
+#include "tests/support/each_gemm_isa.h"
 
 namespace {
 
@@ -75,26 +76,30 @@ TEST_CASE("portable convolutions give the pinned bits") {
                                     make(3, 40, 9, 40, 3, 2, 40, true),
                                     make(70, 19, 6, 37, 1, 1, 1, true),
                                     make(2, 33, 3, 70, 1, 1, 1, true)});
-  const std::string digest = conv_digest(shapes);
-  for (int threads : {1, 3}) {
-    CAPTURE(threads);
-    ar1::kernels::set_num_threads(threads);
-    CHECK(conv_digest(shapes) == digest);
-  }
-  ar1::kernels::set_num_threads(0);
-  CHECK(digest == "23f37f522ec46f3790b911c84e8a5eea10b1502eddf127e07cecc3512c222fdc");
+  ar1::testing::for_each_gemm_isa([&] {
+    const std::string digest = conv_digest(shapes);
+    for (int threads : {1, 3}) {
+      CAPTURE(threads);
+      ar1::kernels::set_num_threads(threads);
+      CHECK(conv_digest(shapes) == digest);
+    }
+    ar1::kernels::set_num_threads(0);
+    CHECK(digest == "23f37f522ec46f3790b911c84e8a5eea10b1502eddf127e07cecc3512c222fdc");
+  });
 }
 
 TEST_CASE("portable matrix products give the pinned bits") {
-  ar1::Sha256 h;
-  for (const MatmulDesc& d : {MatmulDesc{130, 10, 256, false, true},
-                              MatmulDesc{10, 256, 130, true, false},
-                              MatmulDesc{130, 256, 10, false, false},
-                              MatmulDesc{37, 53, 300, true, true}}) {
-    const auto a = random_values(d.m * d.k, 4), b = random_values(d.k * d.n, 5);
-    std::vector<float> c(d.m * d.n);
-    cpu::matmul(c.data(), a.data(), b.data(), d);
-    hash(h, c);
-  }
-  CHECK(h.hex_digest() == "bb100b48163fde8064c30ea9723dc8bce86cbfe8ab61373cbb8fe0830a698075");
+  ar1::testing::for_each_gemm_isa([] {
+    ar1::Sha256 h;
+    for (const MatmulDesc& d : {MatmulDesc{130, 10, 256, false, true},
+                                MatmulDesc{10, 256, 130, true, false},
+                                MatmulDesc{130, 256, 10, false, false},
+                                MatmulDesc{37, 53, 300, true, true}}) {
+      const auto a = random_values(d.m * d.k, 4), b = random_values(d.k * d.n, 5);
+      std::vector<float> c(d.m * d.n);
+      cpu::matmul(c.data(), a.data(), b.data(), d);
+      hash(h, c);
+    }
+    CHECK(h.hex_digest() == "bb100b48163fde8064c30ea9723dc8bce86cbfe8ab61373cbb8fe0830a698075");
+  });
 }

@@ -19,14 +19,19 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
+#include <stdexcept>
+#include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
-#if defined(__AVX2__)
+#if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 #if defined(__ARM_NEON) && defined(__ARM_FEATURE_FMA)
@@ -38,146 +43,162 @@ namespace ar1::kernels::cpu::portable {
 namespace {
 
 // ---------------------------------------------------------------- micro-kernels
-// tile<R>(kc, a, b, c, ldc, load_c), R = 1 .. kMR: C[R x kNR] at c (row stride ldc) =
-// (load_c ? C : +0), then kc fma steps; a is a packed strip (step p's R values at a + p * kMR),
-// b a packed panel (step p's kNR values at b + p * kNR, 64-byte aligned).
+// A kernel set K has K::kMR, K::kNR, K::kName and K::tile<R>(kc, a, b, c, ldc, load_c),
+// R = 1 .. kMR: C[R x kNR] at c (row stride ldc) = (load_c ? C : +0), then kc fma steps; a is a
+// packed strip (step p's R values at a + p * kMR), b a packed panel (step p's kNR values at
+// b + p * kNR, 64-byte aligned).
+//
+// On x86-64 every set is compiled, each with its own target attribute, and gemm picks the
+// widest this CPU runs: the rest of the library may be compiled for x86-64-v3 (AVX2) and still
+// use AVX-512 where it exists. The sets differ in speed only: each output is one fma chain.
 
-#if defined(__AVX512F__)
+#if defined(__x86_64__)
 
-constexpr int kMR = 8;   // 8 x 2 zmm accumulators + 2 of B + 1 broadcast
-constexpr int kNR = 32;
-constexpr const char* kIsa = "avx512";
-
-template <int R>
-void tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool load_c) {
-  __m512 acc[R][2];
-#pragma GCC unroll 8
-  for (int r = 0; r < R; ++r) {
-    acc[r][0] = load_c ? _mm512_loadu_ps(c + r * ldc) : _mm512_setzero_ps();
-    acc[r][1] = load_c ? _mm512_loadu_ps(c + r * ldc + 16) : _mm512_setzero_ps();
+struct Avx512Kernel {
+  static constexpr int kMR = 8;  // 8 x 2 zmm accumulators + 2 of B + 1 broadcast
+  static constexpr int kNR = 32;
+  static constexpr const char* kName = "avx512";
+  static bool runs_here() {
+    __builtin_cpu_init();  // may run before libgcc's own constructor (a static initialiser)
+    return __builtin_cpu_supports("avx512f");
   }
-  for (int64_t p = 0; p < kc; ++p) {
-    const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+
+  template <int R>
+  __attribute__((target("avx512f"))) static void tile(int64_t kc, const float* a,
+                                                      const float* b, float* c, int64_t ldc,
+                                                      bool load_c) {
+    __m512 acc[R][2];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-      const __m512 av = _mm512_set1_ps(a[r]);
-      acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
-      acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+      acc[r][0] = load_c ? _mm512_loadu_ps(c + r * ldc) : _mm512_setzero_ps();
+      acc[r][1] = load_c ? _mm512_loadu_ps(c + r * ldc + 16) : _mm512_setzero_ps();
     }
-    a += kMR;
-    b += kNR;
-  }
+    for (int64_t p = 0; p < kc; ++p) {
+      const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #pragma GCC unroll 8
-  for (int r = 0; r < R; ++r) {
-    _mm512_storeu_ps(c + r * ldc, acc[r][0]);
-    _mm512_storeu_ps(c + r * ldc + 16, acc[r][1]);
+      for (int r = 0; r < R; ++r) {
+        const __m512 av = _mm512_set1_ps(a[r]);
+        acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
+        acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+      }
+      a += kMR;
+      b += kNR;
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      _mm512_storeu_ps(c + r * ldc, acc[r][0]);
+      _mm512_storeu_ps(c + r * ldc + 16, acc[r][1]);
+    }
   }
-}
+};
 
-#elif defined(__AVX2__) && defined(__FMA__)
+struct Avx2Kernel {
+  static constexpr int kMR = 6;  // 6 x 2 ymm accumulators + 2 of B + 1 broadcast = 15 of 16
+  static constexpr int kNR = 16;
+  static constexpr const char* kName = "avx2";
+  static bool runs_here() {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }
 
-constexpr int kMR = 6;   // 6 x 2 ymm accumulators + 2 of B + 1 broadcast = 15 of 16
-constexpr int kNR = 16;
-constexpr const char* kIsa = "avx2";
-
-template <int R>
-void tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool load_c) {
-  __m256 acc[R][2];
+  template <int R>
+  __attribute__((target("avx2,fma"))) static void tile(int64_t kc, const float* a,
+                                                       const float* b, float* c, int64_t ldc,
+                                                       bool load_c) {
+    __m256 acc[R][2];
 #pragma GCC unroll 6
-  for (int r = 0; r < R; ++r) {
-    acc[r][0] = load_c ? _mm256_loadu_ps(c + r * ldc) : _mm256_setzero_ps();
-    acc[r][1] = load_c ? _mm256_loadu_ps(c + r * ldc + 8) : _mm256_setzero_ps();
-  }
+    for (int r = 0; r < R; ++r) {
+      acc[r][0] = load_c ? _mm256_loadu_ps(c + r * ldc) : _mm256_setzero_ps();
+      acc[r][1] = load_c ? _mm256_loadu_ps(c + r * ldc + 8) : _mm256_setzero_ps();
+    }
 #pragma GCC unroll 4
-  for (int64_t p = 0; p < kc; ++p) {
-    const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+    for (int64_t p = 0; p < kc; ++p) {
+      const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+#pragma GCC unroll 6
+      for (int r = 0; r < R; ++r) {
+        const __m256 av = _mm256_broadcast_ss(a + r);
+        acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);
+        acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);
+      }
+      a += kMR;
+      b += kNR;
+    }
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) {
-      const __m256 av = _mm256_broadcast_ss(a + r);
-      acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);
-      acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);
+      _mm256_storeu_ps(c + r * ldc, acc[r][0]);
+      _mm256_storeu_ps(c + r * ldc + 8, acc[r][1]);
     }
-    a += kMR;
-    b += kNR;
   }
-#pragma GCC unroll 6
-  for (int r = 0; r < R; ++r) {
-    _mm256_storeu_ps(c + r * ldc, acc[r][0]);
-    _mm256_storeu_ps(c + r * ldc + 8, acc[r][1]);
-  }
-}
+};
 
-#elif defined(__ARM_NEON) && defined(__ARM_FEATURE_FMA)
+#endif  // __x86_64__
 
-constexpr int kMR = 8;   // 8 x 2 q accumulators + 2 of B + 1 broadcast, of 32
-constexpr int kNR = 8;
-constexpr const char* kIsa = "neon";
+#if defined(__ARM_NEON) && defined(__ARM_FEATURE_FMA)
 
-template <int R>
-void tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool load_c) {
-  float32x4_t acc[R][2];
-  for (int r = 0; r < R; ++r) {
-    acc[r][0] = load_c ? vld1q_f32(c + r * ldc) : vdupq_n_f32(0.f);
-    acc[r][1] = load_c ? vld1q_f32(c + r * ldc + 4) : vdupq_n_f32(0.f);
-  }
-  for (int64_t p = 0; p < kc; ++p) {
-    const float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4);
+struct NeonKernel {
+  static constexpr int kMR = 8;  // 8 x 2 q accumulators + 2 of B + 1 broadcast, of 32
+  static constexpr int kNR = 8;
+  static constexpr const char* kName = "neon";
+  static bool runs_here() { return true; }
+
+  template <int R>
+  static void tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                   bool load_c) {
+    float32x4_t acc[R][2];
     for (int r = 0; r < R; ++r) {
-      const float32x4_t av = vdupq_n_f32(a[r]);
-      acc[r][0] = vfmaq_f32(acc[r][0], av, b0);  // acc + av * b0, rounded once
-      acc[r][1] = vfmaq_f32(acc[r][1], av, b1);
+      acc[r][0] = load_c ? vld1q_f32(c + r * ldc) : vdupq_n_f32(0.f);
+      acc[r][1] = load_c ? vld1q_f32(c + r * ldc + 4) : vdupq_n_f32(0.f);
     }
-    a += kMR;
-    b += kNR;
-  }
-  for (int r = 0; r < R; ++r) {
-    vst1q_f32(c + r * ldc, acc[r][0]);
-    vst1q_f32(c + r * ldc + 4, acc[r][1]);
-  }
-}
-
-#else
-
-// Plain C++: std::fma is exact by definition (a software routine where the CPU has no fma).
-constexpr int kMR = 4;
-constexpr int kNR = 4;
-constexpr const char* kIsa = "scalar";
-
-template <int R>
-void tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool load_c) {
-  float acc[R][kNR];
-  for (int r = 0; r < R; ++r) {
-    for (int j = 0; j < kNR; ++j) acc[r][j] = load_c ? c[r * ldc + j] : 0.f;
-  }
-  for (int64_t p = 0; p < kc; ++p) {
+    for (int64_t p = 0; p < kc; ++p) {
+      const float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4);
+      for (int r = 0; r < R; ++r) {
+        const float32x4_t av = vdupq_n_f32(a[r]);
+        acc[r][0] = vfmaq_f32(acc[r][0], av, b0);  // acc + av * b0, rounded once
+        acc[r][1] = vfmaq_f32(acc[r][1], av, b1);
+      }
+      a += kMR;
+      b += kNR;
+    }
     for (int r = 0; r < R; ++r) {
-      for (int j = 0; j < kNR; ++j) acc[r][j] = std::fma(a[r], b[j], acc[r][j]);
+      vst1q_f32(c + r * ldc, acc[r][0]);
+      vst1q_f32(c + r * ldc + 4, acc[r][1]);
     }
-    a += kMR;
-    b += kNR;
   }
-  for (int r = 0; r < R; ++r) {
-    for (int j = 0; j < kNR; ++j) c[r * ldc + j] = acc[r][j];
-  }
-}
+};
 
 #endif
+
+// Plain C++: std::fma is exact by definition (a software routine where the CPU has no fma).
+struct ScalarKernel {
+  static constexpr int kMR = 4;
+  static constexpr int kNR = 4;
+  static constexpr const char* kName = "scalar";
+  static bool runs_here() { return true; }
+
+  template <int R>
+  static void tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                   bool load_c) {
+    float acc[R][kNR];
+    for (int r = 0; r < R; ++r) {
+      for (int j = 0; j < kNR; ++j) acc[r][j] = load_c ? c[r * ldc + j] : 0.f;
+    }
+    for (int64_t p = 0; p < kc; ++p) {
+      for (int r = 0; r < R; ++r) {
+        for (int j = 0; j < kNR; ++j) acc[r][j] = std::fma(a[r], b[j], acc[r][j]);
+      }
+      a += kMR;
+      b += kNR;
+    }
+    for (int r = 0; r < R; ++r) {
+      for (int j = 0; j < kNR; ++j) c[r * ldc + j] = acc[r][j];
+    }
+  }
+};
 
 // ---------------------------------------------------------------- blocking
 // Cache block sizes; they change speed only, never bits.
 constexpr int64_t kKC = 256;                 // k per pass: a B micro-panel (256 x kNR) in L1
-constexpr int64_t kMC = 24 * kMR;            // rows per A block: 144 x 256 floats (AVX2) in L2
 constexpr int64_t kNC = 4096;                // columns per B block: up to 4 MiB, in L3
-static_assert(kNC % kNR == 0, "B blocks hold whole panels");
-
-using Tile = void (*)(int64_t, const float*, const float*, float*, int64_t, bool);
-
-// tile<R> for R = 1 .. kMR, indexed by R.
-template <int... R>
-constexpr std::array<Tile, kMR + 1> make_tiles(std::integer_sequence<int, R...>) {
-  return {nullptr, &tile<R + 1>...};
-}
-constexpr auto kTiles = make_tiles(std::make_integer_sequence<int, kMR>{});
 
 // Packing scratch, one per thread (gemm may run on many threads at once), grown on demand.
 class Scratch {
@@ -202,22 +223,6 @@ class Scratch {
 };
 
 thread_local Scratch t_a_pack, t_b_pack;
-
-// Floats from one packed strip of A, or panel of B, to the next: one cache line more than the
-// data, so that writing all strips (panels) step by step does not hit a single cache set
-// (256 x 16 floats is 16 KiB, a multiple of the L1's set stride).
-constexpr int64_t a_strip_size(int64_t kc) { return kc * kMR + 16; }
-constexpr int64_t b_panel_size(int64_t kc) { return kc * kNR + 16; }
-
-// Rows [0, mc) of a block cut into `strips` strips of at most kMR rows, as even as can be
-// (9 rows: 5 + 4, not 6 + 3, so every tile keeps enough accumulators to hide fma latency).
-struct Strips {
-  int64_t count, base, extra;  // the first `extra` strips have base + 1 rows
-  explicit Strips(int64_t mc)
-      : count((mc + kMR - 1) / kMR), base(mc / count), extra(mc % count) {}
-  int64_t first(int64_t s) const { return s * base + std::min(s, extra); }
-  int64_t rows(int64_t s) const { return base + (s < extra ? 1 : 0); }
-};
 
 // Rows of a matrix laid out step by step: dst[p * stride + r] = src[r * ld + p] for p < kc and
 // r < width (<= 8, <= stride), 0 for r >= rows. May also write zeros to the 8 - width floats
@@ -258,66 +263,6 @@ void pack_across(float* dst, int64_t stride, const float* src, int64_t ld, int64
   }
 }
 
-// op(A) rows [i0, i0 + mc) x k [p0, p0 + kc) into strips: strip s, step p, row r at
-// dst[s * a_strip_size(kc) + p * kMR + r] for r < its rows (the rest is never read). May write
-// up to 8 floats past the last strip.
-void pack_a(float* dst, const float* a, const GemmDesc& d, int64_t i0, int64_t mc, int64_t p0,
-            int64_t kc) {
-  const Strips strips(mc);
-  if (d.trans_a) {
-    // op(A)(i, p) = a[p lda + i]: walk A's rows in order and deal each out to the strips.
-    // All strips but the last copy a full kMR floats, a fixed-size copy the compiler inlines: a
-    // short strip's extra float is the next strip's first row, never read, and in bounds since
-    // every strip has at least kMR / 2 rows.
-    const int64_t last = strips.count - 1, last_rows = strips.rows(last);
-    for (int64_t p = 0; p < kc; ++p) {
-      const float* src = a + (p0 + p) * d.lda + i0;
-      float* out = dst + p * kMR;
-      for (int64_t s = 0; s < last; ++s) {
-        std::memcpy(out + s * a_strip_size(kc), src + strips.first(s), kMR * sizeof(float));
-      }
-      const float* from = src + strips.first(last);
-      for (int64_t r = 0; r < last_rows; ++r) out[last * a_strip_size(kc) + r] = from[r];
-    }
-    return;
-  }
-  // op(A)(i, p) = a[i lda + p]: rows along p, laid out step by step.
-  for (int64_t s = 0; s < strips.count; ++s) {
-    const float* src = a + (i0 + strips.first(s)) * d.lda + p0;
-    pack_across(dst + s * a_strip_size(kc), kMR, src, d.lda, strips.rows(s), kc, kMR);
-  }
-}
-
-// op(B) k [p0, p0 + kc) x columns [j0, j0 + nc) into kNR-column panels: panel q, step p,
-// column j at dst[q * b_panel_size(kc) + p * kNR + j]; columns past nc are zero.
-void pack_b(float* dst, const float* b, const GemmDesc& d, int64_t p0, int64_t kc, int64_t j0,
-            int64_t nc) {
-  const int64_t panels = (nc + kNR - 1) / kNR, tail = nc - (panels - 1) * kNR;
-  if (d.trans_b) {
-    // op(B)(p, j) = b[j ldb + p]: B's rows along p, laid out step by step, 8 columns at a time.
-    static_assert(kNR % 4 == 0);
-    constexpr int64_t kGroup = std::min<int64_t>(8, kNR);
-    for (int64_t j = 0; j < panels * kNR; j += kGroup) {
-      float* out = dst + (j / kNR) * b_panel_size(kc) + j % kNR;
-      const int64_t rows = std::clamp<int64_t>(nc - j, 0, kGroup);
-      pack_across(out, kNR, b + (j0 + j) * d.ldb + p0, d.ldb, rows, kc, kGroup);
-    }
-    return;
-  }
-  // op(B)(p, j) = b[p ldb + j]: walk B's rows in order (rows far apart defeat the hardware
-  // prefetcher) and deal each row's kNR-column pieces out to the panels.
-  for (int64_t p = 0; p < kc; ++p) {
-    const float* src = b + (p0 + p) * d.ldb + j0;
-    float* out = dst + p * kNR;
-    for (int64_t q = 0; q + 1 < panels; ++q) {
-      std::memcpy(out + q * b_panel_size(kc), src + q * kNR, kNR * sizeof(float));
-    }
-    float* last = out + (panels - 1) * b_panel_size(kc);
-    std::memcpy(last, src + (panels - 1) * kNR, size_t(tail) * sizeof(float));
-    std::fill(last + tail, last + kNR, 0.f);
-  }
-}
-
 // C(i, j) at c[i * row_stride + j * col_stride]: row-major, or column-major for the
 // transposed problem (see gemm).
 struct COut {
@@ -326,69 +271,199 @@ struct COut {
   float* at(int64_t i, int64_t j) const { return c + i * row_stride + j * col_stride; }
 };
 
-// A tile narrower than kNR, or of a column-major C: the full tile runs on a row-major copy,
-// and only the valid outputs go back (the padding lanes see zero-padded panels and are thrown
-// away).
-void copied_tile(int64_t kc, const float* a, const float* b, const COut& c, int64_t i,
-                 int64_t j, bool load_c, int64_t mr, int64_t nr) {
-  alignas(64) float tmp[kMR * kNR] = {};  // the padding lanes too: no uninitialised reads
-  if (load_c) {
-    for (int64_t r = 0; r < mr; ++r) {
-      for (int64_t q = 0; q < nr; ++q) tmp[r * kNR + q] = *c.at(i + r, j + q);
-    }
-  }
-  kTiles[mr](kc, a, b, tmp, kNR, load_c);
-  for (int64_t r = 0; r < mr; ++r) {
-    for (int64_t q = 0; q < nr; ++q) *c.at(i + r, j + q) = tmp[r * kNR + q];
-  }
+using Tile = void (*)(int64_t, const float*, const float*, float*, int64_t, bool);
+
+// K::tile<R> for R = 1 .. K::kMR, indexed by R.
+template <class K, int... R>
+constexpr std::array<Tile, K::kMR + 1> make_tiles(std::integer_sequence<int, R...>) {
+  return {nullptr, &K::template tile<R + 1>...};
 }
 
-// The loops of the file comment, for d's m, n, k and operands (d.ldc is ignored for c).
-void blocked_gemm(const COut& c, const float* a, const float* b, const GemmDesc& d) {
-  const int64_t kc_max = std::min(kKC, d.k);
-  const int64_t mc_max = std::min(kMC, (d.m + kMR - 1) / kMR * kMR);
-  const int64_t nc_max = std::min(kNC, (d.n + kNR - 1) / kNR * kNR);
-  // + 8: pack_across's spill after the last strip.
-  float* const a_pack = t_a_pack.reserve(size_t(mc_max / kMR * a_strip_size(kc_max) + 8));
-  float* const b_pack = t_b_pack.reserve(size_t(nc_max / kNR * b_panel_size(kc_max)));
-  const bool row_major = c.col_stride == 1;
+// The blocking of the file comment around the micro-kernels of set K.
+template <class K>
+struct Blocked {
+  static constexpr int kMR = K::kMR, kNR = K::kNR;
+  static constexpr int64_t kMC = 24 * kMR;  // rows per A block: 144-192 x 256 floats, in L2
+  static_assert(kNC % kNR == 0, "B blocks hold whole panels");
+  static constexpr auto kTiles = make_tiles<K>(std::make_integer_sequence<int, kMR>{});
 
-  for (int64_t j0 = 0; j0 < d.n; j0 += kNC) {
-    const int64_t nc = std::min(kNC, d.n - j0);
-    for (int64_t p0 = 0; p0 < d.k; p0 += kKC) {
-      const int64_t kc = std::min(kKC, d.k - p0);
-      // Pass 0 starts from C only when accumulating; later passes continue C's chains.
-      const bool load_c = d.accumulate || p0 > 0;
-      pack_b(b_pack, b, d, p0, kc, j0, nc);
-      for (int64_t i0 = 0; i0 < d.m; i0 += kMC) {
-        const int64_t mc = std::min(kMC, d.m - i0);
-        const Strips strips(mc);
-        pack_a(a_pack, a, d, i0, mc, p0, kc);
-        for (int64_t jr = 0; jr < nc; jr += kNR) {
-          const int64_t nr = std::min<int64_t>(kNR, nc - jr);
-          const float* bp = b_pack + (jr / kNR) * b_panel_size(kc);
-          for (int64_t s = 0; s < strips.count; ++s) {
-            const int64_t mr = strips.rows(s), i = i0 + strips.first(s), j = j0 + jr;
-            const float* ap = a_pack + s * a_strip_size(kc);
-            if (load_c && row_major && s + 1 < strips.count) {
-              // The next tile starts by loading its outputs: fetch them while this one runs.
-              for (int64_t r = 0; r < strips.rows(s + 1); ++r) {
-                const float* next = c.at(i0 + strips.first(s + 1) + r, j);
-                __builtin_prefetch(next);
-                __builtin_prefetch(next + kNR - 1);
+  // Floats from one packed strip of A, or panel of B, to the next: one cache line more than the
+  // data, so that writing all strips (panels) step by step does not hit a single cache set
+  // (256 x 16 floats is 16 KiB, a multiple of the L1's set stride).
+  static constexpr int64_t a_strip_size(int64_t kc) { return kc * kMR + 16; }
+  static constexpr int64_t b_panel_size(int64_t kc) { return kc * kNR + 16; }
+
+  // Rows [0, mc) of a block cut into `strips` strips of at most kMR rows, as even as can be
+  // (9 rows: 5 + 4, not 6 + 3, so every tile keeps enough accumulators to hide fma latency).
+  struct Strips {
+    int64_t count, base, extra;  // the first `extra` strips have base + 1 rows
+    explicit Strips(int64_t mc)
+        : count((mc + kMR - 1) / kMR), base(mc / count), extra(mc % count) {}
+    int64_t first(int64_t s) const { return s * base + std::min(s, extra); }
+    int64_t rows(int64_t s) const { return base + (s < extra ? 1 : 0); }
+  };
+
+  // op(A) rows [i0, i0 + mc) x k [p0, p0 + kc) into strips: strip s, step p, row r at
+  // dst[s * a_strip_size(kc) + p * kMR + r] for r < its rows (the rest is never read). May write
+  // up to 8 floats past the last strip.
+  static void pack_a(float* dst, const float* a, const GemmDesc& d, int64_t i0, int64_t mc, int64_t p0,
+              int64_t kc) {
+    const Strips strips(mc);
+    if (d.trans_a) {
+      // op(A)(i, p) = a[p lda + i]: walk A's rows in order and deal each out to the strips.
+      // All strips but the last copy a full kMR floats, a fixed-size copy the compiler inlines: a
+      // short strip's extra float is the next strip's first row, never read, and in bounds since
+      // every strip has at least kMR / 2 rows.
+      const int64_t last = strips.count - 1, last_rows = strips.rows(last);
+      for (int64_t p = 0; p < kc; ++p) {
+        const float* src = a + (p0 + p) * d.lda + i0;
+        float* out = dst + p * kMR;
+        for (int64_t s = 0; s < last; ++s) {
+          std::memcpy(out + s * a_strip_size(kc), src + strips.first(s), kMR * sizeof(float));
+        }
+        const float* from = src + strips.first(last);
+        for (int64_t r = 0; r < last_rows; ++r) out[last * a_strip_size(kc) + r] = from[r];
+      }
+      return;
+    }
+    // op(A)(i, p) = a[i lda + p]: rows along p, laid out step by step.
+    for (int64_t s = 0; s < strips.count; ++s) {
+      const float* src = a + (i0 + strips.first(s)) * d.lda + p0;
+      pack_across(dst + s * a_strip_size(kc), kMR, src, d.lda, strips.rows(s), kc, kMR);
+    }
+  }
+
+  // op(B) k [p0, p0 + kc) x columns [j0, j0 + nc) into kNR-column panels: panel q, step p,
+  // column j at dst[q * b_panel_size(kc) + p * kNR + j]; columns past nc are zero.
+  static void pack_b(float* dst, const float* b, const GemmDesc& d, int64_t p0, int64_t kc, int64_t j0,
+              int64_t nc) {
+    const int64_t panels = (nc + kNR - 1) / kNR, tail = nc - (panels - 1) * kNR;
+    if (d.trans_b) {
+      // op(B)(p, j) = b[j ldb + p]: B's rows along p, laid out step by step, 8 columns at a time.
+      static_assert(kNR % 4 == 0);
+      constexpr int64_t kGroup = std::min<int64_t>(8, kNR);
+      for (int64_t j = 0; j < panels * kNR; j += kGroup) {
+        float* out = dst + (j / kNR) * b_panel_size(kc) + j % kNR;
+        const int64_t rows = std::clamp<int64_t>(nc - j, 0, kGroup);
+        pack_across(out, kNR, b + (j0 + j) * d.ldb + p0, d.ldb, rows, kc, kGroup);
+      }
+      return;
+    }
+    // op(B)(p, j) = b[p ldb + j]: walk B's rows in order (rows far apart defeat the hardware
+    // prefetcher) and deal each row's kNR-column pieces out to the panels.
+    for (int64_t p = 0; p < kc; ++p) {
+      const float* src = b + (p0 + p) * d.ldb + j0;
+      float* out = dst + p * kNR;
+      for (int64_t q = 0; q + 1 < panels; ++q) {
+        std::memcpy(out + q * b_panel_size(kc), src + q * kNR, kNR * sizeof(float));
+      }
+      float* last = out + (panels - 1) * b_panel_size(kc);
+      std::memcpy(last, src + (panels - 1) * kNR, size_t(tail) * sizeof(float));
+      std::fill(last + tail, last + kNR, 0.f);
+    }
+  }
+
+  // A tile narrower than kNR, or of a column-major C: the full tile runs on a row-major copy,
+  // and only the valid outputs go back (the padding lanes see zero-padded panels and are thrown
+  // away).
+  static void copied_tile(int64_t kc, const float* a, const float* b, const COut& c, int64_t i,
+                   int64_t j, bool load_c, int64_t mr, int64_t nr) {
+    alignas(64) float tmp[kMR * kNR] = {};  // the padding lanes too: no uninitialised reads
+    if (load_c) {
+      for (int64_t r = 0; r < mr; ++r) {
+        for (int64_t q = 0; q < nr; ++q) tmp[r * kNR + q] = *c.at(i + r, j + q);
+      }
+    }
+    kTiles[mr](kc, a, b, tmp, kNR, load_c);
+    for (int64_t r = 0; r < mr; ++r) {
+      for (int64_t q = 0; q < nr; ++q) *c.at(i + r, j + q) = tmp[r * kNR + q];
+    }
+  }
+
+  // The loops of the file comment, for d's m, n, k and operands (d.ldc is ignored for c).
+  static void blocked_gemm(const COut& c, const float* a, const float* b, const GemmDesc& d) {
+    const int64_t kc_max = std::min(kKC, d.k);
+    const int64_t mc_max = std::min(kMC, (d.m + kMR - 1) / kMR * kMR);
+    const int64_t nc_max = std::min(kNC, (d.n + kNR - 1) / kNR * kNR);
+    // + 8: pack_across's spill after the last strip.
+    float* const a_pack = t_a_pack.reserve(size_t(mc_max / kMR * a_strip_size(kc_max) + 8));
+    float* const b_pack = t_b_pack.reserve(size_t(nc_max / kNR * b_panel_size(kc_max)));
+    const bool row_major = c.col_stride == 1;
+
+    for (int64_t j0 = 0; j0 < d.n; j0 += kNC) {
+      const int64_t nc = std::min(kNC, d.n - j0);
+      for (int64_t p0 = 0; p0 < d.k; p0 += kKC) {
+        const int64_t kc = std::min(kKC, d.k - p0);
+        // Pass 0 starts from C only when accumulating; later passes continue C's chains.
+        const bool load_c = d.accumulate || p0 > 0;
+        pack_b(b_pack, b, d, p0, kc, j0, nc);
+        for (int64_t i0 = 0; i0 < d.m; i0 += kMC) {
+          const int64_t mc = std::min(kMC, d.m - i0);
+          const Strips strips(mc);
+          pack_a(a_pack, a, d, i0, mc, p0, kc);
+          for (int64_t jr = 0; jr < nc; jr += kNR) {
+            const int64_t nr = std::min<int64_t>(kNR, nc - jr);
+            const float* bp = b_pack + (jr / kNR) * b_panel_size(kc);
+            for (int64_t s = 0; s < strips.count; ++s) {
+              const int64_t mr = strips.rows(s), i = i0 + strips.first(s), j = j0 + jr;
+              const float* ap = a_pack + s * a_strip_size(kc);
+              if (load_c && row_major && s + 1 < strips.count) {
+                // The next tile starts by loading its outputs: fetch them while this one runs.
+                for (int64_t r = 0; r < strips.rows(s + 1); ++r) {
+                  const float* next = c.at(i0 + strips.first(s + 1) + r, j);
+                  __builtin_prefetch(next);
+                  __builtin_prefetch(next + kNR - 1);
+                }
               }
-            }
-            if (row_major && nr == kNR) {
-              kTiles[mr](kc, ap, bp, c.at(i, j), c.row_stride, load_c);
-            } else {
-              copied_tile(kc, ap, bp, c, i, j, load_c, mr, nr);
+              if (row_major && nr == kNR) {
+                kTiles[mr](kc, ap, bp, c.at(i, j), c.row_stride, load_c);
+              } else {
+                copied_tile(kc, ap, bp, c, i, j, load_c, mr, nr);
+              }
             }
           }
         }
       }
     }
   }
+};
+
+// One kernel set's entry points.
+struct GemmImpl {
+  const char* name;
+  int nr;  // K::kNR
+  void (*run)(const COut&, const float*, const float*, const GemmDesc&);
+};
+template <class K>
+constexpr GemmImpl impl_of() {
+  return {K::kName, K::kNR, &Blocked<K>::blocked_gemm};
 }
+
+// The sets this build has, widest first, and whether this CPU runs each.
+struct Candidate {
+  GemmImpl impl;
+  bool (*runs_here)();
+};
+constexpr Candidate kCandidates[] = {
+#if defined(__x86_64__)
+    {impl_of<Avx512Kernel>(), &Avx512Kernel::runs_here},
+    {impl_of<Avx2Kernel>(), &Avx2Kernel::runs_here},
+#endif
+#if defined(__ARM_NEON) && defined(__ARM_FEATURE_FMA)
+    {impl_of<NeonKernel>(), &NeonKernel::runs_here},
+#endif
+    {impl_of<ScalarKernel>(), &ScalarKernel::runs_here},
+};
+
+const GemmImpl* widest_here() {
+  for (const Candidate& c : kCandidates) {
+    if (c.runs_here()) return &c.impl;
+  }
+  return &kCandidates[std::size(kCandidates) - 1].impl;
+}
+
+// The set gemm uses: the widest, unless set_gemm_isa chose another.
+std::atomic<const GemmImpl*> g_impl{widest_here()};
 
 }  // namespace
 
@@ -401,7 +476,8 @@ void gemm(float* c, const float* a, const float* b, const GemmDesc& d) {
     }
     return;
   }
-  if (d.n < kNR && d.m > d.n) {
+  const GemmImpl& impl = *g_impl.load(std::memory_order_relaxed);
+  if (d.n < impl.nr && d.m > d.n) {
     // Few columns would leave most vector lanes idle: compute C^T = op(B)^T op(A)^T into a
     // column-major view of C instead. Each output's chain is the same (fma(a, b, acc) ==
     // fma(b, a, acc)); only the tiling changes.
@@ -412,12 +488,33 @@ void gemm(float* c, const float* a, const float* b, const GemmDesc& d) {
     t.lda = d.ldb;
     t.trans_b = !d.trans_a;
     t.ldb = d.lda;
-    blocked_gemm(COut{c, 1, d.ldc}, b, a, t);
+    impl.run(COut{c, 1, d.ldc}, b, a, t);
     return;
   }
-  blocked_gemm(COut{c, d.ldc, 1}, a, b, d);
+  impl.run(COut{c, d.ldc, 1}, a, b, d);
 }
 
-const char* gemm_isa() { return kIsa; }
+const char* gemm_isa() { return g_impl.load(std::memory_order_relaxed)->name; }
+
+std::vector<std::string> gemm_isas() {
+  std::vector<std::string> out;
+  for (const Candidate& c : kCandidates) {
+    if (c.runs_here()) out.emplace_back(c.impl.name);
+  }
+  return out;
+}
+
+void set_gemm_isa(std::string_view isa) {
+  for (const Candidate& c : kCandidates) {
+    if (isa == c.impl.name && c.runs_here()) {
+      g_impl.store(&c.impl, std::memory_order_relaxed);
+      return;
+    }
+  }
+  std::string known;
+  for (const std::string& name : gemm_isas()) known += (known.empty() ? "" : ", ") + name;
+  throw std::invalid_argument("portable GEMM: no micro-kernel '" + std::string(isa) +
+                              "' runs on this CPU (this one runs: " + known + ")");
+}
 
 }  // namespace ar1::kernels::cpu::portable

@@ -1,20 +1,24 @@
 // The instruction set the portable kernels were compiled for (AR1_CPU_ISA in the top-level
-// CMakeLists.txt), for `ar1 info`: no library picks one at run time here. It changes their
-// speed, never their bits.
+// CMakeLists.txt) and the GEMM micro-kernel picked at load time, for `ar1 info`. Both change
+// their speed, never their bits.
+#include <string>
+
+#include "kernels/cpu/portable/gemm.h"
 #include "kernels/device.h"
 
 namespace ar1::kernels::cpu::portable {
 
 std::string isa_name() {
 #if defined(__AVX512F__)
-  return "avx512 (compiled for " AR1_CPU_ISA ")";
+  const std::string compiled = "avx512 (compiled for " AR1_CPU_ISA ")";
 #elif defined(__AVX2__) && defined(__FMA__)
-  return "avx2+fma (compiled for " AR1_CPU_ISA ")";
+  const std::string compiled = "avx2+fma (compiled for " AR1_CPU_ISA ")";
 #elif defined(__ARM_NEON)
-  return "neon (compiled for " AR1_CPU_ISA ")";
+  const std::string compiled = "neon (compiled for " AR1_CPU_ISA ")";
 #else
-  return "scalar (compiled for " AR1_CPU_ISA ")";
+  const std::string compiled = "scalar (compiled for " AR1_CPU_ISA ")";
 #endif
+  return compiled + ", GEMM " + gemm_isa();
 }
 
 }  // namespace ar1::kernels::cpu::portable

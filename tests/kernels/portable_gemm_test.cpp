@@ -1,8 +1,8 @@
 // The portable GEMM (kernels/cpu/portable/gemm.h) against its contract, bit for bit: a naive
 // loop here computes every output as one std::fma chain over p in increasing order, and the
 // whole C buffer (padding between rows included) must be memcmp-equal to it. No tolerance:
-// the same bits are the spec, on every instruction set: each case runs with every micro-kernel
-// this CPU runs (AVX-512, AVX2 and plain C++ on an AVX-512 machine).
+// the same bits are the spec, on every instruction set: each case runs with every vector
+// instruction set this CPU runs (AVX-512, AVX2 and plain C++ on an AVX-512 machine).
 //
 // Shapes reach every edge of the tiles (m, n around multiples of 4, 6, 8, 16 and 32), k crosses
 // the 256-deep passes, and C, A and B have strides longer than their rows. Inputs have varied
@@ -19,13 +19,14 @@
 #include <vector>
 
 #include "kernels/cpu/portable/gemm.h"
-#include "tests/support/each_gemm_isa.h"
+#include "kernels/cpu/portable/vector_isa.h"
+#include "tests/support/each_vector_isa.h"
 
 namespace {
 
 using ar1::kernels::cpu::portable::GemmDesc;
 using ar1::kernels::cpu::portable::gemm;
-using ar1::testing::for_each_gemm_isa;
+using ar1::testing::for_each_vector_isa;
 
 // splitmix64: a fixed, tiny generator, so the inputs are the same everywhere.
 struct Bits {
@@ -120,7 +121,7 @@ const int64_t kEdgeSizes[] = {1, 2, 5, 6, 7, 15, 16, 17, 31, 33, 100, 257};
 }  // namespace
 
 TEST_CASE("portable gemm equals the fma chain at every tile edge") {
-  for_each_gemm_isa([&] {
+  for_each_vector_isa([&] {
     for (const int64_t m : kEdgeSizes) {
       for (const int64_t n : kEdgeSizes) {
         for (const int64_t k : {1, 6, 17}) check_all_modes(m, n, k);
@@ -130,7 +131,7 @@ TEST_CASE("portable gemm equals the fma chain at every tile edge") {
 }
 
 TEST_CASE("portable gemm equals the fma chain across k passes") {
-  for_each_gemm_isa([&] {
+  for_each_vector_isa([&] {
     // 256 is the pass depth; 700 takes three passes, the last partial.
     for (const int64_t m : {1, 7, 17, 33}) {
       for (const int64_t n : {2, 15, 33}) {
@@ -141,7 +142,7 @@ TEST_CASE("portable gemm equals the fma chain across k passes") {
 }
 
 TEST_CASE("portable gemm equals the fma chain across row and column blocks") {
-  for_each_gemm_isa([&] {
+  for_each_vector_isa([&] {
     check_all_modes(300, 40, 31);  // more rows than one A block
     check_all_modes(3, 4100, 5);   // more columns than one B block
     check_all_modes(100, 257, 300);
@@ -149,7 +150,7 @@ TEST_CASE("portable gemm equals the fma chain across row and column blocks") {
 }
 
 TEST_CASE("portable gemm with the shortest strides reads nothing past its operands") {
-  for_each_gemm_isa([&] {
+  for_each_vector_isa([&] {
     // Exactly sized buffers: run under AddressSanitizer, a read past a row's end would show.
     for (const int64_t m : {5, 7, 17, 33}) {
       for (const int64_t n : {3, 17}) {
@@ -168,7 +169,7 @@ TEST_CASE("portable gemm with the shortest strides reads nothing past its operan
 }
 
 TEST_CASE("portable gemm with k = 0 writes +0, or leaves C when accumulating") {
-  for_each_gemm_isa([&] {
+  for_each_vector_isa([&] {
     for (const int64_t m : {1, 7, 33}) {
       for (const int64_t n : {1, 16, 17}) check_all_modes(m, n, 0);
     }
@@ -185,7 +186,7 @@ TEST_CASE("portable gemm with k = 0 writes +0, or leaves C when accumulating") {
 }
 
 TEST_CASE("portable gemm keeps denormal products and results") {
-  for_each_gemm_isa([&] {
+  for_each_vector_isa([&] {
     // Every product is 2^-140 x (1 .. 4), below the smallest normal (2^-126): with FTZ or DAZ
     // the result would be 0. The sums stay denormal and exact.
     const int64_t m = 7, n = 19, k = 300;
@@ -209,7 +210,7 @@ TEST_CASE("portable gemm keeps denormal products and results") {
 }
 
 TEST_CASE("portable gemm on row and column blocks from several threads equals one call") {
-  for_each_gemm_isa([&] {
+  for_each_vector_isa([&] {
     // How a threaded caller uses it: each thread takes a block of C, with its own scratch.
     const int64_t m = 150, n = 90, k = 520;
     const auto a = test_values(size_t(k * m), 7), b = test_values(size_t(n * k), 8);
@@ -240,18 +241,19 @@ TEST_CASE("portable gemm on row and column blocks from several threads equals on
   });
 }
 
-TEST_CASE("portable gemm lists the micro-kernels this CPU runs and refuses another by name") {
+TEST_CASE("portable kernels list the vector instruction sets this CPU runs and refuse another") {
   namespace portable = ar1::kernels::cpu::portable;
-  const auto isas = portable::gemm_isas();
+  const auto isas = portable::vector_isas();
   REQUIRE(!isas.empty());
-  CHECK(isas.front() == portable::gemm_isa());  // the widest is the default
-  CHECK(isas.back() == "scalar");               // plain C++ runs everywhere
+  CHECK(isas.front() == portable::vector_isa());  // the widest is the default
+  CHECK(isas.back() == portable::VectorIsa::scalar);  // plain C++ runs everywhere
+  CHECK(std::string(portable::gemm_isa()) == portable::vector_isa_name(isas.front()));
   try {
-    portable::set_gemm_isa("sse1");
-    FAIL("set_gemm_isa accepted an unknown micro-kernel");
+    portable::set_vector_isa("sse1");
+    FAIL("set_vector_isa accepted an unknown instruction set");
   } catch (const std::invalid_argument& e) {
-    CHECK(std::string(e.what()).find("no micro-kernel 'sse1'") != std::string::npos);
+    CHECK(std::string(e.what()).find("no vector instruction set 'sse1'") != std::string::npos);
     CHECK(std::string(e.what()).find("scalar") != std::string::npos);
   }
-  CHECK(portable::gemm_isa() == isas.front());
+  CHECK(portable::vector_isa() == isas.front());
 }

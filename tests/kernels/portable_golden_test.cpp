@@ -1,7 +1,7 @@
 // The portable CPU kernels give pinned bits, without any dataset: the SHA-256 of the outputs of
 // every convolution algorithm (pointwise, depthwise, im2col; forward, backward-data,
 // backward-weights; both layouts) and of the matrix products, on inputs from the seeded RNG.
-// Every machine CI runs on checks each GEMM micro-kernel it runs (AVX-512, AVX2, NEON, plain
+// Every machine CI runs on checks each vector instruction set it runs (AVX-512, AVX2, NEON, plain
 // C++) against these. A change here is a change of results: say why in the commit
 // (docs/reproducibility.md; the whole-run golden is tests/cli/golden_test.cpp).
 #include <doctest/doctest.h>
@@ -14,7 +14,7 @@
 #include "kernels/conv2d.h"
 #include "kernels/matmul.h"
 #include "kernels/threading.h"
-#include "tests/support/each_gemm_isa.h"
+#include "tests/support/each_vector_isa.h"
 
 namespace {
 
@@ -76,7 +76,7 @@ TEST_CASE("portable convolutions give the pinned bits") {
                                     make(3, 40, 9, 40, 3, 2, 40, true),
                                     make(70, 19, 6, 37, 1, 1, 1, true),
                                     make(2, 33, 3, 70, 1, 1, 1, true)});
-  ar1::testing::for_each_gemm_isa([&] {
+  ar1::testing::for_each_vector_isa([&] {
     const std::string digest = conv_digest(shapes);
     for (int threads : {1, 3}) {
       CAPTURE(threads);
@@ -89,7 +89,7 @@ TEST_CASE("portable convolutions give the pinned bits") {
 }
 
 TEST_CASE("portable matrix products give the pinned bits") {
-  ar1::testing::for_each_gemm_isa([] {
+  ar1::testing::for_each_vector_isa([] {
     ar1::Sha256 h;
     for (const MatmulDesc& d : {MatmulDesc{130, 10, 256, false, true},
                                 MatmulDesc{10, 256, 130, true, false},

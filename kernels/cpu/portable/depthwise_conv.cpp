@@ -13,10 +13,12 @@
 // block order (fixed_blocks.h); NCHW per channel, each channel's whole sum on one thread.
 #include <algorithm>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "kernels/cpu/fixed_blocks.h"
 #include "kernels/cpu/portable/conv_algorithms.h"
+#include "kernels/cpu/portable/depthwise_vector_loops.h"
 
 namespace ar1::kernels::cpu::portable {
 
@@ -44,6 +46,74 @@ void transpose_weights(std::vector<float>& wt, const float* w, int64_t c, int64_
     for (int64_t t = 0; t < taps; ++t) wt[t * c + ch] = w[ch * taps + t];
 }
 
+// For each output (forward) or input (backward-data) position along one axis, the kernel taps
+// that connect it to a position inside the other side, in tap order: position k's are
+// [first[k], first[k + 1]) of (tap, other position). Built once per call, so the per-pixel
+// loops need no division.
+struct AxisTaps {
+  std::vector<int64_t> first{0}, tap, other;
+};
+
+// Forward: output position o reads input o s - pad + q, for q < kernel, inside [0, size).
+AxisTaps forward_axis(int64_t outputs, int64_t size, int64_t kernel, int64_t s, int64_t pad) {
+  AxisTaps a;
+  for (int64_t o = 0; o < outputs; ++o) {
+    for (int64_t q = 0; q < kernel; ++q) {
+      const int64_t in = o * s - pad + q;
+      if (in < 0 || in >= size) continue;
+      a.tap.push_back(q);
+      a.other.push_back(in);
+    }
+    a.first.push_back(static_cast<int64_t>(a.tap.size()));
+  }
+  return a;
+}
+
+// Backward-data: input position in gets the output o with o s - pad + q = in, for q < kernel,
+// o inside [0, outputs).
+AxisTaps backward_axis(int64_t size, int64_t outputs, int64_t kernel, int64_t s, int64_t pad) {
+  AxisTaps a;
+  for (int64_t in = 0; in < size; ++in) {
+    for (int64_t q = 0; q < kernel; ++q) {
+      const int64_t os = in + pad - q;  // = o s
+      if (os < 0 || os % s != 0 || os / s >= outputs) continue;
+      a.tap.push_back(q);
+      a.other.push_back(os / s);
+    }
+    a.first.push_back(static_cast<int64_t>(a.tap.size()));
+  }
+  return a;
+}
+
+// Appends the taps of the pixels [from, to) of one row, in (p, q) order: rows[row] x cols[k].
+// at(p, q, r, col) is where tap (p, q) of the pixel reads, as (values, weights).
+template <class At>
+void gather_row_taps(RowTaps& taps, const AxisTaps& rows, int64_t row, const AxisTaps& cols,
+                     int64_t from, int64_t to, At at) {
+  for (int64_t k = from; k < to; ++k) {
+    for (int64_t a = rows.first[row]; a < rows.first[row + 1]; ++a) {
+      for (int64_t b = cols.first[k]; b < cols.first[k + 1]; ++b) {
+        const auto [v, w] = at(rows.tap[a], cols.tap[b], rows.other[a], cols.other[b]);
+        taps.add(v, w);
+      }
+    }
+    taps.end_pixel(k);
+  }
+}
+
+// The positions j of [0, count) with lo <= j s <= hi, as [first, end): where a 3 x 3 window
+// lies inside. Empty unless the kernel is 3 x 3.
+struct Span2 {
+  int64_t first = 0, end = 0;
+  bool contains(int64_t j) const { return j >= first && j < end; }
+};
+Span2 window_span(const ConvDesc& d, int64_t count, int64_t s, int64_t lo, int64_t hi) {
+  if (d.kh != 3 || d.kw != 3 || hi < 0) return {};
+  const int64_t first = lo <= 0 ? 0 : ceil_div(lo, s);
+  const int64_t end = std::min(count, hi / s + 1);
+  return end > first ? Span2{first, end} : Span2{};
+}
+
 }  // namespace
 
 void depthwise_forward(float* y, const float* x, const float* w, const ConvDesc& d,
@@ -53,24 +123,34 @@ void depthwise_forward(float* y, const float* x, const float* w, const ConvDesc&
     thread_local std::vector<float> wt;
     transpose_weights(wt, w, c, d.kh * d.kw);
     const float* wtp = wt.data();
+    const DepthwiseLoops& loops = depthwise_loops();
+    const AxisTaps rows = forward_axis(oh, d.h, d.kh, s, d.pad);
+    const AxisTaps cols = forward_axis(ow, d.w, d.kw, s, d.pad);
+    // Rows and columns whose 3 x 3 window lies inside: 0 <= i s - pad, i s - pad + 2 < h.
+    const Span2 in_rows = window_span(d, oh, s, d.pad, d.h - 3 + d.pad);
+    const Span2 in_cols = window_span(d, ow, s, d.pad, d.w - 3 + d.pad);
     for_each_fixed_block(d.n * oh, [&](int64_t t) {
       const int64_t b = t / oh, i = t % oh;
-      for (int64_t j = 0; j < ow; ++j) {
-        float* __restrict yp = y + (t * ow + j) * c;
-        std::fill_n(yp, c, 0.f);
-        for (int64_t p = 0; p < d.kh; ++p) {
-          const int64_t r = i * s - d.pad + p;
-          if (r < 0 || r >= d.h) continue;
-          for (int64_t q = 0; q < d.kw; ++q) {
-            const int64_t col = j * s - d.pad + q;
-            if (col < 0 || col >= d.w) continue;
-            const float* __restrict xp = x + ((b * d.h + r) * d.w + col) * c;
-            const float* __restrict wp = wtp + (p * d.kw + q) * c;
-            for (int64_t ch = 0; ch < c; ++ch) yp[ch] = std::fma(xp[ch], wp[ch], yp[ch]);
-          }
-        }
-        if (bias != nullptr) add_bias(yp, bias, 1, c, c, false, d.relu);
+      float* yrow = y + t * ow * c;
+      const auto at = [&](int64_t p, int64_t q, int64_t r, int64_t col) {
+        return std::pair(x + ((b * d.h + r) * d.w + col) * c, wtp + (p * d.kw + q) * c);
+      };
+      thread_local RowTaps taps;
+      taps.clear();
+      if (in_rows.contains(i) && in_cols.end > in_cols.first) {
+        Window3x3 win{};
+        for (int p = 0; p < 3; ++p) win.rows[p] = x + (b * d.h + i * s - d.pad + p) * d.w * c;
+        win.weights = wtp;
+        win.stride = s;
+        for (int q = 0; q < 3; ++q) win.offset[q] = q - d.pad;
+        loops.sum_window_3x3(yrow, win, c, in_cols.first, in_cols.end);
+        gather_row_taps(taps, rows, i, cols, 0, in_cols.first, at);
+        gather_row_taps(taps, rows, i, cols, in_cols.end, ow, at);
+      } else {
+        gather_row_taps(taps, rows, i, cols, 0, ow, at);
       }
+      loops.sum_gathered(yrow, taps, c);
+      if (bias != nullptr) add_bias(yrow, bias, ow, c, c, false, d.relu);
     });
     return;
   }
@@ -108,23 +188,34 @@ void depthwise_backward_data(float* dx, const float* dy, const float* w, const C
     thread_local std::vector<float> wt;
     transpose_weights(wt, w, c, d.kh * d.kw);
     const float* wtp = wt.data();
+    const DepthwiseLoops& loops = depthwise_loops();
+    const AxisTaps rows = backward_axis(d.h, oh, d.kh, s, d.pad);
+    const AxisTaps cols = backward_axis(d.w, ow, d.kw, s, d.pad);
+    // With stride 1, input rows and columns whose 3 x 3 window of outputs lies inside:
+    // 0 <= r + pad - 2, r + pad < oh.
+    const Span2 in_rows = s == 1 ? window_span(d, d.h, 1, 2 - d.pad, oh - 1 - d.pad) : Span2{};
+    const Span2 in_cols = s == 1 ? window_span(d, d.w, 1, 2 - d.pad, ow - 1 - d.pad) : Span2{};
     for_each_fixed_block(d.n * d.h, [&](int64_t t) {
       const int64_t b = t / d.h, r = t % d.h;
-      for (int64_t col = 0; col < d.w; ++col) {
-        float* __restrict dxp = dx + (t * d.w + col) * c;
-        std::fill_n(dxp, c, 0.f);
-        for (int64_t p = 0; p < d.kh; ++p) {
-          const int64_t ri = r + d.pad - p;  // = i s
-          if (ri < 0 || ri % s != 0 || ri / s >= oh) continue;
-          for (int64_t q = 0; q < d.kw; ++q) {
-            const int64_t cj = col + d.pad - q;  // = j s
-            if (cj < 0 || cj % s != 0 || cj / s >= ow) continue;
-            const float* __restrict dyp = dy + ((b * oh + ri / s) * ow + cj / s) * c;
-            const float* __restrict wp = wtp + (p * d.kw + q) * c;
-            for (int64_t ch = 0; ch < c; ++ch) dxp[ch] = std::fma(dyp[ch], wp[ch], dxp[ch]);
-          }
-        }
+      float* dxrow = dx + t * d.w * c;
+      const auto at = [&](int64_t p, int64_t q, int64_t i, int64_t j) {
+        return std::pair(dy + ((b * oh + i) * ow + j) * c, wtp + (p * d.kw + q) * c);
+      };
+      thread_local RowTaps taps;
+      taps.clear();
+      if (in_rows.contains(r) && in_cols.end > in_cols.first) {
+        Window3x3 win{};
+        for (int p = 0; p < 3; ++p) win.rows[p] = dy + (b * oh + r + d.pad - p) * ow * c;
+        win.weights = wtp;
+        win.stride = 1;
+        for (int q = 0; q < 3; ++q) win.offset[q] = d.pad - q;
+        loops.sum_window_3x3(dxrow, win, c, in_cols.first, in_cols.end);
+        gather_row_taps(taps, rows, r, cols, 0, in_cols.first, at);
+        gather_row_taps(taps, rows, r, cols, in_cols.end, d.w, at);
+      } else {
+        gather_row_taps(taps, rows, r, cols, 0, d.w, at);
       }
+      loops.sum_gathered(dxrow, taps, c);
     });
     return;
   }
@@ -161,26 +252,47 @@ void depthwise_backward_weights(float* dw, const float* dy, const float* x, cons
     thread_local std::vector<float> sum, partials;
     sum.resize(taps * c);
     const int64_t per_block = images_per_block(d);
+    const DepthwiseLoops& loops = depthwise_loops();
+    const Span2 in_rows = window_span(d, oh, s, d.pad, d.h - 3 + d.pad);
+    const Span2 in_cols = window_span(d, ow, s, d.pad, d.w - 3 + d.pad);
     sum_fixed_blocks(sum.data(), taps * c, ceil_div(d.n, per_block), partials,
                      [&](float* out, int64_t block) {
       std::fill_n(out, taps * c, 0.f);
-      const int64_t last = std::min(d.n, (block + 1) * per_block);
-      for (int64_t b = block * per_block; b < last; ++b)
-        for (int64_t i = 0; i < oh; ++i)
-          for (int64_t j = 0; j < ow; ++j) {
-            const float* __restrict dyp = dy + ((b * oh + i) * ow + j) * c;
-            for (int64_t p = 0; p < d.kh; ++p) {
-              const int64_t r = i * s - d.pad + p;
-              if (r < 0 || r >= d.h) continue;
-              for (int64_t q = 0; q < d.kw; ++q) {
-                const int64_t col = j * s - d.pad + q;
-                if (col < 0 || col >= d.w) continue;
-                const float* __restrict xp = x + ((b * d.h + r) * d.w + col) * c;
-                float* __restrict acc = out + (p * d.kw + q) * c;
-                for (int64_t ch = 0; ch < c; ++ch) acc[ch] = std::fma(dyp[ch], xp[ch], acc[ch]);
-              }
+      // Every sum runs over (b, i, j) in order: a row's pixels left of the window, those it
+      // covers (registers), then those right of it.
+      auto add_pixels = [&](int64_t b, int64_t i, int64_t j_from, int64_t j_to) {
+        for (int64_t j = j_from; j < j_to; ++j) {
+          const float* __restrict dyp = dy + ((b * oh + i) * ow + j) * c;
+          for (int64_t p = 0; p < d.kh; ++p) {
+            const int64_t r = i * s - d.pad + p;
+            if (r < 0 || r >= d.h) continue;
+            for (int64_t q = 0; q < d.kw; ++q) {
+              const int64_t col = j * s - d.pad + q;
+              if (col < 0 || col >= d.w) continue;
+              const float* __restrict xp = x + ((b * d.h + r) * d.w + col) * c;
+              float* __restrict acc = out + (p * d.kw + q) * c;
+              for (int64_t ch = 0; ch < c; ++ch) acc[ch] = std::fma(dyp[ch], xp[ch], acc[ch]);
             }
           }
+        }
+      };
+      const int64_t last = std::min(d.n, (block + 1) * per_block);
+      for (int64_t b = block * per_block; b < last; ++b) {
+        for (int64_t i = 0; i < oh; ++i) {
+          if (!in_rows.contains(i) || in_cols.end <= in_cols.first) {
+            add_pixels(b, i, 0, ow);
+            continue;
+          }
+          add_pixels(b, i, 0, in_cols.first);
+          Window3x3 win{};
+          for (int p = 0; p < 3; ++p) win.rows[p] = x + (b * d.h + i * s - d.pad + p) * d.w * c;
+          win.stride = s;
+          for (int q = 0; q < 3; ++q) win.offset[q] = q - d.pad;
+          loops.accumulate_window_3x3(out, dy + (b * oh + i) * ow * c, win, c, in_cols.first,
+                                      in_cols.end);
+          add_pixels(b, i, in_cols.end, ow);
+        }
+      }
     });
     for (int64_t ch = 0; ch < c; ++ch)
       for (int64_t t = 0; t < taps; ++t) dw[ch * taps + t] = sum[t * c + ch];

@@ -16,20 +16,16 @@
 // contraction could not change it; the build still passes -ffp-contract=off as for every
 // portable kernel.
 #include "kernels/cpu/portable/gemm.h"
+#include "kernels/cpu/portable/vector_isa.h"
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
-#include <stdexcept>
-#include <string>
-#include <string_view>
 #include <utility>
-#include <vector>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -48,9 +44,9 @@ namespace {
 // packed strip (step p's R values at a + p * kMR), b a packed panel (step p's kNR values at
 // b + p * kNR, 64-byte aligned).
 //
-// On x86-64 every set is compiled, each with its own target attribute, and gemm picks the
-// widest this CPU runs: the rest of the library may be compiled for x86-64-v3 (AVX2) and still
-// use AVX-512 where it exists. The sets differ in speed only: each output is one fma chain.
+// On x86-64 every set is compiled, each with its own target attribute, and gemm runs the one
+// of vector_isa() (the widest this CPU runs, vector_isa.h). The sets differ in speed only: each
+// output is one fma chain.
 
 #if defined(__x86_64__)
 
@@ -58,10 +54,6 @@ struct Avx512Kernel {
   static constexpr int kMR = 8;  // 8 x 2 zmm accumulators + 2 of B + 1 broadcast
   static constexpr int kNR = 32;
   static constexpr const char* kName = "avx512";
-  static bool runs_here() {
-    __builtin_cpu_init();  // may run before libgcc's own constructor (a static initialiser)
-    return __builtin_cpu_supports("avx512f");
-  }
 
   template <int R>
   __attribute__((target("avx512f"))) static void tile(int64_t kc, const float* a,
@@ -96,10 +88,6 @@ struct Avx2Kernel {
   static constexpr int kMR = 6;  // 6 x 2 ymm accumulators + 2 of B + 1 broadcast = 15 of 16
   static constexpr int kNR = 16;
   static constexpr const char* kName = "avx2";
-  static bool runs_here() {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }
 
   template <int R>
   __attribute__((target("avx2,fma"))) static void tile(int64_t kc, const float* a,
@@ -139,7 +127,6 @@ struct NeonKernel {
   static constexpr int kMR = 8;  // 8 x 2 q accumulators + 2 of B + 1 broadcast, of 32
   static constexpr int kNR = 8;
   static constexpr const char* kName = "neon";
-  static bool runs_here() { return true; }
 
   template <int R>
   static void tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
@@ -173,7 +160,6 @@ struct ScalarKernel {
   static constexpr int kMR = 4;
   static constexpr int kNR = 4;
   static constexpr const char* kName = "scalar";
-  static bool runs_here() { return true; }
 
   template <int R>
   static void tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
@@ -439,31 +425,31 @@ constexpr GemmImpl impl_of() {
   return {K::kName, K::kNR, &Blocked<K>::blocked_gemm};
 }
 
-// The sets this build has, widest first, and whether this CPU runs each.
-struct Candidate {
-  GemmImpl impl;
-  bool (*runs_here)();
-};
-constexpr Candidate kCandidates[] = {
+// The set of the vector instruction set the portable kernels run on (vector_isa.h).
+const GemmImpl& impl_here() {
+  switch (vector_isa()) {
 #if defined(__x86_64__)
-    {impl_of<Avx512Kernel>(), &Avx512Kernel::runs_here},
-    {impl_of<Avx2Kernel>(), &Avx2Kernel::runs_here},
+    case VectorIsa::avx512: {
+      static constexpr GemmImpl impl = impl_of<Avx512Kernel>();
+      return impl;
+    }
+    case VectorIsa::avx2: {
+      static constexpr GemmImpl impl = impl_of<Avx2Kernel>();
+      return impl;
+    }
 #endif
 #if defined(__ARM_NEON) && defined(__ARM_FEATURE_FMA)
-    {impl_of<NeonKernel>(), &NeonKernel::runs_here},
+    case VectorIsa::neon: {
+      static constexpr GemmImpl impl = impl_of<NeonKernel>();
+      return impl;
+    }
 #endif
-    {impl_of<ScalarKernel>(), &ScalarKernel::runs_here},
-};
-
-const GemmImpl* widest_here() {
-  for (const Candidate& c : kCandidates) {
-    if (c.runs_here()) return &c.impl;
+    default: {
+      static constexpr GemmImpl impl = impl_of<ScalarKernel>();
+      return impl;
+    }
   }
-  return &kCandidates[std::size(kCandidates) - 1].impl;
 }
-
-// The set gemm uses: the widest, unless set_gemm_isa chose another.
-std::atomic<const GemmImpl*> g_impl{widest_here()};
 
 }  // namespace
 
@@ -476,7 +462,7 @@ void gemm(float* c, const float* a, const float* b, const GemmDesc& d) {
     }
     return;
   }
-  const GemmImpl& impl = *g_impl.load(std::memory_order_relaxed);
+  const GemmImpl& impl = impl_here();
   if (d.n < impl.nr && d.m > d.n) {
     // Few columns would leave most vector lanes idle: compute C^T = op(B)^T op(A)^T into a
     // column-major view of C instead. Each output's chain is the same (fma(a, b, acc) ==
@@ -494,27 +480,6 @@ void gemm(float* c, const float* a, const float* b, const GemmDesc& d) {
   impl.run(COut{c, d.ldc, 1}, a, b, d);
 }
 
-const char* gemm_isa() { return g_impl.load(std::memory_order_relaxed)->name; }
-
-std::vector<std::string> gemm_isas() {
-  std::vector<std::string> out;
-  for (const Candidate& c : kCandidates) {
-    if (c.runs_here()) out.emplace_back(c.impl.name);
-  }
-  return out;
-}
-
-void set_gemm_isa(std::string_view isa) {
-  for (const Candidate& c : kCandidates) {
-    if (isa == c.impl.name && c.runs_here()) {
-      g_impl.store(&c.impl, std::memory_order_relaxed);
-      return;
-    }
-  }
-  std::string known;
-  for (const std::string& name : gemm_isas()) known += (known.empty() ? "" : ", ") + name;
-  throw std::invalid_argument("portable GEMM: no micro-kernel '" + std::string(isa) +
-                              "' runs on this CPU (this one runs: " + known + ")");
-}
+const char* gemm_isa() { return impl_here().name; }
 
 }  // namespace ar1::kernels::cpu::portable

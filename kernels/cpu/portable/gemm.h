@@ -19,9 +19,6 @@
 // Reentrant: packing scratch is thread_local. To run on several threads, cut C into blocks of
 // rows or columns and call gemm once per block (every output's chain is the same either way).
 #include <cstdint>
-#include <string>
-#include <string_view>
-#include <vector>
 
 namespace ar1::kernels::cpu::portable {
 
@@ -39,14 +36,8 @@ struct GemmDesc {
 // C must not overlap A or B.
 void gemm(float* c, const float* a, const float* b, const GemmDesc& d);
 
-// The micro-kernel gemm uses ("avx512", "avx2", "neon" or "scalar"): the widest this CPU runs,
-// picked at load time whatever the rest of the library was compiled for. It changes speed only.
+// The micro-kernel gemm uses ("avx512", "avx2", "neon" or "scalar"): that of vector_isa()
+// (vector_isa.h), the widest this CPU runs unless a test chose another.
 const char* gemm_isa();
-// The micro-kernels this CPU runs, widest first.
-std::vector<std::string> gemm_isas();
-// Makes gemm use one of gemm_isas() (tests compare their bits; benchmarks their speed). Not
-// synchronised with running gemm calls. Throws std::invalid_argument, naming the ones there
-// are, for a name not among them.
-void set_gemm_isa(std::string_view isa);
 
 }  // namespace ar1::kernels::cpu::portable

@@ -1,9 +1,9 @@
 // The instruction set the portable kernels were compiled for (AR1_CPU_ISA in the top-level
-// CMakeLists.txt) and the GEMM micro-kernel picked at load time, for `ar1 info`. Both change
-// their speed, never their bits.
+// CMakeLists.txt) and the vector instruction set picked at load time (vector_isa.h), for
+// `ar1 info`. Both change their speed, never their bits.
 #include <string>
 
-#include "kernels/cpu/portable/gemm.h"
+#include "kernels/cpu/portable/vector_isa.h"
 #include "kernels/device.h"
 
 namespace ar1::kernels::cpu::portable {
@@ -18,7 +18,7 @@ std::string isa_name() {
 #else
   const std::string compiled = "scalar (compiled for " AR1_CPU_ISA ")";
 #endif
-  return compiled + ", GEMM " + gemm_isa();
+  return compiled + ", GEMM and depthwise in " + vector_isa_name(vector_isa());
 }
 
 }  // namespace ar1::kernels::cpu::portable

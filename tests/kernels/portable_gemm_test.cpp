@@ -9,6 +9,7 @@
 // exponents, signed zeros and denormals, so a flush or a reordering shows up as a changed bit.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -71,6 +72,10 @@ void reference_gemm(float* c, const float* a, const float* b, const GemmDesc& d)
         const float bv = d.trans_b ? b[j * d.ldb + p] : b[p * d.ldb + j];
         acc = std::fma(av, bv, acc);
       }
+      if (d.bias != nullptr) {
+        acc = acc + d.bias[j];
+        if (d.relu) acc = std::max(acc, 0.f);
+      }
       c[i * d.ldc + j] = acc;
     }
   }
@@ -78,8 +83,11 @@ void reference_gemm(float* c, const float* a, const float* b, const GemmDesc& d)
 
 // Runs gemm and the reference on the same inputs (strides `pad` longer than the rows, C
 // pre-filled with values) and says whether the two C buffers have the same bytes.
+// The epilogue a case asks for: none, the bias, or the bias and ReLU.
+enum class Epilogue { none, bias, bias_relu };
+
 bool same_bits(int64_t m, int64_t n, int64_t k, bool trans_a, bool trans_b, bool accumulate,
-               int64_t pad = 3) {
+               int64_t pad = 3, Epilogue epilogue = Epilogue::none) {
   GemmDesc d;
   d.m = m;
   d.n = n;
@@ -97,6 +105,12 @@ bool same_bits(int64_t m, int64_t n, int64_t k, bool trans_a, bool trans_b, bool
   const auto b = test_values(size_t(b_rows * d.ldb), seed + 1);
   auto got = test_values(size_t(m * d.ldc), seed + 2);
   auto want = got;
+  // Biases of both signs around the outputs' size, so that ReLU cuts about half; exactly sized.
+  std::vector<float> bias = test_values(size_t(n), seed + 3);
+  if (epilogue != Epilogue::none) {
+    d.bias = bias.data();
+    d.relu = epilogue == Epilogue::bias_relu;
+  }
   gemm(got.data(), a.data(), b.data(), d);
   reference_gemm(want.data(), a.data(), b.data(), d);
   return std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0;
@@ -256,4 +270,37 @@ TEST_CASE("portable kernels list the vector instruction sets this CPU runs and r
     CHECK(std::string(e.what()).find("scalar") != std::string::npos);
   }
   CHECK(portable::vector_isa() == isas.front());
+}
+
+TEST_CASE("portable gemm applies the bias and ReLU epilogue as add then max(v, 0)") {
+  for_each_vector_isa([] {
+    for (const int64_t m : {1, 7, 17, 100}) {
+      for (const int64_t n : {1, 5, 16, 17, 33, 70}) {
+        for (const int64_t k : {0, 3, 300}) {
+          for (int mode = 0; mode < 16; ++mode) {
+            CAPTURE(m);
+            CAPTURE(n);
+            CAPTURE(k);
+            CAPTURE(mode);
+            const auto epilogue = mode & 8 ? Epilogue::bias_relu : Epilogue::bias;
+            CHECK(same_bits(m, n, k, mode & 1, mode & 2, mode & 4, 3, epilogue));
+          }
+        }
+      }
+    }
+    // A NaN and -0 pass ReLU unchanged, as std::max(v, 0.f) lets them (a vector max with the
+    // operands the other way round would give 0 and NaN).
+    GemmDesc d;
+    d.m = 1, d.n = 40, d.k = 1, d.lda = 1, d.ldb = 40, d.ldc = 40, d.relu = true;
+    d.accumulate = true;  // from C = -0: fma(1, -0, -0) = -0, where +0 would give +0
+    std::vector<float> a{1.f}, b(40, -0.f), bias(40, -0.f), c(40, -0.f);
+    b[3] = std::nanf("");
+    b[4] = -2.f;
+    d.bias = bias.data();
+    gemm(c.data(), a.data(), b.data(), d);
+    CHECK(std::isnan(c[3]));
+    CHECK(c[4] == 0.f);
+    CHECK(std::signbit(c[0]));  // -0 + -0 = -0, and max(-0, 0) keeps -0
+    CHECK(std::signbit(c[39]));
+  });
 }

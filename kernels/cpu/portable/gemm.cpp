@@ -39,8 +39,23 @@ namespace ar1::kernels::cpu::portable {
 namespace {
 
 // ---------------------------------------------------------------- micro-kernels
-// A kernel set K has K::kMR, K::kNR, K::kName and K::tile<R>(kc, a, b, c, ldc, load_c),
-// R = 1 .. kMR: C[R x kNR] at c (row stride ldc) = (load_c ? C : +0), then kc fma steps; a is a
+
+// What a tile does to its outputs after their last step: v + bias[j] for column j of the tile,
+// then std::max(v, 0.f) when relu (a NaN and -0 pass unchanged, as in add_bias). bias nullptr:
+// nothing. Vector versions compute the same: one rounded add, then v < 0 ? 0 : v.
+struct Epilogue {
+  const float* bias = nullptr;
+  bool relu = false;
+  float apply(float v, int64_t j) const {
+    if (bias == nullptr) return v;
+    v = v + bias[j];
+    return relu ? std::max(v, 0.f) : v;
+  }
+};
+
+// A kernel set K has K::kMR, K::kNR, K::kName and K::tile<R>(kc, a, b, c, ldc, load_c, e),
+// R = 1 .. kMR: C[R x kNR] at c (row stride ldc) = e((load_c ? C : +0), then kc fma steps),
+// e reading kNR biases at e.bias; a is a
 // packed strip (step p's R values at a + p * kMR), b a packed panel (step p's kNR values at
 // b + p * kNR, 64-byte aligned).
 //
@@ -58,7 +73,7 @@ struct Avx512Kernel {
   template <int R>
   __attribute__((target("avx512f"))) static void tile(int64_t kc, const float* a,
                                                       const float* b, float* c, int64_t ldc,
-                                                      bool load_c) {
+                                                      bool load_c, const Epilogue& e) {
     __m512 acc[R][2];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
@@ -76,6 +91,21 @@ struct Avx512Kernel {
       a += kMR;
       b += kNR;
     }
+    if (e.bias != nullptr) {
+      const __m512 b0 = _mm512_loadu_ps(e.bias), b1 = _mm512_loadu_ps(e.bias + 16);
+      const __m512 zero = _mm512_setzero_ps();
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) {
+        acc[r][0] = _mm512_add_ps(acc[r][0], b0);
+        acc[r][1] = _mm512_add_ps(acc[r][1], b1);
+        if (e.relu) {  // v < 0 ? 0 : v (ordered: a NaN passes), as std::max(v, 0.f)
+          acc[r][0] = _mm512_mask_mov_ps(acc[r][0],
+                                         _mm512_cmp_ps_mask(acc[r][0], zero, _CMP_LT_OQ), zero);
+          acc[r][1] = _mm512_mask_mov_ps(acc[r][1],
+                                         _mm512_cmp_ps_mask(acc[r][1], zero, _CMP_LT_OQ), zero);
+        }
+      }
+    }
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       _mm512_storeu_ps(c + r * ldc, acc[r][0]);
@@ -92,7 +122,7 @@ struct Avx2Kernel {
   template <int R>
   __attribute__((target("avx2,fma"))) static void tile(int64_t kc, const float* a,
                                                        const float* b, float* c, int64_t ldc,
-                                                       bool load_c) {
+                                                       bool load_c, const Epilogue& e) {
     __m256 acc[R][2];
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) {
@@ -110,6 +140,19 @@ struct Avx2Kernel {
       }
       a += kMR;
       b += kNR;
+    }
+    if (e.bias != nullptr) {
+      const __m256 b0 = _mm256_loadu_ps(e.bias), b1 = _mm256_loadu_ps(e.bias + 8);
+      const __m256 zero = _mm256_setzero_ps();
+#pragma GCC unroll 6
+      for (int r = 0; r < R; ++r) {
+        acc[r][0] = _mm256_add_ps(acc[r][0], b0);
+        acc[r][1] = _mm256_add_ps(acc[r][1], b1);
+        if (e.relu) {  // max(0, v) = 0 > v ? 0 : v, as std::max(v, 0.f)
+          acc[r][0] = _mm256_max_ps(zero, acc[r][0]);
+          acc[r][1] = _mm256_max_ps(zero, acc[r][1]);
+        }
+      }
     }
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) {
@@ -130,7 +173,7 @@ struct NeonKernel {
 
   template <int R>
   static void tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-                   bool load_c) {
+                   bool load_c, const Epilogue& e) {
     float32x4_t acc[R][2];
     for (int r = 0; r < R; ++r) {
       acc[r][0] = load_c ? vld1q_f32(c + r * ldc) : vdupq_n_f32(0.f);
@@ -146,7 +189,20 @@ struct NeonKernel {
       a += kMR;
       b += kNR;
     }
+    if (e.bias != nullptr) {
+      const float32x4_t b0 = vld1q_f32(e.bias), b1 = vld1q_f32(e.bias + 4);
+      for (int r = 0; r < R; ++r) {
+        acc[r][0] = vaddq_f32(acc[r][0], b0);
+        acc[r][1] = vaddq_f32(acc[r][1], b1);
+      }
+    }
     for (int r = 0; r < R; ++r) {
+      if (e.bias != nullptr && e.relu) {
+        // v < 0 ? 0 : v, as std::max(v, 0.f): a NaN and -0 pass (vmaxq would give 0 and NaN).
+        const float32x4_t zero = vdupq_n_f32(0.f);
+        acc[r][0] = vbslq_f32(vcltq_f32(acc[r][0], zero), zero, acc[r][0]);
+        acc[r][1] = vbslq_f32(vcltq_f32(acc[r][1], zero), zero, acc[r][1]);
+      }
       vst1q_f32(c + r * ldc, acc[r][0]);
       vst1q_f32(c + r * ldc + 4, acc[r][1]);
     }
@@ -163,7 +219,7 @@ struct ScalarKernel {
 
   template <int R>
   static void tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-                   bool load_c) {
+                   bool load_c, const Epilogue& e) {
     float acc[R][kNR];
     for (int r = 0; r < R; ++r) {
       for (int j = 0; j < kNR; ++j) acc[r][j] = load_c ? c[r * ldc + j] : 0.f;
@@ -176,7 +232,7 @@ struct ScalarKernel {
       b += kNR;
     }
     for (int r = 0; r < R; ++r) {
-      for (int j = 0; j < kNR; ++j) c[r * ldc + j] = acc[r][j];
+      for (int j = 0; j < kNR; ++j) c[r * ldc + j] = e.apply(acc[r][j], j);
     }
   }
 };
@@ -257,7 +313,8 @@ struct COut {
   float* at(int64_t i, int64_t j) const { return c + i * row_stride + j * col_stride; }
 };
 
-using Tile = void (*)(int64_t, const float*, const float*, float*, int64_t, bool);
+using Tile = void (*)(int64_t, const float*, const float*, float*, int64_t, bool,
+                     const Epilogue&);
 
 // K::tile<R> for R = 1 .. K::kMR, indexed by R.
 template <class K, int... R>
@@ -351,18 +408,24 @@ struct Blocked {
 
   // A tile narrower than kNR, or of a column-major C: the full tile runs on a row-major copy,
   // and only the valid outputs go back (the padding lanes see zero-padded panels and are thrown
-  // away).
+  // away), through the epilogue on the last pass. A column-major C is the transposed problem
+  // (see gemm): its rows are the caller's columns, which the bias runs along.
   static void copied_tile(int64_t kc, const float* a, const float* b, const COut& c, int64_t i,
-                   int64_t j, bool load_c, int64_t mr, int64_t nr) {
+                          int64_t j, bool load_c, int64_t mr, int64_t nr, const GemmDesc& d,
+                          bool last_pass) {
     alignas(64) float tmp[kMR * kNR] = {};  // the padding lanes too: no uninitialised reads
     if (load_c) {
       for (int64_t r = 0; r < mr; ++r) {
         for (int64_t q = 0; q < nr; ++q) tmp[r * kNR + q] = *c.at(i + r, j + q);
       }
     }
-    kTiles[mr](kc, a, b, tmp, kNR, load_c);
+    kTiles[mr](kc, a, b, tmp, kNR, load_c, Epilogue{});
+    const Epilogue e{last_pass ? d.bias : nullptr, d.relu};
+    const bool bias_along_rows = c.col_stride != 1;
     for (int64_t r = 0; r < mr; ++r) {
-      for (int64_t q = 0; q < nr; ++q) *c.at(i + r, j + q) = tmp[r * kNR + q];
+      for (int64_t q = 0; q < nr; ++q) {
+        *c.at(i + r, j + q) = e.apply(tmp[r * kNR + q], bias_along_rows ? i + r : j + q);
+      }
     }
   }
 
@@ -382,6 +445,7 @@ struct Blocked {
         const int64_t kc = std::min(kKC, d.k - p0);
         // Pass 0 starts from C only when accumulating; later passes continue C's chains.
         const bool load_c = d.accumulate || p0 > 0;
+        const bool last_pass = p0 + kc == d.k;
         pack_b(b_pack, b, d, p0, kc, j0, nc);
         for (int64_t i0 = 0; i0 < d.m; i0 += kMC) {
           const int64_t mc = std::min(kMC, d.m - i0);
@@ -402,9 +466,10 @@ struct Blocked {
                 }
               }
               if (row_major && nr == kNR) {
-                kTiles[mr](kc, ap, bp, c.at(i, j), c.row_stride, load_c);
+                const Epilogue e{last_pass && d.bias != nullptr ? d.bias + j : nullptr, d.relu};
+                kTiles[mr](kc, ap, bp, c.at(i, j), c.row_stride, load_c, e);
               } else {
-                copied_tile(kc, ap, bp, c, i, j, load_c, mr, nr);
+                copied_tile(kc, ap, bp, c, i, j, load_c, mr, nr, d, last_pass);
               }
             }
           }
@@ -456,9 +521,11 @@ const GemmImpl& impl_here() {
 void gemm(float* c, const float* a, const float* b, const GemmDesc& d) {
   if (d.m <= 0 || d.n <= 0) return;
   if (d.k <= 0) {
-    // The empty chain: +0, or C unchanged.
-    if (!d.accumulate) {
-      for (int64_t i = 0; i < d.m; ++i) std::fill_n(c + i * d.ldc, d.n, 0.f);
+    // The empty chain: +0, or C unchanged; then the epilogue.
+    const Epilogue e{d.bias, d.relu};
+    for (int64_t i = 0; i < d.m; ++i) {
+      float* row = c + i * d.ldc;
+      for (int64_t j = 0; j < d.n; ++j) row[j] = e.apply(d.accumulate ? row[j] : 0.f, j);
     }
     return;
   }

@@ -7,10 +7,11 @@
 //
 //   acc = accumulate ? c[i][j] : +0.0f;
 //   for (p = 0; p < k; ++p) acc = fmaf(op(A)(i, p), op(B)(p, j), acc);
+//   if (bias) { acc = acc + bias[j]; if (relu) acc = std::max(acc, 0.f); }
 //   c[i][j] = acc;
 //
-// so k == 0 writes +0 (or leaves C when accumulating). Vectors run across outputs (i, j) only,
-// never across p; a k-blocked pass stores its accumulators to C and the next pass loads them
+// so k == 0 writes +0 (or leaves C when accumulating) before the epilogue. Vectors run across
+// outputs (i, j) only, never across p; a k-blocked pass stores its accumulators to C and the next pass loads them
 // back, which is exact, so neither the blocking nor the vector width can change a bit.
 // Denormals are kept (no FTZ/DAZ), nothing is approximated or reassociated; the library is
 // built with -ffp-contract=off so the compiler adds no fma of its own. (A NaN output is NaN
@@ -31,6 +32,11 @@ struct GemmDesc {
   bool trans_a = false, trans_b = false;
   int64_t lda = 0, ldb = 0, ldc = 0;
   bool accumulate = false;  // start each chain from C instead of +0
+  // The fused epilogue, after each output's chain: C(i, j) = chain + bias[j] (one rounded add),
+  // then std::max(C, 0.f) when relu, so a NaN and -0 pass unchanged. bias [n] or nullptr (and
+  // then no relu either).
+  const float* bias = nullptr;
+  bool relu = false;
 };
 
 // C must not overlap A or B.

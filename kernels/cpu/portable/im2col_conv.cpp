@@ -101,11 +101,12 @@ void forward_image(float* y_i, const float* x_i, const float* wr, const ConvDesc
   float* col = column_buffer(z);
   for (int64_t g = 0; g < d.groups; ++g) {
     im2col_channels_last(col, x_i, d, g, z);
+    // The bias and ReLU applied by the GEMM's tiles, while still in registers.
     gemm(y_i + g * z.og, col, wr + g * z.og * z.k,
          {.m = z.p, .n = z.og, .k = z.k, .trans_b = true, .lda = z.k, .ldb = z.k,
-          .ldc = d.c_out});
+          .ldc = d.c_out, .bias = bias != nullptr ? bias + g * z.og : nullptr,
+          .relu = bias != nullptr && d.relu});
   }
-  if (bias != nullptr) add_bias(y_i, bias, z.p, d.c_out, d.c_out, false, d.relu);
 }
 
 // One image, channels-last: dx_i [h, w, c_in] from dy_i [P, c_out].

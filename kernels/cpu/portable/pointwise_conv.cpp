@@ -50,10 +50,10 @@ void pointwise_forward(float* y, const float* x, const float* w, const ConvDesc&
   if (d.channels_last) {
     for_each_gemm_block(d.n * d.h * d.w, co, kGemmMinBlock, kGemmBlocks,
                         [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
-      float* y_block = y + r0 * co + c0;
-      gemm(y_block, x + r0 * ci, w + c0 * ci,
-           {.m = rows, .n = cols, .k = ci, .trans_b = true, .lda = ci, .ldb = ci, .ldc = co});
-      if (bias != nullptr) add_bias(y_block, bias + c0, rows, cols, co, false, d.relu);
+      // The bias and ReLU applied by the GEMM's tiles, while still in registers.
+      gemm(y + r0 * co + c0, x + r0 * ci, w + c0 * ci,
+           {.m = rows, .n = cols, .k = ci, .trans_b = true, .lda = ci, .ldb = ci, .ldc = co,
+            .bias = bias != nullptr ? bias + c0 : nullptr, .relu = bias != nullptr && d.relu});
     });
     return;
   }

@@ -1,5 +1,6 @@
 // depthwise_vector_loops.inc compiled once per vector instruction set, each copy in its own
-// namespace under its own target, so an x86-64-v3 build still runs AVX-512 where the CPU has it.
+// namespace under its own target (GCC's target pragma, clang's attribute push), so an
+// x86-64-v3 build still runs AVX-512 where the CPU has it.
 #include "kernels/cpu/portable/depthwise_vector_loops.h"
 
 #include "kernels/cpu/portable/vector_isa.h"
@@ -27,8 +28,12 @@ struct Vec {
 
 #if defined(__x86_64__)
 
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f")
+#endif
 namespace avx512 {
 struct Vec {
   static constexpr int64_t kLanes = 16;
@@ -40,10 +45,18 @@ struct Vec {
 };
 #include "kernels/cpu/portable/depthwise_vector_loops.inc"
 }  // namespace avx512
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
+#endif
 namespace avx2 {
 struct Vec {
   static constexpr int64_t kLanes = 8;
@@ -55,7 +68,11 @@ struct Vec {
 };
 #include "kernels/cpu/portable/depthwise_vector_loops.inc"
 }  // namespace avx2
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 #endif  // __x86_64__
 

@@ -34,6 +34,9 @@ prints one table for each. The system python3 of a GPU server usually has torch:
   bench/compare_pytorch.py --device cuda --python python3 --repeats 1 --iterations 20
 --timeout S ends a PyTorch process (a slow max-autotune) after S seconds, its cell reading
 "t/o"; --deadline T (seconds since the epoch) starts no process after T ("skip").
+--portable also times ar1 with its portable CPU kernels (the "/portable" benchmarks, as
+`ar1 train --cpu-kernels portable`) in the same rounds: the "portable ms" and "x BRN portable"
+columns, and its share of peak in the note.
 """
 import argparse
 import json
@@ -342,6 +345,8 @@ def main():
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     ap.add_argument("--tf32", choices=["off", "on", "both"], default="off",
                     help="--device cuda: TF32 tensor cores on both sides, or not")
+    ap.add_argument("--portable", action="store_true",
+                    help="CPU fp32: also time ar1's portable kernel set (its /portable benchmarks)")
     ap.add_argument("--precision", choices=["f32", "bf16", "both"], default="f32",
                     help="CPU: bf16 runs ar1's /bf16 workloads against the autocast_* "
                          "configurations")
@@ -392,7 +397,7 @@ def compare(args, python, configs, tf32, bf16=False):
     rows = []
     for workload in args.workloads.split(","):
         results = {c: [] for c in configs}
-        ours, eager_ours, untuned, uncached = [], [], [], []
+        ours, eager_ours, untuned, uncached, portable = [], [], [], [], []
         for _ in range(args.repeats):  # interleaved: one process of each per round
             for c in configs:
                 if late(args):
@@ -413,6 +418,9 @@ def compare(args, python, configs, tf32, bf16=False):
             if cuda:
                 eager_ours.append(ar1_once(args.bench, workload, args.size, args.threads,
                                            place="/cuda", tf32=tf32))
+            if args.portable and not cuda and not bf16:
+                portable.append(ar1_once(args.bench, workload, args.size, args.threads,
+                                         place="/portable"))
             if workload == "nic_experience":
                 uncached.append(ar1_once(args.bench, workload, args.size, args.threads,
                                          latent_cache=False, place=place, tf32=tf32))
@@ -436,12 +444,18 @@ def compare(args, python, configs, tf32, bf16=False):
             "untuned_eager_brn_ms": median(r["ms"] for r in untuned),
             "ar1_eager_launch_ms": median(r["ms"] for r in eager_ours),
             "ar1_uncached_ms": median(r["ms"] for r in uncached),
+            "ar1_portable_ms": median(r["ms"] for r in portable),
+            "portable_peak_fraction": median(r["pct_fma"] / 100 for r in portable
+                                             if r["pct_fma"] is not None),
+            "portable_rss_mib": max((r["rss_mib"] for r in portable), default=nan),
             "compile_s": {c: median(r["compile_s"] for r in results[c])
                           for c in configs if c.split("_")[0] in COMPILE_MODES},
             "fastest_brn": fastest_brn, "fastest_all": fastest_all, "ar1_ms": ar1_ms,
             "ratio_brn": med[fastest_brn] / ar1_ms if fastest_brn else nan,
             "ratio_all": med[fastest_all] / ar1_ms if fastest_all else nan,
             "ratio_eager_brn": med["eager_brn"] / ar1_ms if "eager_brn" in med else nan,
+            "ratio_brn_portable": (med[fastest_brn] / median(r["ms"] for r in portable)
+                                   if fastest_brn and portable else nan),
             "images_per_s": (300 if workload == "nic_experience" else 128) * 1e3 / ar1_ms,
             # ar1's own count against the FMA peak it measures at start-up (convs and linear).
             "peak_fraction": statistics.median(pct_fma) / 100 if pct_fma else nan,
@@ -456,9 +470,12 @@ def compare(args, python, configs, tf32, bf16=False):
              f"{args.threads} threads, " + ("bf16 (ar1 /bf16, PyTorch autocast)" if bf16 else "fp32"))
     print(f"\n{where}, {args.repeats} processes each, median of {args.iterations} steps per "
           "process" + ("; ar1: CUDA graphs (its default), eager launches in the note" if cuda else ""))
+    with_portable = any(not math.isnan(r["ar1_portable_ms"]) for r in rows)
     header = ["workload"] + configs + ["fastest BRN", "ar1 ms", "x BRN", "x all", "x eager",
                                        "img/s", "% peak",
                                        "GPU MiB ar1/fastest" if cuda else "RSS ar1/fastest MiB"]
+    if with_portable:
+        header += ["portable ms", "x BRN portable"]
     print(" | ".join(header))
     for r in rows:
         cells = [r["workload"]] + [r["cells"][c] or f"{r['torch_ms'][c]:.1f}" for c in configs]
@@ -467,6 +484,8 @@ def compare(args, python, configs, tf32, bf16=False):
                   f"{r['ratio_all']:.2f}", f"{r['ratio_eager_brn']:.2f}",
                   f"{r['images_per_s']:.0f}", f"{100 * r['peak_fraction']:.0f}",
                   f"{r['rss_mib']['ar1']:.0f}/{r['rss_mib'][fb]:.0f}" if fb else "-"]
+        if with_portable:
+            cells += [f"{r['ar1_portable_ms']:.2f}", f"{r['ratio_brn_portable']:.2f}"]
         print(" | ".join(cells))
         notes = ["compile " + ", ".join(f"{c} {s:.1f} s" for c, s in r["compile_s"].items())
                  ] if r["compile_s"] else []
@@ -476,13 +495,16 @@ def compare(args, python, configs, tf32, bf16=False):
             notes.append(f"ar1 eager launches {r['ar1_eager_launch_ms']:.2f} ms")
         if not math.isnan(r["ar1_uncached_ms"]):
             notes.append(f"ar1 without the latent cache {r['ar1_uncached_ms']:.1f} ms")
+        if not math.isnan(r["ar1_portable_ms"]):
+            notes.append(f"portable: {100 * r['portable_peak_fraction']:.0f} % peak, RSS "
+                         f"{r['portable_rss_mib']:.0f} MiB")
         print("    " + "; ".join(notes))
     peaks = [r["peak_gflops"] for r in rows if not math.isnan(r["peak_gflops"])]
     if peaks and not cuda:
         print(f"% peak: ar1's convolutions and linear layer against the fp32 FMA peak its "
               f"benchmark measured ({min(peaks):.0f}-{max(peaks):.0f} GFLOP/s on "
               f"{args.threads} threads)")
-    if any(r["peak_fraction"] > 1 for r in rows):
+    if any(r["peak_fraction"] > 1 or r["portable_peak_fraction"] > 1 for r in rows):
         print("compare_pytorch: a share of peak above 100 % means a wrong peak or FLOP count",
               file=sys.stderr)
     print(json.dumps(rows, indent=1), file=sys.stderr)

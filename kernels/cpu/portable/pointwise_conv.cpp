@@ -12,15 +12,20 @@
 #include "kernels/cpu/fixed_blocks.h"
 #include "kernels/cpu/portable/conv_algorithms.h"
 #include "kernels/cpu/portable/gemm.h"
+#include "kernels/threading.h"
 
 namespace ar1::kernels::cpu::portable {
 
 namespace {
 
-// Channels-last GEMM blocks: C cut along its longer side into at most kGemmBlocks blocks of at
-// least kGemmMinBlock rows or columns (each block packs the shared operand again).
+// Channels-last GEMM blocks: C cut along its longer side into blocks of at least
+// kGemmMinBlock rows or columns, kBlocksPerThread per thread (at most kGemmBlocks), each its own
+// GEMM call. Each block packs the shared operand again, so no more blocks than balancing the
+// threads needs; their number changes no bit (every output's k-sum runs whole inside one call).
 constexpr int64_t kGemmMinBlock = 32;
 constexpr int64_t kGemmBlocks = 16;
+constexpr int64_t kBlocksPerThread = 2;
+int64_t gemm_blocks() { return std::min(kGemmBlocks, kBlocksPerThread * num_threads()); }
 // Backward-weights on at most this many pixel rows is one GEMM per block of dw, each with the
 // whole k = M sum inside; on more, the rows are cut into chunks whose partial dw are added in
 // order (one pass over x and dy instead of one per block of dw).
@@ -48,7 +53,7 @@ void pointwise_forward(float* y, const float* x, const float* w, const ConvDesc&
                        const float* bias) {
   const int64_t ci = d.c_in, co = d.c_out;
   if (d.channels_last) {
-    for_each_gemm_block(d.n * d.h * d.w, co, kGemmMinBlock, kGemmBlocks,
+    for_each_gemm_block(d.n * d.h * d.w, co, kGemmMinBlock, gemm_blocks(),
                         [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
       // The bias and ReLU applied by the GEMM's tiles, while still in registers.
       gemm(y + r0 * co + c0, x + r0 * ci, w + c0 * ci,
@@ -69,7 +74,7 @@ void pointwise_forward(float* y, const float* x, const float* w, const ConvDesc&
 void pointwise_backward_data(float* dx, const float* dy, const float* w, const ConvDesc& d) {
   const int64_t ci = d.c_in, co = d.c_out;
   if (d.channels_last) {
-    for_each_gemm_block(d.n * d.h * d.w, ci, kGemmMinBlock, kGemmBlocks,
+    for_each_gemm_block(d.n * d.h * d.w, ci, kGemmMinBlock, gemm_blocks(),
                         [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
       gemm(dx + r0 * ci + c0, dy + r0 * co, w + c0,
            {.m = rows, .n = cols, .k = co, .lda = co, .ldb = ci, .ldc = ci});
@@ -88,7 +93,7 @@ void pointwise_backward_weights(float* dw, const float* dy, const float* x, cons
   const int64_t ci = d.c_in, co = d.c_out, rows = d.n * d.h * d.w;
   thread_local std::vector<float> partials;  // the caller's scratch, kept between calls
   if (d.channels_last && rows <= kWholeSumMaxRows) {
-    for_each_gemm_block(co, ci, kGemmMinBlock, kGemmBlocks,
+    for_each_gemm_block(co, ci, kGemmMinBlock, gemm_blocks(),
                         [&](int64_t o0, int64_t outs, int64_t i0, int64_t ins) {
       gemm(dw + o0 * ci + i0, dy + o0, x + i0,
            {.m = outs, .n = ins, .k = rows, .trans_a = true, .lda = co, .ldb = ci, .ldc = ci});

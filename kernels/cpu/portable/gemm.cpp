@@ -23,6 +23,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <cstdint>
 #include <memory>
 #include <new>
 #include <utility>
@@ -46,6 +47,7 @@ namespace {
 struct Epilogue {
   const float* bias = nullptr;
   bool relu = false;
+  bool stream = false;  // non-temporal stores (x86 tiles; C 64-byte aligned rows)
   float apply(float v, int64_t j) const {
     if (bias == nullptr) return v;
     v = v + bias[j];
@@ -106,6 +108,14 @@ struct Avx512Kernel {
         }
       }
     }
+    if (e.stream) {  // aligned, and not read again soon: past the caches
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) {
+        _mm512_stream_ps(c + r * ldc, acc[r][0]);
+        _mm512_stream_ps(c + r * ldc + 16, acc[r][1]);
+      }
+      return;
+    }
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       _mm512_storeu_ps(c + r * ldc, acc[r][0]);
@@ -153,6 +163,14 @@ struct Avx2Kernel {
           acc[r][1] = _mm256_max_ps(zero, acc[r][1]);
         }
       }
+    }
+    if (e.stream) {  // aligned, and not read again soon: past the caches
+#pragma GCC unroll 6
+      for (int r = 0; r < R; ++r) {
+        _mm256_stream_ps(c + r * ldc, acc[r][0]);
+        _mm256_stream_ps(c + r * ldc + 8, acc[r][1]);
+      }
+      return;
     }
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) {
@@ -438,6 +456,9 @@ struct Blocked {
     float* const a_pack = t_a_pack.reserve(size_t(mc_max / kMR * a_strip_size(kc_max) + 8));
     float* const b_pack = t_b_pack.reserve(size_t(nc_max / kNR * b_panel_size(kc_max)));
     const bool row_major = c.col_stride == 1;
+    // Non-temporal stores where asked and every full tile's rows are 64-byte aligned.
+    const bool stream = d.stream_c && row_major &&
+                        reinterpret_cast<uintptr_t>(c.c) % 64 == 0 && c.row_stride % 16 == 0;
 
     for (int64_t j0 = 0; j0 < d.n; j0 += kNC) {
       const int64_t nc = std::min(kNC, d.n - j0);
@@ -466,7 +487,8 @@ struct Blocked {
                 }
               }
               if (row_major && nr == kNR) {
-                const Epilogue e{last_pass && d.bias != nullptr ? d.bias + j : nullptr, d.relu};
+                const Epilogue e{last_pass && d.bias != nullptr ? d.bias + j : nullptr, d.relu,
+                                 stream && last_pass};
                 kTiles[mr](kc, ap, bp, c.at(i, j), c.row_stride, load_c, e);
               } else {
                 copied_tile(kc, ap, bp, c, i, j, load_c, mr, nr, d, last_pass);
@@ -476,6 +498,9 @@ struct Blocked {
         }
       }
     }
+#if defined(__x86_64__)
+    if (stream) _mm_sfence();  // the streamed stores visible before the caller's barrier
+#endif
   }
 };
 

@@ -37,6 +37,9 @@ struct GemmDesc {
   // then no relu either).
   const float* bias = nullptr;
   bool relu = false;
+  // A hint: C is large and not read again soon, so its final values may bypass the caches
+  // (non-temporal stores, where C's rows are 64-byte aligned). Changes no bit.
+  bool stream_c = false;
 };
 
 // C must not overlap A or B.

@@ -25,6 +25,9 @@ namespace {
 constexpr int64_t kGemmMinBlock = 32;
 constexpr int64_t kGemmBlocks = 16;
 constexpr int64_t kBlocksPerThread = 2;
+// Outputs larger than this bypass the caches (GemmDesc::stream_c): the next layer reads them
+// from memory anyway.
+constexpr int64_t kStreamBytes = int64_t{32} << 20;
 int64_t gemm_blocks() { return std::min(kGemmBlocks, kBlocksPerThread * num_threads()); }
 // Backward-weights on at most this many pixel rows is one GEMM per block of dw, each with the
 // whole k = M sum inside; on more, the rows are cut into chunks whose partial dw are added in
@@ -53,12 +56,14 @@ void pointwise_forward(float* y, const float* x, const float* w, const ConvDesc&
                        const float* bias) {
   const int64_t ci = d.c_in, co = d.c_out;
   if (d.channels_last) {
+    const bool stream = d.n * d.h * d.w * co * int64_t{sizeof(float)} > kStreamBytes;
     for_each_gemm_block(d.n * d.h * d.w, co, kGemmMinBlock, gemm_blocks(),
                         [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
       // The bias and ReLU applied by the GEMM's tiles, while still in registers.
       gemm(y + r0 * co + c0, x + r0 * ci, w + c0 * ci,
            {.m = rows, .n = cols, .k = ci, .trans_b = true, .lda = ci, .ldb = ci, .ldc = co,
-            .bias = bias != nullptr ? bias + c0 : nullptr, .relu = bias != nullptr && d.relu});
+            .bias = bias != nullptr ? bias + c0 : nullptr, .relu = bias != nullptr && d.relu,
+            .stream_c = stream});
     });
     return;
   }
@@ -74,10 +79,11 @@ void pointwise_forward(float* y, const float* x, const float* w, const ConvDesc&
 void pointwise_backward_data(float* dx, const float* dy, const float* w, const ConvDesc& d) {
   const int64_t ci = d.c_in, co = d.c_out;
   if (d.channels_last) {
+    const bool stream = d.n * d.h * d.w * ci * int64_t{sizeof(float)} > kStreamBytes;
     for_each_gemm_block(d.n * d.h * d.w, ci, kGemmMinBlock, gemm_blocks(),
                         [&](int64_t r0, int64_t rows, int64_t c0, int64_t cols) {
       gemm(dx + r0 * ci + c0, dy + r0 * co, w + c0,
-           {.m = rows, .n = cols, .k = co, .lda = co, .ldb = ci, .ldc = ci});
+           {.m = rows, .n = cols, .k = co, .lda = co, .ldb = ci, .ldc = ci, .stream_c = stream});
     });
     return;
   }

@@ -33,13 +33,16 @@ struct BatchReNormDesc {
 };
 
 // What the training forward saves for backward (and for the running-statistics update): the
-// batch mean mu_B, s_B, 1 / s_B and the clipped r and d, each [c].
+// batch mean mu_B, s_B, 1 / s_B and the clipped r and d, each [c]; where affine is given (the
+// CPU), also the map y = a x + b it applied, a then b [2c], from which the CPU backward
+// recomputes the fused ReLU's mask instead of reading y (a pass over memory less, same bits).
 struct BatchReNormSaved {
   float* mean = nullptr;
   float* std = nullptr;
   float* inv_std = nullptr;
   float* r = nullptr;
   float* d = nullptr;
+  float* affine = nullptr;
 };
 
 // y [n, c, hw]; saved as above; running_mean / running_std [c] are read, then updated in place
@@ -51,11 +54,13 @@ void batch_renorm_train_forward(Device device, float* y, const BatchReNormSaved&
 void batch_renorm_eval_forward(Device device, float* y, const float* x, const float* gamma,
                                const float* beta, const float* running_mean,
                                const float* running_std, const BatchReNormDesc& desc);
-// Any of dx, dgamma, dbeta may be null (not computed). y is read only when desc.relu.
+// Any of dx, dgamma, dbeta may be null (not computed). With desc.relu, the mask is y > 0: y is
+// read, unless relu_affine (BatchReNormSaved::affine, CPU only) is given, and then y may be null
+// and the mask is recomputed as a x + b > 0 exactly as the forward computed y.
 void batch_renorm_backward(Device device, float* dx, float* dgamma, float* dbeta, const float* dy,
                            const float* x, const float* y, const float* gamma, const float* mean,
                            const float* inv_std, const float* r, const float* d,
-                           const BatchReNormDesc& desc);
+                           const BatchReNormDesc& desc, const float* relu_affine = nullptr);
 
 // Evaluation as an affine map per channel: scale = gamma / sigma, shift = beta - scale mu
 // (gamma, beta may be null: 1 and 0), for folding into a convolution.
@@ -85,7 +90,7 @@ void batch_renorm_eval_forward(float* y, const float* x, const float* gamma, con
 void batch_renorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
                            const float* y, const float* gamma, const float* mean,
                            const float* inv_std, const float* r, const float* d,
-                           const BatchReNormDesc& desc);
+                           const BatchReNormDesc& desc, const float* relu_affine = nullptr);
 void batch_renorm_eval_affine(float* scale, float* shift, const float* gamma,
                               const float* beta, const float* running_mean,
                               const float* running_std, int64_t c);

@@ -221,12 +221,15 @@ void batch_renorm_eval_forward(Device device, float* y, const float* x, const fl
 void batch_renorm_backward(Device device, float* dx, float* dgamma, float* dbeta, const float* dy,
                            const float* x, const float* y, const float* gamma, const float* mean,
                            const float* inv_std, const float* r, const float* d,
-                           const BatchReNormDesc& desc) {
+                           const BatchReNormDesc& desc, const float* relu_affine) {
   if (device.is_cuda()) {
+    AR1_CHECK(relu_affine == nullptr, "[batch_renorm_backward] the ReLU mask from the saved "
+              "affine map is CPU-only: pass y on a GPU");
     return cuda::batch_renorm_backward(device, dx, dgamma, dbeta, dy, x, y, gamma, mean, inv_std,
                                        r, d, desc);
   }
-  cpu::batch_renorm_backward(dx, dgamma, dbeta, dy, x, y, gamma, mean, inv_std, r, d, desc);
+  cpu::batch_renorm_backward(dx, dgamma, dbeta, dy, x, y, gamma, mean, inv_std, r, d, desc,
+                             relu_affine);
 }
 
 void batch_renorm_eval_affine(Device device, float* scale, float* shift, const float* gamma,

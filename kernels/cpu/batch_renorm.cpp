@@ -144,6 +144,10 @@ void batch_renorm_train_forward(float* y, const BatchReNormSaved& saved, float* 
     saved.inv_std[c] = ch.inv_std;
     saved.r[c] = ch.r;
     saved.d[c] = ch.d;
+    if (saved.affine != nullptr) {
+      saved.affine[c] = ch.a;
+      saved.affine[d.c + c] = ch.b;
+    }
     running_mean[c] = math::batch_renorm_running(running_mean[c], ch.mean, d.momentum);
     running_std[c] = math::batch_renorm_running(running_std[c], ch.std, d.momentum);
   }
@@ -164,12 +168,20 @@ void batch_renorm_eval_forward(float* y, const float* x, const float* gamma, con
 void batch_renorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
                            const float* y, const float* gamma, const float* mean,
                            const float* inv_std, const float* r, const float* d_shift,
-                           const BatchReNormDesc& d) {
+                           const BatchReNormDesc& d, const float* relu_affine) {
   // dy where the fused ReLU let the value through, else +0. Written as a bit mask: GCC 12 keeps
   // `y > 0 ? dy : 0` as a branch here, which mispredicts on half the elements (10x slower).
-  auto relu_masked = [&](int64_t k) {
-    const uint32_t keep = 0u - static_cast<uint32_t>(y[k] > 0.f);
+  // The output is y itself or, with relu_affine, the forward's a x + b computed again (the same
+  // bits, without a pass over y).
+  auto masked = [&](int64_t k, float out) {
+    const uint32_t keep = 0u - static_cast<uint32_t>(out > 0.f);
     return std::bit_cast<float>(std::bit_cast<uint32_t>(dy[k]) & keep);
+  };
+  const float* fa = relu_affine;
+  const float* fb = relu_affine != nullptr ? relu_affine + d.c : nullptr;
+  auto relu_masked = [&](int64_t k, int64_t) { return masked(k, y[k]); };
+  auto affine_masked = [&](int64_t k, int64_t c) {
+    return masked(k, math::batch_renorm_affine(x[k], fa[c], fb[c], false));
   };
   // sum(g) and sum(g (x - mean)), g the ReLU-masked incoming gradient; xh = (x - mean) inv_std.
   // Separate instantiations with and without the mask keep both loops free of branches.
@@ -185,7 +197,7 @@ void batch_renorm_backward(float* dx, float* dgamma, float* dbeta, const float* 
       const float* scale = eval_scale.data();
       channel_sums(d, sum_g.data(), sum_gxc.data(),
                    [&](int64_t k, int64_t c, double& u, double& v) {
-                     const float g = grad_at(k);
+                     const float g = grad_at(k, c);
                      dx[k] = scale[c] * g;
                      u += g;
                      v += g * (static_cast<double>(x[k]) - mean[c]);
@@ -193,15 +205,18 @@ void batch_renorm_backward(float* dx, float* dgamma, float* dbeta, const float* 
       return;
     }
     channel_sums(d, sum_g.data(), sum_gxc.data(), [&](int64_t k, int64_t c, double& u, double& v) {
-      const double g = grad_at(k);
+      const double g = grad_at(k, c);
       u += g;
       v += g * (static_cast<double>(x[k]) - mean[c]);
     });
   };
-  if (d.relu) {
+  auto plain = [&](int64_t k, int64_t) { return dy[k]; };
+  if (d.relu && relu_affine != nullptr) {
+    sums(affine_masked);
+  } else if (d.relu) {
     sums(relu_masked);
   } else {
-    sums([&](int64_t k) { return dy[k]; });
+    sums(plain);
   }
   // dx = scale (g - [training] (mean(g) + xh mean(g xh))), scale = gamma r / s, written as
   // dx = A g + B (x - mean) + D per channel.
@@ -219,13 +234,15 @@ void batch_renorm_backward(float* dx, float* dgamma, float* dbeta, const float* 
   const float *A = coef_a.data(), *B = coef_b.data(), *D = coef_d.data();
   auto write_dx = [&](auto grad_at) {
     for_each_element(d, [&](int64_t k, int64_t c) {
-      dx[k] = math::batch_renorm_dx(grad_at(k), x[k], mean[c], A[c], B[c], D[c]);
+      dx[k] = math::batch_renorm_dx(grad_at(k, c), x[k], mean[c], A[c], B[c], D[c]);
     });
   };
-  if (d.relu) {
+  if (d.relu && relu_affine != nullptr) {
+    write_dx(affine_masked);
+  } else if (d.relu) {
     write_dx(relu_masked);
   } else {
-    write_dx([&](int64_t k) { return dy[k]; });
+    write_dx(plain);
   }
 }
 

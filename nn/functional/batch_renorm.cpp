@@ -10,13 +10,15 @@ namespace {
 // Gradients for x, gamma and beta (the running statistics are not differentiable inputs).
 class BatchReNormBackward final : public autograd::Node {
  public:
-  // x for xh; y only with the fused ReLU (its mask); gamma for gx; mean and inv_std define xh;
-  // r and d are the constants of this forward (r = 1, d = 0 and the running statistics in
-  // evaluation).
-  BatchReNormBackward(Tensor x, Tensor y, Tensor gamma, Tensor mean, Tensor inv_std, Tensor r,
-                      Tensor d, const kernels::BatchReNormDesc& desc)
-      : x_(std::move(x)), y_(std::move(y)), gamma_(std::move(gamma)), mean_(std::move(mean)),
-        inv_std_(std::move(inv_std)), r_(std::move(r)), d_(std::move(d)), desc_(desc) {}
+  // x for xh; with the fused ReLU, its mask's source: y, or the forward's affine map [2c] (the
+  // CPU in training: the mask recomputed from x, y not read); gamma for gx; mean and inv_std
+  // define xh; r and d are the constants of this forward (r = 1, d = 0 and the running
+  // statistics in evaluation).
+  BatchReNormBackward(Tensor x, Tensor y, Tensor affine, Tensor gamma, Tensor mean,
+                      Tensor inv_std, Tensor r, Tensor d, const kernels::BatchReNormDesc& desc)
+      : x_(std::move(x)), y_(std::move(y)), affine_(std::move(affine)),
+        gamma_(std::move(gamma)), mean_(std::move(mean)), inv_std_(std::move(inv_std)),
+        r_(std::move(r)), d_(std::move(d)), desc_(desc) {}
   std::string name() const override { return "BatchReNormBackward"; }
 
   std::vector<Tensor> backward(const Tensor& grad_output) override {
@@ -30,15 +32,15 @@ class BatchReNormBackward final : public autograd::Node {
     kernels::batch_renorm_backward(dev, ptr(dx), ptr(dgamma), ptr(dbeta), detail::f32(g),
                                    detail::f32(x_), ptr(y_), detail::f32(gamma_),
                                    detail::f32(mean_), detail::f32(inv_std_), detail::f32(r_),
-                                   detail::f32(d_), desc_);
+                                   detail::f32(d_), desc_, ptr(affine_));
     return {dx, dgamma, dbeta};
   }
   void release() override {
-    x_ = y_ = gamma_ = mean_ = inv_std_ = r_ = d_ = {};
+    x_ = y_ = affine_ = gamma_ = mean_ = inv_std_ = r_ = d_ = {};
   }
 
  private:
-  Tensor x_, y_, gamma_, mean_, inv_std_, r_, d_;
+  Tensor x_, y_, affine_, gamma_, mean_, inv_std_, r_, d_;
   kernels::BatchReNormDesc desc_;
 };
 
@@ -85,16 +87,18 @@ Tensor batch_renorm(const Tensor& x_in, const Tensor& gamma_in, const Tensor& be
   const Device dev = x.device();
   const bool grad = autograd::needs_graph({&x, &gamma, &beta});
   Tensor y = detail::empty_in_format(x.shape(), dev, d.channels_last);
-  Tensor mean, inv_std, r, shift;
+  Tensor mean, inv_std, r, shift, affine;
   if (p.training) {
     mean = detail::empty_on({c}, dev);
     inv_std = detail::empty_on({c}, dev);
     r = detail::empty_on({c}, dev);
     shift = detail::empty_on({c}, dev);
     Tensor batch_std = detail::empty_on({c}, dev);
-    const kernels::BatchReNormSaved saved{detail::f32(mean), detail::f32(batch_std),
-                                          detail::f32(inv_std), detail::f32(r),
-                                          detail::f32(shift)};
+    // On the CPU the backward recomputes the ReLU's mask from x and this map.
+    if (grad && p.relu && dev.is_cpu()) affine = detail::empty_on({2 * c}, dev);
+    const kernels::BatchReNormSaved saved{
+        detail::f32(mean),  detail::f32(batch_std), detail::f32(inv_std), detail::f32(r),
+        detail::f32(shift), affine.defined() ? detail::f32(affine) : nullptr};
     kernels::batch_renorm_train_forward(dev, detail::f32(y), saved, detail::f32(running_mean),
                                         detail::f32(running_std), detail::f32(x),
                                         detail::f32(gamma), detail::f32(beta), d);
@@ -118,7 +122,8 @@ Tensor batch_renorm(const Tensor& x_in, const Tensor& gamma_in, const Tensor& be
   }
   if (grad) {
     auto node = std::make_shared<BatchReNormBackward>(
-        x.detach(), p.relu ? y.detach() : Tensor(), gamma.detach(), mean, inv_std, r, shift, d);
+        x.detach(), p.relu && !affine.defined() ? y.detach() : Tensor(), affine, gamma.detach(),
+        mean, inv_std, r, shift, d);
     autograd::record(node, {&x, &gamma, &beta}, y);
   }
   return y;

@@ -1,0 +1,61 @@
+// The CPU BatchReNorm backward with the fused ReLU's mask recomputed from x and the affine map
+// the training forward saved (what nn::batch_renorm does on the CPU) gives the same bits as the
+// mask read from y, in both layouts.
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "core/rng.h"
+#include "core/tensor.h"
+#include "kernels/batch_renorm.h"
+
+namespace {
+
+using ar1::kernels::BatchReNormDesc;
+using ar1::kernels::BatchReNormSaved;
+
+std::vector<float> values(int64_t count, uint64_t seed) {
+  ar1::Generator gen(seed);
+  const ar1::Tensor t = ar1::normal({count}, gen);
+  return {t.data<float>(), t.data<float>() + count};
+}
+
+bool same(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("batch renorm backward with the ReLU mask from the saved affine map equals the mask from y") {
+  for (const bool channels_last : {false, true}) {
+    CAPTURE(channels_last);
+    BatchReNormDesc d;
+    d.n = 3, d.c = 21, d.hw = 37, d.relu = true, d.training = true;
+    d.r_max = 1.5f, d.d_max = 0.5f, d.momentum = 0.1f, d.channels_last = channels_last;
+    const int64_t count = d.n * d.c * d.hw;
+    std::vector<float> x = values(count, 1), dy = values(count, 2), y(count);
+    std::vector<float> gamma = values(d.c, 3), beta = values(d.c, 4);
+    std::vector<float> rmean(d.c, 0.1f), rstd(d.c, 1.2f);
+    std::vector<float> mean(d.c), std_(d.c), inv_std(d.c), r(d.c), dd(d.c), affine(2 * d.c);
+    const BatchReNormSaved saved{mean.data(), std_.data(), inv_std.data(), r.data(), dd.data(),
+                                 affine.data()};
+    ar1::kernels::cpu::batch_renorm_train_forward(y.data(), saved, rmean.data(), rstd.data(),
+                                                  x.data(), gamma.data(), beta.data(), d);
+    std::vector<float> dx_y(count), dg_y(d.c), db_y(d.c), dx_a(count), dg_a(d.c), db_a(d.c);
+    ar1::kernels::cpu::batch_renorm_backward(dx_y.data(), dg_y.data(), db_y.data(), dy.data(),
+                                             x.data(), y.data(), gamma.data(), mean.data(),
+                                             inv_std.data(), r.data(), dd.data(), d);
+    ar1::kernels::cpu::batch_renorm_backward(dx_a.data(), dg_a.data(), db_a.data(), dy.data(),
+                                             x.data(), nullptr, gamma.data(), mean.data(),
+                                             inv_std.data(), r.data(), dd.data(), d,
+                                             affine.data());
+    // About half the outputs are cut by the ReLU, so the mask matters.
+    int64_t cut = 0;
+    for (float v : y) cut += v == 0.f;
+    CHECK(cut > count / 4);
+    CHECK(same(dx_y, dx_a));
+    CHECK(same(dg_y, dg_a));
+    CHECK(same(db_y, db_a));
+  }
+}

@@ -27,7 +27,7 @@ bool same(const std::vector<float>& a, const std::vector<float>& b) {
 
 }  // namespace
 
-TEST_CASE("batch renorm backward with the ReLU mask from the saved affine map equals the mask from y") {
+TEST_CASE("batch renorm backward with the ReLU mask from the saved affine equals the mask from y") {
   for (const bool channels_last : {false, true}) {
     CAPTURE(channels_last);
     BatchReNormDesc d;

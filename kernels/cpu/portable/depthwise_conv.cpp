@@ -1,11 +1,14 @@
 // Depthwise convolutions (groups == c_in == c_out = C), w [C, kh, kw], as direct loops:
 //   y[b, c, i, j] = sum_{p, q} x[b, c, i s - pad + p, j s - pad + q] w[c, p, q]
 // Channels-last: the innermost loop runs over the C contiguous channels of a pixel (the weights
-// are first transposed to [kh kw, C] so that theirs are contiguous too). NCHW: it runs over an
-// output row, a contiguous run of pixels of one plane.
+// are first transposed to [kh kw, C] so that theirs are contiguous too), in the loops of
+// depthwise_vector_loops.h: where a 3 x 3 window lies inside the map, a block of channels keeps
+// its 9 weights (forward, backward-data) or its 9 sums (backward-weights) in registers along
+// the row; the border pixels' taps are gathered first (no division per pixel). NCHW: the loop
+// runs over an output row, a contiguous run of pixels of one plane.
 //
-// Every product is added with one fma (std::fma: the same rounding on every instruction set;
-// vectorised where the target has fma) in the tap order below.
+// Every product is added with one fma (std::fma or the vector fma: the same rounding on every
+// instruction set) in the tap order below, from +0.
 //
 // Threads: forward and backward-data give each output row (channels-last) or plane (NCHW) to
 // one thread, and every output's taps are summed in (p, q) order. Backward-weights sums over
@@ -103,15 +106,15 @@ void gather_row_taps(RowTaps& taps, const AxisTaps& rows, int64_t row, const Axi
 
 // The positions j of [0, count) with lo <= j s <= hi, as [first, end): where a 3 x 3 window
 // lies inside. Empty unless the kernel is 3 x 3.
-struct Span2 {
+struct WindowSpan {
   int64_t first = 0, end = 0;
   bool contains(int64_t j) const { return j >= first && j < end; }
 };
-Span2 window_span(const ConvDesc& d, int64_t count, int64_t s, int64_t lo, int64_t hi) {
+WindowSpan window_span(const ConvDesc& d, int64_t count, int64_t s, int64_t lo, int64_t hi) {
   if (d.kh != 3 || d.kw != 3 || hi < 0) return {};
   const int64_t first = lo <= 0 ? 0 : ceil_div(lo, s);
   const int64_t end = std::min(count, hi / s + 1);
-  return end > first ? Span2{first, end} : Span2{};
+  return end > first ? WindowSpan{first, end} : WindowSpan{};
 }
 
 }  // namespace
@@ -127,8 +130,8 @@ void depthwise_forward(float* y, const float* x, const float* w, const ConvDesc&
     const AxisTaps rows = forward_axis(oh, d.h, d.kh, s, d.pad);
     const AxisTaps cols = forward_axis(ow, d.w, d.kw, s, d.pad);
     // Rows and columns whose 3 x 3 window lies inside: 0 <= i s - pad, i s - pad + 2 < h.
-    const Span2 in_rows = window_span(d, oh, s, d.pad, d.h - 3 + d.pad);
-    const Span2 in_cols = window_span(d, ow, s, d.pad, d.w - 3 + d.pad);
+    const WindowSpan in_rows = window_span(d, oh, s, d.pad, d.h - 3 + d.pad);
+    const WindowSpan in_cols = window_span(d, ow, s, d.pad, d.w - 3 + d.pad);
     for_each_fixed_block(d.n * oh, [&](int64_t t) {
       const int64_t b = t / oh, i = t % oh;
       float* yrow = y + t * ow * c;
@@ -193,8 +196,10 @@ void depthwise_backward_data(float* dx, const float* dy, const float* w, const C
     const AxisTaps cols = backward_axis(d.w, ow, d.kw, s, d.pad);
     // With stride 1, input rows and columns whose 3 x 3 window of outputs lies inside:
     // 0 <= r + pad - 2, r + pad < oh.
-    const Span2 in_rows = s == 1 ? window_span(d, d.h, 1, 2 - d.pad, oh - 1 - d.pad) : Span2{};
-    const Span2 in_cols = s == 1 ? window_span(d, d.w, 1, 2 - d.pad, ow - 1 - d.pad) : Span2{};
+    const WindowSpan in_rows =
+        s == 1 ? window_span(d, d.h, 1, 2 - d.pad, oh - 1 - d.pad) : WindowSpan{};
+    const WindowSpan in_cols =
+        s == 1 ? window_span(d, d.w, 1, 2 - d.pad, ow - 1 - d.pad) : WindowSpan{};
     for_each_fixed_block(d.n * d.h, [&](int64_t t) {
       const int64_t b = t / d.h, r = t % d.h;
       float* dxrow = dx + t * d.w * c;
@@ -253,8 +258,8 @@ void depthwise_backward_weights(float* dw, const float* dy, const float* x, cons
     sum.resize(taps * c);
     const int64_t per_block = images_per_block(d);
     const DepthwiseLoops& loops = depthwise_loops();
-    const Span2 in_rows = window_span(d, oh, s, d.pad, d.h - 3 + d.pad);
-    const Span2 in_cols = window_span(d, ow, s, d.pad, d.w - 3 + d.pad);
+    const WindowSpan in_rows = window_span(d, oh, s, d.pad, d.h - 3 + d.pad);
+    const WindowSpan in_cols = window_span(d, ow, s, d.pad, d.w - 3 + d.pad);
     sum_fixed_blocks(sum.data(), taps * c, ceil_div(d.n, per_block), partials,
                      [&](float* out, int64_t block) {
       std::fill_n(out, taps * c, 0.f);

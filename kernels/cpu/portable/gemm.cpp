@@ -12,18 +12,17 @@
 // on a copy of C, of which only the valid outputs go back. When C has fewer than kNR columns,
 // the transposed product is computed instead (see gemm), so the vectors run along the long side.
 //
-// The only float arithmetic in this file is explicit fma (intrinsics or std::fma), so compiler
-// contraction could not change it; the build still passes -ffp-contract=off as for every
-// portable kernel.
+// The only float arithmetic in this file is explicit fma (intrinsics or std::fma) and the
+// epilogue's one add per output (no product to fuse it with), so compiler contraction could not
+// change it; the build still passes -ffp-contract=off as for every portable kernel.
 #include "kernels/cpu/portable/gemm.h"
-#include "kernels/cpu/portable/vector_isa.h"
 
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <cstdint>
 #include <memory>
 #include <new>
 #include <utility>
@@ -34,6 +33,8 @@
 #if defined(__ARM_NEON) && defined(__ARM_FEATURE_FMA)
 #include <arm_neon.h>
 #endif
+
+#include "kernels/cpu/portable/vector_isa.h"
 
 namespace ar1::kernels::cpu::portable {
 
@@ -57,9 +58,8 @@ struct Epilogue {
 
 // A kernel set K has K::kMR, K::kNR, K::kName and K::tile<R>(kc, a, b, c, ldc, load_c, e),
 // R = 1 .. kMR: C[R x kNR] at c (row stride ldc) = e((load_c ? C : +0), then kc fma steps),
-// e reading kNR biases at e.bias; a is a
-// packed strip (step p's R values at a + p * kMR), b a packed panel (step p's kNR values at
-// b + p * kNR, 64-byte aligned).
+// e reading kNR biases at e.bias; a is a packed strip (step p's R values at a + p * kMR), b a
+// packed panel (step p's kNR values at b + p * kNR, 64-byte aligned).
 //
 // On x86-64 every set is compiled, each with its own target attribute, and gemm runs the one
 // of vector_isa() (the widest this CPU runs, vector_isa.h). The sets differ in speed only: each
@@ -367,8 +367,8 @@ struct Blocked {
   // op(A) rows [i0, i0 + mc) x k [p0, p0 + kc) into strips: strip s, step p, row r at
   // dst[s * a_strip_size(kc) + p * kMR + r] for r < its rows (the rest is never read). May write
   // up to 8 floats past the last strip.
-  static void pack_a(float* dst, const float* a, const GemmDesc& d, int64_t i0, int64_t mc, int64_t p0,
-              int64_t kc) {
+  static void pack_a(float* dst, const float* a, const GemmDesc& d, int64_t i0, int64_t mc,
+                     int64_t p0, int64_t kc) {
     const Strips strips(mc);
     if (d.trans_a) {
       // op(A)(i, p) = a[p lda + i]: walk A's rows in order and deal each out to the strips.
@@ -396,8 +396,8 @@ struct Blocked {
 
   // op(B) k [p0, p0 + kc) x columns [j0, j0 + nc) into kNR-column panels: panel q, step p,
   // column j at dst[q * b_panel_size(kc) + p * kNR + j]; columns past nc are zero.
-  static void pack_b(float* dst, const float* b, const GemmDesc& d, int64_t p0, int64_t kc, int64_t j0,
-              int64_t nc) {
+  static void pack_b(float* dst, const float* b, const GemmDesc& d, int64_t p0, int64_t kc,
+                     int64_t j0, int64_t nc) {
     const int64_t panels = (nc + kNR - 1) / kNR, tail = nc - (panels - 1) * kNR;
     if (d.trans_b) {
       // op(B)(p, j) = b[j ldb + p]: B's rows along p, laid out step by step, 8 columns at a time.

@@ -11,8 +11,9 @@
 //   c[i][j] = acc;
 //
 // so k == 0 writes +0 (or leaves C when accumulating) before the epilogue. Vectors run across
-// outputs (i, j) only, never across p; a k-blocked pass stores its accumulators to C and the next pass loads them
-// back, which is exact, so neither the blocking nor the vector width can change a bit.
+// outputs (i, j) only, never across p; a k-blocked pass stores its accumulators to C and the
+// next pass loads them back, which is exact, so neither the blocking nor the vector width can
+// change a bit.
 // Denormals are kept (no FTZ/DAZ), nothing is approximated or reassociated; the library is
 // built with -ffp-contract=off so the compiler adds no fma of its own. (A NaN output is NaN
 // everywhere; which input NaN's payload it carries is the one thing not promised.)

@@ -54,6 +54,11 @@ void batch_renorm_train_forward(Device device, float* y, const BatchReNormSaved&
 void batch_renorm_eval_forward(Device device, float* y, const float* x, const float* gamma,
                                const float* beta, const float* running_mean,
                                const float* running_std, const BatchReNormDesc& desc);
+// y = a x + b (then the fused ReLU) from the map a training forward saved
+// (BatchReNormSaved::affine): that forward's y again, bit for bit, for a consumer that kept x
+// instead of y (CPU only).
+void batch_renorm_apply_saved(Device device, float* y, const float* x, const float* affine,
+                              const BatchReNormDesc& desc);
 // Any of dx, dgamma, dbeta may be null (not computed). With desc.relu, the mask is y > 0: y is
 // read, unless relu_affine (BatchReNormSaved::affine, CPU only) is given, and then y may be null
 // and the mask is recomputed as a x + b > 0 exactly as the forward computed y.
@@ -87,6 +92,8 @@ void batch_renorm_train_forward(float* y, const BatchReNormSaved& saved, float* 
 void batch_renorm_eval_forward(float* y, const float* x, const float* gamma, const float* beta,
                                const float* running_mean, const float* running_std,
                                const BatchReNormDesc& desc);
+void batch_renorm_apply_saved(float* y, const float* x, const float* affine,
+                              const BatchReNormDesc& desc);
 void batch_renorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
                            const float* y, const float* gamma, const float* mean,
                            const float* inv_std, const float* r, const float* d,

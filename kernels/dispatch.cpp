@@ -218,6 +218,13 @@ void batch_renorm_eval_forward(Device device, float* y, const float* x, const fl
   cpu::batch_renorm_eval_forward(y, x, gamma, beta, running_mean, running_std, desc);
 }
 
+void batch_renorm_apply_saved(Device device, float* y, const float* x, const float* affine,
+                              const BatchReNormDesc& desc) {
+  AR1_CHECK(!device.is_cuda(), "[batch_renorm_apply_saved] the saved affine map is CPU-only: "
+            "keep y on a GPU");
+  cpu::batch_renorm_apply_saved(y, x, affine, desc);
+}
+
 void batch_renorm_backward(Device device, float* dx, float* dgamma, float* dbeta, const float* dy,
                            const float* x, const float* y, const float* gamma, const float* mean,
                            const float* inv_std, const float* r, const float* d,

@@ -165,6 +165,11 @@ void batch_renorm_eval_forward(float* y, const float* x, const float* gamma, con
   apply_affine(y, x, a.data(), b.data(), d);
 }
 
+void batch_renorm_apply_saved(float* y, const float* x, const float* affine,
+                              const BatchReNormDesc& d) {
+  apply_affine(y, x, affine, affine + d.c, d);
+}
+
 void batch_renorm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
                            const float* y, const float* gamma, const float* mean,
                            const float* inv_std, const float* r, const float* d_shift,

@@ -2,13 +2,16 @@
 #include "kernels/batch_renorm.h"
 #include "nn/functional.h"
 #include "nn/functional/output.h"
+#include "nn/functional/saved_activation.h"
 
 namespace ar1::nn {
 
 namespace {
 
 // Gradients for x, gamma and beta (the running statistics are not differentiable inputs).
-class BatchReNormBackward final : public autograd::Node {
+// With the affine map kept (the CPU in training), its output is recomputable: a convolution
+// after it keeps this node rather than y (nn/functional/saved_activation.h).
+class BatchReNormBackward final : public autograd::Node, public detail::RecomputableOutput {
  public:
   // x for xh; with the fused ReLU, its mask's source: y, or the forward's affine map [2c] (the
   // CPU in training: the mask recomputed from x, y not read); gamma for gx; mean and inv_std
@@ -39,8 +42,22 @@ class BatchReNormBackward final : public autograd::Node {
     x_ = y_ = affine_ = gamma_ = mean_ = inv_std_ = r_ = d_ = {};
   }
 
+  void set_output(const Tensor& y) { output_ = y.impl_ptr(); }
+  bool is_output(const Tensor& t) const override {
+    return affine_.defined() && t.impl_ptr() == output_.lock();
+  }
+  Tensor recompute_output() const override {
+    AR1_CHECK(x_.defined(), "[batch_renorm] the output was asked for again after this graph "
+              "was freed: call backward with retain_graph to run it twice");
+    Tensor y = detail::empty_in_format(x_.shape(), x_.device(), desc_.channels_last);
+    kernels::batch_renorm_apply_saved(x_.device(), detail::f32(y), detail::f32(x_),
+                                      detail::f32(affine_), desc_);
+    return y;
+  }
+
  private:
   Tensor x_, y_, affine_, gamma_, mean_, inv_std_, r_, d_;
+  std::weak_ptr<TensorImpl> output_;
   kernels::BatchReNormDesc desc_;
 };
 
@@ -125,6 +142,7 @@ Tensor batch_renorm(const Tensor& x_in, const Tensor& gamma_in, const Tensor& be
         x.detach(), p.relu && !affine.defined() ? y.detach() : Tensor(), affine, gamma.detach(),
         mean, inv_std, r, shift, d);
     autograd::record(node, {&x, &gamma, &beta}, y);
+    node->set_output(y);
   }
   return y;
 }

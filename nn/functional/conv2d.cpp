@@ -7,6 +7,7 @@
 #include "kernels/precision.h"
 #include "nn/functional.h"
 #include "nn/functional/output.h"
+#include "nn/functional/saved_activation.h"
 
 namespace ar1::nn {
 
@@ -14,8 +15,9 @@ namespace {
 
 class Conv2dBackward final : public autograd::Node {
  public:
-  // x for the weight gradient, w for the input gradient.
-  Conv2dBackward(Tensor x, Tensor w, const kernels::ConvDesc& desc)
+  // x for the weight gradient (recomputed by its producer where it can: a BatchReNorm's output
+  // is not kept twice), w for the input gradient.
+  Conv2dBackward(detail::SavedActivation x, Tensor w, const kernels::ConvDesc& desc)
       : x_(std::move(x)), w_(std::move(w)), desc_(desc) {}
   std::string name() const override { return "Conv2dBackward"; }
 
@@ -23,24 +25,27 @@ class Conv2dBackward final : public autograd::Node {
     const Tensor g = detail::in_format(grad_output, desc_.channels_last);
     Tensor dx, dw;
     if (next[0]) {
-      dx = detail::empty_in_format(x_.shape(), g.device(), desc_.channels_last);
+      dx = detail::empty_in_format({desc_.n, desc_.c_in, desc_.h, desc_.w}, g.device(),
+                                   desc_.channels_last);
       kernels::conv2d_backward_data(g.device(), detail::f32(dx), detail::f32(g),
                                     detail::f32(w_), desc_);
     }
     if (next[1]) {
       dw = detail::empty_on(w_.shape(), g.device());
+      const Tensor x = x_.get();
       kernels::conv2d_backward_weights(g.device(), detail::f32(dw), detail::f32(g),
-                                       detail::f32(x_), desc_);
+                                       detail::f32(x), desc_);
     }
     return {dx, dw};
   }
   void release() override {
-    x_ = {};
+    x_.reset();
     w_ = {};
   }
 
  private:
-  Tensor x_, w_;
+  detail::SavedActivation x_;
+  Tensor w_;
   kernels::ConvDesc desc_;
 };
 
@@ -154,7 +159,11 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const ConvParams& p, const
                            : detail::empty_in_format(y_shape, x.device(), channels_last);
   kernels::conv2d_forward(x.device(), detail::f32(y), detail::f32(x), detail::f32(w), d);
   if (grad) {
-    autograd::record(std::make_shared<Conv2dBackward>(x.detach(), w.detach(), d), {&x, &w}, y);
+    // The input is kept only where the weight gradient will read it.
+    detail::SavedActivation saved_x = w.requires_grad() ? detail::SavedActivation(x)
+                                                        : detail::SavedActivation();
+    autograd::record(std::make_shared<Conv2dBackward>(std::move(saved_x), w.detach(), d),
+                     {&x, &w}, y);
   }
   return y;
 }

@@ -1,6 +1,7 @@
-// The CPU BatchReNorm backward with the fused ReLU's mask recomputed from x and the affine map
-// the training forward saved (what nn::batch_renorm does on the CPU) gives the same bits as the
-// mask read from y, in both layouts.
+// What the CPU computes again from x and the affine map the training forward saved (what
+// nn::batch_renorm does on the CPU) has the same bits as what it would read from y, in both
+// layouts: the BatchReNorm backward's ReLU mask, and y itself (for a convolution that kept the
+// BatchReNorm node instead of y).
 #include <doctest/doctest.h>
 
 #include <cstring>
@@ -27,7 +28,7 @@ bool same(const std::vector<float>& a, const std::vector<float>& b) {
 
 }  // namespace
 
-TEST_CASE("batch renorm backward with the ReLU mask from the saved affine equals the mask from y") {
+TEST_CASE("batch renorm: the ReLU mask and y recomputed from the saved affine equal those read from y") {
   for (const bool channels_last : {false, true}) {
     CAPTURE(channels_last);
     BatchReNormDesc d;
@@ -57,5 +58,9 @@ TEST_CASE("batch renorm backward with the ReLU mask from the saved affine equals
     CHECK(same(dx_y, dx_a));
     CHECK(same(dg_y, dg_a));
     CHECK(same(db_y, db_a));
+    std::vector<float> y_again(count, -1.f);
+    ar1::kernels::batch_renorm_apply_saved(ar1::Device::cpu(), y_again.data(), x.data(),
+                                           affine.data(), d);
+    CHECK(same(y, y_again));
   }
 }

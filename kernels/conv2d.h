@@ -55,6 +55,17 @@ void conv2d_backward_data(Device device, float* dx, const float* dy, const float
 void conv2d_backward_weights(Device device, float* dw, const float* dy, const float* x,
                              const ConvDesc& d);
 
+// The backward of a convolution whose output y went through a ReLU (conv2d_batch_renorm_eval),
+// fused into one pass over the gradient where a kernel does that: with gm = dy where y > 0,
+// else +0,
+//   dx = conv2d_backward_data(gm), dw = conv2d_backward_weights(gm, x) (either may be null),
+//   db = the per-channel sums of gm, as batch_renorm_backward's dbeta in evaluation,
+// each the same bits as those unfused steps, without writing gm. Returns false, and computes
+// nothing, where no fused kernel serves (the GPU, oneDNN's set, other shapes): then the caller
+// runs the steps.
+bool conv2d_relu_backward(Device device, float* dx, float* dw, float* db, const float* dy,
+                          const float* y, const float* x, const float* w, const ConvDesc& d);
+
 namespace cpu {
 // The CPU convolutions of the kernel set in use (kernels/cpu_kernels.h).
 void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& d,
@@ -67,6 +78,8 @@ void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& d,
                     const float* bias);
 void conv2d_backward_data(float* dx, const float* dy, const float* w, const ConvDesc& d);
 void conv2d_backward_weights(float* dw, const float* dy, const float* x, const ConvDesc& d);
+bool conv2d_relu_backward(float* dx, float* dw, float* db, const float* dy, const float* y,
+                          const float* x, const float* w, const ConvDesc& d);
 }  // namespace portable
 
 // Defined by kernels/cpu/onednn/, or by kernels/cpu/no_onednn/ where this build has no oneDNN.

@@ -12,12 +12,12 @@
 // Moments are accumulated about a per-channel shift (the channel's first value), which keeps
 // the one-pass variance accurate when the mean is large against the spread.
 #include <algorithm>
-#include <bit>
 #include <cstdint>
 #include <cmath>
 #include <vector>
 
 #include "kernels/batch_renorm.h"
+#include "kernels/cpu/batch_renorm_fusion.h"
 #include "kernels/math/batch_renorm.h"
 
 namespace ar1::kernels::cpu {
@@ -25,9 +25,6 @@ namespace ar1::kernels::cpu {
 namespace {
 
 constexpr int64_t kLanes = 8;
-constexpr int64_t kBlockElements = int64_t{1} << 14;
-
-int64_t block_rows(int64_t c) { return std::max<int64_t>(1, kBlockElements / c); }
 
 // Per-channel sums s1 = sum(u), s2 = sum(v) over all elements, with u, v given per element by
 // term(x_index, channel, u, v). Layout-specific loops, the same fixed order for any thread count.
@@ -53,7 +50,7 @@ void planar_sums(const BatchReNormDesc& d, double* s1, double* s2, Term term) {
 
 template <class Term>
 void interleaved_sums(const BatchReNormDesc& d, double* s1, double* s2, Term term) {
-  const int64_t rows = d.n * d.hw, per_block = block_rows(d.c);
+  const int64_t rows = d.n * d.hw, per_block = batch_renorm_block_rows(d.c);
   const int64_t blocks = (rows + per_block - 1) / per_block;
   std::vector<double> partial(static_cast<size_t>(blocks * 2 * d.c), 0.0);
 #pragma omp parallel for schedule(static)
@@ -174,14 +171,10 @@ void batch_renorm_backward(float* dx, float* dgamma, float* dbeta, const float* 
                            const float* y, const float* gamma, const float* mean,
                            const float* inv_std, const float* r, const float* d_shift,
                            const BatchReNormDesc& d, const float* relu_affine) {
-  // dy where the fused ReLU let the value through, else +0. Written as a bit mask: GCC 12 keeps
-  // `y > 0 ? dy : 0` as a branch here, which mispredicts on half the elements (10x slower).
-  // The output is y itself or, with relu_affine, the forward's a x + b computed again (the same
-  // bits, without a pass over y).
-  auto masked = [&](int64_t k, float out) {
-    const uint32_t keep = 0u - static_cast<uint32_t>(out > 0.f);
-    return std::bit_cast<float>(std::bit_cast<uint32_t>(dy[k]) & keep);
-  };
+  // dy where the fused ReLU let the value through, else +0 (relu_masked_grad). The output is y
+  // itself or, with relu_affine, the forward's a x + b computed again (the same bits, without a
+  // pass over y).
+  auto masked = [&](int64_t k, float out) { return relu_masked_grad(dy[k], out); };
   const float* fa = relu_affine;
   const float* fb = relu_affine != nullptr ? relu_affine + d.c : nullptr;
   auto relu_masked = [&](int64_t k, int64_t) { return masked(k, y[k]); };

@@ -67,33 +67,45 @@ class Conv2dBatchReNormEvalBackward final : public autograd::Node {
     const Tensor g = detail::in_format(grad_output, desc_.channels_last);
     const Device dev = g.device();
     const int64_t c = desc_.c_out;
-    // gm and db: Batch Renormalization's evaluation backward with unit parameters is exactly
-    // the masked gradient and its per-channel sum.
-    kernels::BatchReNormDesc bd;
-    bd.n = desc_.n, bd.c = c, bd.hw = desc_.oh() * desc_.ow();
-    bd.training = false, bd.relu = desc_.relu, bd.channels_last = desc_.channels_last;
-    const Tensor ones = Tensor::full({c}, 1.f, dev), zeros = Tensor::zeros({c}, DType::f32, dev);
-    Tensor gm = detail::empty_in_format(g.shape(), dev, desc_.channels_last);
-    Tensor db = detail::empty_on({c}, dev), unused = detail::empty_on({c}, dev);
-    kernels::batch_renorm_backward(dev, detail::f32(gm), detail::f32(unused),
-                                   detail::f32(db), detail::f32(g), detail::f32(y_),
-                                   detail::f32(y_), detail::f32(ones), detail::f32(zeros),
-                                   detail::f32(ones), detail::f32(ones), detail::f32(zeros), bd);
     kernels::ConvDesc plain = desc_;
     plain.bias = plain.relu = false;
-    Tensor dx, dw, dgamma, dbeta;
-    if (next[0]) {
-      dx = detail::empty_in_format(x_.shape(), dev, desc_.channels_last);
-      kernels::conv2d_backward_data(dev, detail::f32(dx), detail::f32(gm),
-                                    detail::f32(folded_), plain);
+    Tensor dx, dfolded, dw, dgamma, dbeta;
+    if (next[0]) dx = detail::empty_in_format(x_.shape(), dev, desc_.channels_last);
+    if (next[1] || next[2]) dfolded = detail::empty_on(w_.shape(), dev);
+    Tensor db = detail::empty_on({c}, dev);
+    auto ptr = [](const Tensor& t) { return t.defined() ? detail::f32(t) : nullptr; };
+    // With the ReLU, one fused pass where a kernel has it (the same bits); else the steps.
+    const bool fused =
+        desc_.relu && kernels::conv2d_relu_backward(dev, ptr(dx), ptr(dfolded), detail::f32(db),
+                                                    detail::f32(g), detail::f32(y_),
+                                                    detail::f32(x_), detail::f32(folded_), plain);
+    if (!fused) {
+      // gm and db: Batch Renormalization's evaluation backward with unit parameters is exactly
+      // the masked gradient and its per-channel sum.
+      kernels::BatchReNormDesc bd;
+      bd.n = desc_.n, bd.c = c, bd.hw = desc_.oh() * desc_.ow();
+      bd.training = false, bd.relu = desc_.relu, bd.channels_last = desc_.channels_last;
+      const Tensor ones = Tensor::full({c}, 1.f, dev);
+      const Tensor zeros = Tensor::zeros({c}, DType::f32, dev);
+      Tensor gm = detail::empty_in_format(g.shape(), dev, desc_.channels_last);
+      Tensor unused = detail::empty_on({c}, dev);
+      kernels::batch_renorm_backward(dev, detail::f32(gm), detail::f32(unused),
+                                     detail::f32(db), detail::f32(g), detail::f32(y_),
+                                     detail::f32(y_), detail::f32(ones), detail::f32(zeros),
+                                     detail::f32(ones), detail::f32(ones), detail::f32(zeros),
+                                     bd);
+      if (dx.defined()) {
+        kernels::conv2d_backward_data(dev, detail::f32(dx), detail::f32(gm),
+                                      detail::f32(folded_), plain);
+      }
+      if (dfolded.defined()) {
+        kernels::conv2d_backward_weights(dev, detail::f32(dfolded), detail::f32(gm),
+                                         detail::f32(x_), plain);
+      }
     }
-    if (next[1] || next[2]) {
-      Tensor dfolded = detail::empty_on(w_.shape(), dev);
-      kernels::conv2d_backward_weights(dev, detail::f32(dfolded), detail::f32(gm),
-                                       detail::f32(x_), plain);
+    if (dfolded.defined()) {
       if (next[1]) dw = detail::empty_on(w_.shape(), dev);
       if (next[2]) dgamma = detail::empty_on({c}, dev);
-      auto ptr = [](const Tensor& t) { return t.defined() ? detail::f32(t) : nullptr; };
       kernels::batch_renorm_folded_grads(dev, ptr(dw), ptr(dgamma), detail::f32(dfolded),
                                          detail::f32(w_), detail::f32(scale_), detail::f32(db),
                                          detail::f32(mean_), detail::f32(std_),

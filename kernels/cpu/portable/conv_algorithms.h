@@ -18,6 +18,11 @@ void pointwise_forward(float* y, const float* x, const float* w, const ConvDesc&
                        const float* bias);
 void pointwise_backward_data(float* dx, const float* dy, const float* w, const ConvDesc& d);
 void pointwise_backward_weights(float* dw, const float* dy, const float* x, const ConvDesc& d);
+// The backward of a pointwise convolution whose output y went through a ReLU, in one pass over
+// the gradient (kernels/conv2d.h, conv2d_relu_backward), where pointwise_relu_backward_fuses.
+bool pointwise_relu_backward_fuses(const ConvDesc& d);
+void pointwise_relu_backward(float* dx, float* dw, float* db, const float* dy, const float* y,
+                             const float* x, const float* w, const ConvDesc& d);
 
 void depthwise_forward(float* y, const float* x, const float* w, const ConvDesc& d,
                        const float* bias);

@@ -16,6 +16,7 @@
 // block order (fixed_blocks.h); NCHW per channel, each channel's whole sum on one thread.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -117,6 +118,28 @@ WindowSpan window_span(const ConvDesc& d, int64_t count, int64_t s, int64_t lo, 
   return end > first ? WindowSpan{first, end} : WindowSpan{};
 }
 
+// Outputs larger than this bypass the caches (non-temporal stores): the next layer reads them
+// from memory anyway, and a plain store would first read each line in.
+constexpr int64_t kStreamBytes = int64_t{32} << 20;
+
+// Whether rows of `row_floats` floats from `out` on may be streamed: large, and every row
+// 64-byte aligned (the widest vector).
+bool streams(const float* out, int64_t total_floats, int64_t row_floats) {
+  return total_floats * int64_t{sizeof(float)} > kStreamBytes &&
+         reinterpret_cast<uintptr_t>(out) % 64 == 0 && row_floats * sizeof(float) % 64 == 0;
+}
+
+// Calls row(t) for t in [0, count) in order, kRowsPerTask consecutive rows per thread task:
+// a thread that has just read a row's 3 input rows finds 2 of them in its cache for the next.
+constexpr int64_t kRowsPerTask = 8;
+template <class Row>
+void for_each_row(int64_t count, Row&& row) {
+  for_each_fixed_block(ceil_div(count, kRowsPerTask), [&](int64_t task) {
+    const int64_t last = std::min(count, (task + 1) * kRowsPerTask);
+    for (int64_t t = task * kRowsPerTask; t < last; ++t) row(t);
+  });
+}
+
 }  // namespace
 
 void depthwise_forward(float* y, const float* x, const float* w, const ConvDesc& d,
@@ -132,9 +155,13 @@ void depthwise_forward(float* y, const float* x, const float* w, const ConvDesc&
     // Rows and columns whose 3 x 3 window lies inside: 0 <= i s - pad, i s - pad + 2 < h.
     const WindowSpan in_rows = window_span(d, oh, s, d.pad, d.h - 3 + d.pad);
     const WindowSpan in_cols = window_span(d, ow, s, d.pad, d.w - 3 + d.pad);
-    for_each_fixed_block(d.n * oh, [&](int64_t t) {
+    // Streamed rows are summed in a buffer that stays in L1, then stored past the caches.
+    const bool stream = streams(y, d.n * oh * ow * c, ow * c);
+    for_each_row(d.n * oh, [&](int64_t t) {
       const int64_t b = t / oh, i = t % oh;
-      float* yrow = y + t * ow * c;
+      thread_local std::vector<float> buffer;
+      if (stream) buffer.resize(ow * c);
+      float* yrow = stream ? buffer.data() : y + t * ow * c;
       const auto at = [&](int64_t p, int64_t q, int64_t r, int64_t col) {
         return std::pair(x + ((b * d.h + r) * d.w + col) * c, wtp + (p * d.kw + q) * c);
       };
@@ -153,7 +180,11 @@ void depthwise_forward(float* y, const float* x, const float* w, const ConvDesc&
         gather_row_taps(taps, rows, i, cols, 0, ow, at);
       }
       loops.sum_gathered(yrow, taps, c);
-      if (bias != nullptr) add_bias(yrow, bias, ow, c, c, false, d.relu);
+      if (stream) {
+        loops.store_rows(y + t * ow * c, yrow, ow * c, c, bias, d.relu, true);
+      } else if (bias != nullptr) {
+        add_bias(yrow, bias, ow, c, c, false, d.relu);
+      }
     });
     return;
   }
@@ -200,9 +231,12 @@ void depthwise_backward_data(float* dx, const float* dy, const float* w, const C
         s == 1 ? window_span(d, d.h, 1, 2 - d.pad, oh - 1 - d.pad) : WindowSpan{};
     const WindowSpan in_cols =
         s == 1 ? window_span(d, d.w, 1, 2 - d.pad, ow - 1 - d.pad) : WindowSpan{};
-    for_each_fixed_block(d.n * d.h, [&](int64_t t) {
+    const bool stream = streams(dx, d.n * d.h * d.w * c, d.w * c);
+    for_each_row(d.n * d.h, [&](int64_t t) {
       const int64_t b = t / d.h, r = t % d.h;
-      float* dxrow = dx + t * d.w * c;
+      thread_local std::vector<float> buffer;
+      if (stream) buffer.resize(d.w * c);
+      float* dxrow = stream ? buffer.data() : dx + t * d.w * c;
       const auto at = [&](int64_t p, int64_t q, int64_t i, int64_t j) {
         return std::pair(dy + ((b * oh + i) * ow + j) * c, wtp + (p * d.kw + q) * c);
       };
@@ -221,6 +255,7 @@ void depthwise_backward_data(float* dx, const float* dy, const float* w, const C
         gather_row_taps(taps, rows, r, cols, 0, d.w, at);
       }
       loops.sum_gathered(dxrow, taps, c);
+      if (stream) loops.store_rows(dx + t * d.w * c, dxrow, d.w * c, c, nullptr, false, true);
     });
     return;
   }

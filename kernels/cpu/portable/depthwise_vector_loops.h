@@ -49,6 +49,10 @@ struct DepthwiseLoops {
   // dy_row + j C with the window's values (each sum one fma chain over j).
   void (*accumulate_window_3x3)(float* acc, const float* dy_row, const Window3x3& window,
                                 int64_t c, int64_t j0, int64_t j1);
+  // out [count] = sums (+ bias [C] per pixel of C values, then std::max(v, 0.f) when relu), as
+  // add_bias computes it; with stream, past the caches (out aligned to the vector width).
+  void (*store_rows)(float* out, const float* sums, int64_t count, int64_t c, const float* bias,
+                     bool relu, bool stream);
 };
 const DepthwiseLoops& depthwise_loops();
 

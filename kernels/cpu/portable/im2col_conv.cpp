@@ -45,18 +45,50 @@ void for_each_tap(const ConvDesc& d, Tap&& tap) {
         }
 }
 
-// col [P, K] of group g of one channels-last image x_i [h, w, c_in].
+// Copies n floats. The runs here are a few floats long (the stem's are 3 and 9), where a call
+// to memmove costs more than the copy, so the common lengths get loops the compiler unrolls.
+template <int64_t N>
+void copy_run(float* dst, const float* src) {
+  for (int64_t k = 0; k < N; ++k) dst[k] = src[k];
+}
+void copy_floats(float* dst, const float* src, int64_t n) {
+  switch (n) {
+    case 3: return copy_run<3>(dst, src);
+    case 9: return copy_run<9>(dst, src);
+    default: std::copy_n(src, n, dst);
+  }
+}
+
+// col [P, K] of group g of one channels-last image x_i [h, w, c_in]: for each output pixel and
+// kernel row p, the kw taps' channels, one contiguous run of the input where the taps lie
+// inside the row and the group is all the channels.
 void im2col_channels_last(float* col, const float* x_i, const ConvDesc& d, int64_t g,
                           const Sizes& z) {
-  const int64_t ow = d.ow();
-  for_each_tap(d, [&](int64_t i, int64_t j, int64_t p, int64_t q, int64_t r, int64_t s) {
-    float* dst = col + (i * ow + j) * z.k + (p * d.kw + q) * z.cg;
-    if (r < 0) {
-      std::fill_n(dst, z.cg, 0.f);
-    } else {
-      std::copy_n(x_i + (r * d.w + s) * d.c_in + g * z.cg, z.cg, dst);
+  const int64_t oh = d.oh(), ow = d.ow(), run = d.kw * z.cg;
+  for (int64_t i = 0; i < oh; ++i) {
+    for (int64_t j = 0; j < ow; ++j) {
+      const int64_t s0 = j * d.stride - d.pad;
+      const bool whole_run = s0 >= 0 && s0 + d.kw <= d.w && z.cg == d.c_in;
+      for (int64_t p = 0; p < d.kh; ++p) {
+        float* dst = col + (i * ow + j) * z.k + p * run;
+        const int64_t r = i * d.stride - d.pad + p;
+        if (r < 0 || r >= d.h) {
+          std::fill_n(dst, run, 0.f);
+        } else if (whole_run) {
+          copy_floats(dst, x_i + (r * d.w + s0) * d.c_in, run);
+        } else {
+          for (int64_t q = 0; q < d.kw; ++q) {
+            const int64_t s = s0 + q;
+            if (s < 0 || s >= d.w) {
+              std::fill_n(dst + q * z.cg, z.cg, 0.f);
+            } else {
+              copy_floats(dst + q * z.cg, x_i + (r * d.w + s) * d.c_in + g * z.cg, z.cg);
+            }
+          }
+        }
+      }
     }
-  });
+  }
 }
 
 // dx_i [h, w, c_in] (channels of group g) += col2im(dcol [P, K]).

@@ -13,6 +13,7 @@
 #include "kernels/cpu/fixed_blocks.h"
 #include "kernels/cpu/portable/conv_algorithms.h"
 #include "kernels/cpu/portable/gemm.h"
+#include "kernels/cpu/portable/masked_grad_sums.h"
 #include "kernels/threading.h"
 
 namespace ar1::kernels::cpu::portable {
@@ -141,17 +142,9 @@ void pointwise_relu_backward(float* dx, float* dw, float* db, const float* dy, c
   const int64_t ci = d.c_in, co = d.c_out, rows = d.n * d.h * d.w;
   // pointwise_backward_weights' chunks, so dw's partial sums (and bits) are its own.
   const int64_t per_chunk = fixed_block_size(rows, kMinBlockPixels, kMaxBlocks);
-  const int64_t chunks = ceil_div(rows, per_chunk);
-  // db's blocks are BatchReNorm's: each is summed where the chunk holding all of it masks it;
-  // the few that straddle two chunks are summed afterwards.
+  MaskedGradSums sums(rows, co, per_chunk, db);
+  // The masked rows go through a buffer of whole BatchReNorm blocks (steps aligned to them).
   const int64_t block_rows = batch_renorm_block_rows(co);
-  const int64_t blocks = ceil_div(rows, block_rows);
-  std::vector<double> block_sums(static_cast<size_t>(blocks * co), 0.0);
-  auto chunk_of = [&](int64_t r) { return r / per_chunk; };
-  auto whole_in_a_chunk = [&](int64_t b) {
-    return chunk_of(b * block_rows) == chunk_of(std::min(rows, (b + 1) * block_rows) - 1);
-  };
-  // Masked rows go through a buffer of whole BatchReNorm blocks (rows aligned to them).
   const int64_t step =
       block_rows * std::max<int64_t>(1, kMaskedBufferBytes / (block_rows * co * 4));
   const bool stream = rows * ci * int64_t{sizeof(float)} > kStreamBytes;
@@ -163,33 +156,13 @@ void pointwise_relu_backward(float* dx, float* dw, float* db, const float* dy, c
     const int64_t r0 = c * per_chunk, r1 = std::min(rows, r0 + per_chunk);
     for (int64_t s0 = r0; s0 < r1;) {
       const int64_t s1 = std::min(r1, (s0 / step + 1) * step);
-      // Mask, one BatchReNorm block (or the part of it in this chunk) at a time.
-      for (int64_t b0 = s0; b0 < s1;) {
-        const int64_t b = b0 / block_rows, b1 = std::min(s1, (b + 1) * block_rows);
-        const float* g = dy + b0 * co;
-        const float* out = y + b0 * co;
-        float* m = gm + (b0 - s0) * co;
-        const int64_t count = (b1 - b0) * co;
-        if (db != nullptr && whole_in_a_chunk(b)) {
-          double* sum = block_sums.data() + b * co;
-          for (int64_t r = 0; r < b1 - b0; ++r) {
-            for (int64_t k = 0; k < co; ++k) {
-              const float v = relu_masked_grad(g[r * co + k], out[r * co + k]);
-              m[r * co + k] = v;
-              sum[k] += v;
-            }
-          }
-        } else {
-          for (int64_t k = 0; k < count; ++k) m[k] = relu_masked_grad(g[k], out[k]);
-        }
-        b0 = b1;
-      }
+      sums.mask(gm, dy + s0 * co, y + s0 * co, s0, s1);
       if (dx != nullptr) {
         gemm(dx + s0 * ci, gm, w,
              {.m = s1 - s0, .n = ci, .k = co, .lda = co, .ldb = ci, .ldc = ci,
               .stream_c = stream});
       }
-      if (dw_out != nullptr) {
+      if (dw_out != nullptr) {  // the chunk's fma chains run on from one step to the next
         gemm(dw_out, gm, x + s0 * ci,
              {.m = co, .n = ci, .k = s1 - s0, .trans_a = true, .lda = co, .ldb = ci, .ldc = ci,
               .accumulate = s0 != r0});
@@ -197,25 +170,14 @@ void pointwise_relu_backward(float* dx, float* dw, float* db, const float* dy, c
       s0 = s1;
     }
   };
+  const int64_t chunks = ceil_div(rows, per_chunk);
   if (dw != nullptr) {
     thread_local std::vector<float> partials;
     sum_fixed_blocks(dw, co * ci, chunks, partials, chunk);
   } else {
     for_each_fixed_block(chunks, [&](int64_t c) { chunk(nullptr, c); });
   }
-  if (db == nullptr) return;
-  for (int64_t b = 0; b < blocks; ++b) {
-    if (whole_in_a_chunk(b)) continue;
-    double* sum = block_sums.data() + b * co;
-    for (int64_t r = b * block_rows; r < std::min(rows, (b + 1) * block_rows); ++r) {
-      for (int64_t k = 0; k < co; ++k) sum[k] += relu_masked_grad(dy[r * co + k], y[r * co + k]);
-    }
-  }
-  std::vector<double> total(static_cast<size_t>(co), 0.0);
-  for (int64_t b = 0; b < blocks; ++b) {
-    for (int64_t k = 0; k < co; ++k) total[k] += block_sums[b * co + k];
-  }
-  for (int64_t k = 0; k < co; ++k) db[k] = static_cast<float>(total[k]);
+  sums.finish(dy, y);
 }
 
 }  // namespace ar1::kernels::cpu::portable

@@ -127,11 +127,16 @@ void conv2d_backward_weights(float* dw, const float* dy, const float* x, const C
 bool conv2d_relu_backward(float* dx, float* dw, float* db, const float* dy, const float* y,
                           const float* x, const float* w, const ConvDesc& d) {
   check_conv_backward("conv2d_relu_backward", d);
-  if (d.n == 0 || algorithm(d) != Algorithm::pointwise || !pointwise_relu_backward_fuses(d)) {
-    return false;
+  if (d.n == 0) return false;
+  if (algorithm(d) == Algorithm::pointwise && pointwise_relu_backward_fuses(d)) {
+    pointwise_relu_backward(dx, dw, db, dy, y, x, w, d);
+    return true;
   }
-  pointwise_relu_backward(dx, dw, db, dy, y, x, w, d);
-  return true;
+  if (algorithm(d) == Algorithm::depthwise && depthwise_relu_backward_fuses(d)) {
+    depthwise_relu_backward(dx, dw, db, dy, y, x, w, d);
+    return true;
+  }
+  return false;
 }
 
 }  // namespace ar1::kernels::cpu::portable

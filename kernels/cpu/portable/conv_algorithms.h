@@ -28,6 +28,10 @@ void depthwise_forward(float* y, const float* x, const float* w, const ConvDesc&
                        const float* bias);
 void depthwise_backward_data(float* dx, const float* dy, const float* w, const ConvDesc& d);
 void depthwise_backward_weights(float* dw, const float* dy, const float* x, const ConvDesc& d);
+// As pointwise_relu_backward, for the depthwise 3 x 3 convolutions of stride 1 or 2.
+bool depthwise_relu_backward_fuses(const ConvDesc& d);
+void depthwise_relu_backward(float* dx, float* dw, float* db, const float* dy, const float* y,
+                             const float* x, const float* w, const ConvDesc& d);
 
 void im2col_forward(float* y, const float* x, const float* w, const ConvDesc& d,
                     const float* bias);

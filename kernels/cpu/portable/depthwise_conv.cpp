@@ -23,6 +23,7 @@
 #include "kernels/cpu/fixed_blocks.h"
 #include "kernels/cpu/portable/conv_algorithms.h"
 #include "kernels/cpu/portable/depthwise_vector_loops.h"
+#include "kernels/cpu/portable/masked_grad_sums.h"
 
 namespace ar1::kernels::cpu::portable {
 
@@ -369,6 +370,124 @@ void depthwise_backward_weights(float* dw, const float* dy, const float* x, cons
       dw[ch * taps + t] = total;
     }
   });
+}
+
+bool depthwise_relu_backward_fuses(const ConvDesc& d) {
+  return d.channels_last && !d.bf16 && d.kh == 3 && d.kw == 3 && d.pad == 1 &&
+         (d.stride == 1 || d.stride == 2);
+}
+
+// One pass over the images in depthwise_backward_weights' blocks: each output row of dy is
+// masked into a ring of rows (its sums taken on the way), added into the block's weight
+// gradient, and every input row whose last output row it is gets its dx, the loops of
+// depthwise_backward_data and depthwise_backward_weights reading the ring instead of dy. Every
+// sum keeps its order, so the bits are those of the unfused steps.
+void depthwise_relu_backward(float* dx, float* dw, float* db, const float* dy, const float* y,
+                             const float* x, const float* w, const ConvDesc& d) {
+  const int64_t c = d.c_in, oh = d.oh(), ow = d.ow(), s = d.stride, taps = 9;
+  const DepthwiseLoops& loops = depthwise_loops();
+  thread_local std::vector<float> wt;
+  transpose_weights(wt, w, c, taps);
+  const float* wtp = wt.data();
+  // Backward-data, as depthwise_backward_data.
+  const AxisTaps data_rows = backward_axis(d.h, oh, 3, s, d.pad);
+  const AxisTaps data_cols = backward_axis(d.w, ow, 3, s, d.pad);
+  const WindowSpan data_in_rows =
+      s == 1 ? window_span(d, d.h, 1, 2 - d.pad, oh - 1 - d.pad) : WindowSpan{};
+  const WindowSpan data_in_cols =
+      s == 1 ? window_span(d, d.w, 1, 2 - d.pad, ow - 1 - d.pad) : WindowSpan{};
+  const bool stream = dx != nullptr && streams(dx, d.n * d.h * d.w * c, d.w * c);
+  // Backward-weights, as depthwise_backward_weights.
+  const WindowSpan weight_rows = window_span(d, oh, s, d.pad, d.h - 3 + d.pad);
+  const WindowSpan weight_cols = window_span(d, ow, s, d.pad, d.w - 3 + d.pad);
+  const int64_t per_block = images_per_block(d), blocks = ceil_div(d.n, per_block);
+  MaskedGradSums sums(d.n * oh * ow, c, per_block * oh * ow, db);
+
+  // The ring holds 4 masked output rows: an input row reads at most the last 3.
+  constexpr int64_t kRing = 4;
+  auto block = [&](float* acc, int64_t blk) {
+    thread_local std::vector<float> ring, row_buffer;
+    ring.resize(kRing * ow * c);
+    if (stream) row_buffer.resize(d.w * c);
+    auto masked_row = [&](int64_t i) { return ring.data() + (i % kRing) * ow * c; };
+    if (acc != nullptr) std::fill_n(acc, taps * c, 0.f);
+    auto add_pixels = [&](int64_t b, int64_t i, int64_t j_from, int64_t j_to) {
+      for (int64_t j = j_from; j < j_to; ++j) {
+        const float* __restrict dyp = masked_row(i) + j * c;
+        for (int64_t p = 0; p < 3; ++p) {
+          const int64_t r = i * s - d.pad + p;
+          if (r < 0 || r >= d.h) continue;
+          for (int64_t q = 0; q < 3; ++q) {
+            const int64_t col = j * s - d.pad + q;
+            if (col < 0 || col >= d.w) continue;
+            const float* __restrict xp = x + ((b * d.h + r) * d.w + col) * c;
+            float* __restrict a = acc + (p * 3 + q) * c;
+            for (int64_t ch = 0; ch < c; ++ch) a[ch] = std::fma(dyp[ch], xp[ch], a[ch]);
+          }
+        }
+      }
+    };
+    auto weights_row = [&](int64_t b, int64_t i) {
+      if (!weight_rows.contains(i) || weight_cols.end <= weight_cols.first) {
+        add_pixels(b, i, 0, ow);
+        return;
+      }
+      add_pixels(b, i, 0, weight_cols.first);
+      Window3x3 win{};
+      for (int p = 0; p < 3; ++p) win.rows[p] = x + (b * d.h + i * s - d.pad + p) * d.w * c;
+      win.stride = s;
+      for (int q = 0; q < 3; ++q) win.offset[q] = q - d.pad;
+      loops.accumulate_window_3x3(acc, masked_row(i), win, c, weight_cols.first,
+                                  weight_cols.end);
+      add_pixels(b, i, weight_cols.end, ow);
+    };
+    auto data_row = [&](int64_t b, int64_t r) {
+      float* out = stream ? row_buffer.data() : dx + (b * d.h + r) * d.w * c;
+      const auto at = [&](int64_t p, int64_t q, int64_t i, int64_t j) {
+        return std::pair<const float*, const float*>(masked_row(i) + j * c, wtp + (p * 3 + q) * c);
+      };
+      thread_local RowTaps row_taps;
+      row_taps.clear();
+      if (data_in_rows.contains(r) && data_in_cols.end > data_in_cols.first) {
+        Window3x3 win{};
+        for (int p = 0; p < 3; ++p) win.rows[p] = masked_row(r + d.pad - p);
+        win.weights = wtp;
+        win.stride = 1;
+        for (int q = 0; q < 3; ++q) win.offset[q] = d.pad - q;
+        loops.sum_window_3x3(out, win, c, data_in_cols.first, data_in_cols.end);
+        gather_row_taps(row_taps, data_rows, r, data_cols, 0, data_in_cols.first, at);
+        gather_row_taps(row_taps, data_rows, r, data_cols, data_in_cols.end, d.w, at);
+      } else {
+        gather_row_taps(row_taps, data_rows, r, data_cols, 0, d.w, at);
+      }
+      loops.sum_gathered(out, row_taps, c);
+      if (stream) loops.store_rows(dx + (b * d.h + r) * d.w * c, out, d.w * c, c, nullptr, false, true);
+    };
+    const int64_t last = std::min(d.n, (blk + 1) * per_block);
+    for (int64_t b = blk * per_block; b < last; ++b) {
+      int64_t next_r = 0;  // the next input row whose dx is due
+      for (int64_t i = 0; i < oh; ++i) {
+        const int64_t first = (b * oh + i) * ow;
+        sums.mask(masked_row(i), dy + first * c, y + first * c, first, first + ow);
+        if (acc != nullptr) weights_row(b, i);
+        // Input row r reads output rows up to (r + pad) / s.
+        for (; dx != nullptr && next_r < d.h && (next_r + d.pad) / s <= i; ++next_r) {
+          data_row(b, next_r);
+        }
+      }
+      for (; dx != nullptr && next_r < d.h; ++next_r) data_row(b, next_r);
+    }
+  };
+  if (dw != nullptr) {
+    thread_local std::vector<float> sum, partials;
+    sum.resize(taps * c);
+    sum_fixed_blocks(sum.data(), taps * c, blocks, partials, block);
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t t = 0; t < taps; ++t) dw[ch * taps + t] = sum[t * c + ch];
+  } else {
+    for_each_fixed_block(blocks, [&](int64_t blk) { block(nullptr, blk); });
+  }
+  sums.finish(dy, y);
 }
 
 }  // namespace ar1::kernels::cpu::portable

@@ -1,7 +1,8 @@
 // nn::conv2d_affine and nn::conv2d_batch_renorm_eval (an evaluation-mode BatchReNorm folded
 // into the convolution before it) against conv2d followed by batch_renorm in evaluation mode,
 // for the kernel paths they take: dense, depthwise, a pointwise on few pixels (the sgemm path)
-// and one on many; the folded gradients also against finite differences.
+// and one on many; the folded gradients also against finite differences, with the ReLU through
+// the portable set's fused backward too.
 //
 // Tolerance: 1e-5 of the largest reference magnitude (values), 1e-4 (gradients: the weight
 // and gamma gradients are sums reassociated through the folded weights); finite differences
@@ -15,6 +16,7 @@
 #include "core/rng.h"
 #include "nn/functional.h"
 #include "nn/modules/batch_renorm2d.h"
+#include "tests/support/cpu_kernel_sets.h"
 #include "tests/support/gradcheck.h"
 
 using namespace ar1;
@@ -125,4 +127,32 @@ TEST_CASE("conv2d_batch_renorm_eval gradients match finite differences") {
       },
       {normal({2, 3, 5, 5}, gen), normal({4, 3, 3, 3}, gen), normal({4}, gen, 1.f, 0.3f),
        normal({4}, gen)});
+}
+
+TEST_CASE("conv2d_batch_renorm_eval with the ReLU: the portable fused backward matches finite differences") {
+  // The portable set's conv2d_relu_backward (pointwise on more than 2048 pixel rows, depthwise
+  // 3 x 3). Channels alternate between outputs far above and far below the ReLU's kink (beta
+  // +-6 against |conv w s| of a few units), so the mask matters and finite differences never
+  // cross it.
+  const ar1::testing::ScopedCpuKernels portable(kernels::CpuKernels::portable);
+  struct Case {
+    Shape x, w;
+    nn::ConvParams p;
+  };
+  for (const Case& c : {Case{{3, 4, 30, 30}, {6, 4, 1, 1}, {1, 0, 1}},
+                        Case{{2, 6, 9, 9}, {6, 1, 3, 3}, {2, 1, 6}},
+                        Case{{2, 6, 7, 7}, {6, 1, 3, 3}, {1, 1, 6}}}) {
+    CAPTURE(c.p.groups);
+    Generator gen(23);
+    const int64_t co = c.w[0];
+    const Tensor mean = Tensor::zeros({co}), std = Tensor::full({co}, 1.f);
+    std::vector<float> beta(co);
+    for (int64_t o = 0; o < co; ++o) beta[o] = o % 2 == 0 ? 6.f : -6.f;
+    ar1::testing::check_gradients(
+        [&](const std::vector<Tensor>& in) {
+          return nn::conv2d_batch_renorm_eval(in[0], in[1], in[2], in[3], mean, std, c.p, true);
+        },
+        {normal(c.x, gen), normal(c.w, gen, 0.f, 0.5f), normal({co}, gen, 0.5f, 0.1f),
+         Tensor::from_vector(beta, {co})});
+  }
 }

@@ -119,6 +119,51 @@ WindowSpan window_span(const ConvDesc& d, int64_t count, int64_t s, int64_t lo, 
   return end > first ? WindowSpan{first, end} : WindowSpan{};
 }
 
+// One row of a 3 x 3 depthwise sum (forward: an output row; backward-data: an input row),
+// win.rows[p] given for the tap rows [p0, p1) that lie inside: pixel j's tap (p, q) reads column
+// j stride + offset[q] of rows[p], kept where inside [0, width). Where all three rows are
+// inside, the pixels of `inside` run the register loop and the others their clipped windows;
+// a row at the border runs the clipped windows throughout. The taps are in (p, q) order, as
+// gather_row_taps orders them.
+void sum_3x3_row(const DepthwiseLoops& loops, float* out, const Window3x3& win, int p0, int p1,
+                 int64_t c, int64_t pixels, int64_t width, const WindowSpan& inside) {
+  auto pixel = [&](int64_t j) {
+    int q0 = 3, q1 = 0;
+    for (int q = 0; q < 3; ++q) {
+      const int64_t col = j * win.stride + win.offset[q];
+      if (col >= 0 && col < width) q0 = std::min(q0, q), q1 = q + 1;
+    }
+    if (q1 <= q0 || p1 <= p0) q0 = q1 = 0, p1 = p0;
+    loops.sum_window_taps(out + j * c, win, c, j, p0, p1, q0, q1);
+  };
+  if (p0 == 0 && p1 == 3 && inside.end > inside.first) {
+    for (int64_t j = 0; j < inside.first; ++j) pixel(j);
+    loops.sum_window_3x3(out, win, c, inside.first, inside.end);
+    for (int64_t j = inside.end; j < pixels; ++j) pixel(j);
+    return;
+  }
+  for (int64_t j = 0; j < pixels; ++j) pixel(j);
+}
+
+// Backward-data of input row r of one image, 3 x 3 and stride 1, into out: dy_row(i) gives the
+// image's output row i (of ow pixels).
+template <class DyRow>
+void data_row_3x3(const DepthwiseLoops& loops, float* out, DyRow&& dy_row, const float* wtp,
+                  const ConvDesc& d, int64_t r, const WindowSpan& in_cols) {
+  Window3x3 win{};
+  int p0 = 3, p1 = 0;
+  for (int p = 0; p < 3; ++p) {
+    const int64_t i = r + d.pad - p;
+    if (i < 0 || i >= d.oh()) continue;
+    win.rows[p] = dy_row(i);
+    p0 = std::min(p0, p), p1 = p + 1;
+  }
+  win.weights = wtp;
+  win.stride = 1;
+  for (int q = 0; q < 3; ++q) win.offset[q] = d.pad - q;
+  sum_3x3_row(loops, out, win, p0, p1, d.c_in, d.w, d.ow(), in_cols);
+}
+
 // Outputs larger than this bypass the caches (non-temporal stores): the next layer reads them
 // from memory anyway, and a plain store would first read each line in.
 constexpr int64_t kStreamBytes = int64_t{32} << 20;
@@ -153,8 +198,7 @@ void depthwise_forward(float* y, const float* x, const float* w, const ConvDesc&
     const DepthwiseLoops& loops = depthwise_loops();
     const AxisTaps rows = forward_axis(oh, d.h, d.kh, s, d.pad);
     const AxisTaps cols = forward_axis(ow, d.w, d.kw, s, d.pad);
-    // Rows and columns whose 3 x 3 window lies inside: 0 <= i s - pad, i s - pad + 2 < h.
-    const WindowSpan in_rows = window_span(d, oh, s, d.pad, d.h - 3 + d.pad);
+    // Columns whose 3 x 3 window lies inside: 0 <= j s - pad, j s - pad + 2 < w.
     const WindowSpan in_cols = window_span(d, ow, s, d.pad, d.w - 3 + d.pad);
     // Streamed rows are summed in a buffer that stays in L1, then stored past the caches.
     const bool stream = streams(y, d.n * oh * ow * c, ow * c);
@@ -163,24 +207,28 @@ void depthwise_forward(float* y, const float* x, const float* w, const ConvDesc&
       thread_local std::vector<float> buffer;
       if (stream) buffer.resize(ow * c);
       float* yrow = stream ? buffer.data() : y + t * ow * c;
-      const auto at = [&](int64_t p, int64_t q, int64_t r, int64_t col) {
-        return std::pair(x + ((b * d.h + r) * d.w + col) * c, wtp + (p * d.kw + q) * c);
-      };
-      thread_local RowTaps taps;
-      taps.clear();
-      if (in_rows.contains(i) && in_cols.end > in_cols.first) {
+      if (d.kh == 3 && d.kw == 3) {
         Window3x3 win{};
-        for (int p = 0; p < 3; ++p) win.rows[p] = x + (b * d.h + i * s - d.pad + p) * d.w * c;
+        int p0 = 3, p1 = 0;
+        for (int p = 0; p < 3; ++p) {
+          const int64_t r = i * s - d.pad + p;
+          if (r < 0 || r >= d.h) continue;
+          win.rows[p] = x + (b * d.h + r) * d.w * c;
+          p0 = std::min(p0, p), p1 = p + 1;
+        }
         win.weights = wtp;
         win.stride = s;
         for (int q = 0; q < 3; ++q) win.offset[q] = q - d.pad;
-        loops.sum_window_3x3(yrow, win, c, in_cols.first, in_cols.end);
-        gather_row_taps(taps, rows, i, cols, 0, in_cols.first, at);
-        gather_row_taps(taps, rows, i, cols, in_cols.end, ow, at);
+        sum_3x3_row(loops, yrow, win, p0, p1, c, ow, d.w, in_cols);
       } else {
+        const auto at = [&](int64_t p, int64_t q, int64_t r, int64_t col) {
+          return std::pair(x + ((b * d.h + r) * d.w + col) * c, wtp + (p * d.kw + q) * c);
+        };
+        thread_local RowTaps taps;
+        taps.clear();
         gather_row_taps(taps, rows, i, cols, 0, ow, at);
+        loops.sum_gathered(yrow, taps, c);
       }
-      loops.sum_gathered(yrow, taps, c);
       if (stream) {
         loops.store_rows(y + t * ow * c, yrow, ow * c, c, bias, d.relu, true);
       } else if (bias != nullptr) {
@@ -226,36 +274,29 @@ void depthwise_backward_data(float* dx, const float* dy, const float* w, const C
     const DepthwiseLoops& loops = depthwise_loops();
     const AxisTaps rows = backward_axis(d.h, oh, d.kh, s, d.pad);
     const AxisTaps cols = backward_axis(d.w, ow, d.kw, s, d.pad);
-    // With stride 1, input rows and columns whose 3 x 3 window of outputs lies inside:
-    // 0 <= r + pad - 2, r + pad < oh.
-    const WindowSpan in_rows =
-        s == 1 ? window_span(d, d.h, 1, 2 - d.pad, oh - 1 - d.pad) : WindowSpan{};
+    // With stride 1, 3 x 3: the input columns whose window of outputs lies inside,
+    // 0 <= col + pad - 2, col + pad < ow.
+    const bool window = s == 1 && d.kh == 3 && d.kw == 3;
     const WindowSpan in_cols =
-        s == 1 ? window_span(d, d.w, 1, 2 - d.pad, ow - 1 - d.pad) : WindowSpan{};
+        window ? window_span(d, d.w, 1, 2 - d.pad, ow - 1 - d.pad) : WindowSpan{};
     const bool stream = streams(dx, d.n * d.h * d.w * c, d.w * c);
     for_each_row(d.n * d.h, [&](int64_t t) {
       const int64_t b = t / d.h, r = t % d.h;
       thread_local std::vector<float> buffer;
       if (stream) buffer.resize(d.w * c);
       float* dxrow = stream ? buffer.data() : dx + t * d.w * c;
-      const auto at = [&](int64_t p, int64_t q, int64_t i, int64_t j) {
-        return std::pair(dy + ((b * oh + i) * ow + j) * c, wtp + (p * d.kw + q) * c);
-      };
-      thread_local RowTaps taps;
-      taps.clear();
-      if (in_rows.contains(r) && in_cols.end > in_cols.first) {
-        Window3x3 win{};
-        for (int p = 0; p < 3; ++p) win.rows[p] = dy + (b * oh + r + d.pad - p) * ow * c;
-        win.weights = wtp;
-        win.stride = 1;
-        for (int q = 0; q < 3; ++q) win.offset[q] = d.pad - q;
-        loops.sum_window_3x3(dxrow, win, c, in_cols.first, in_cols.end);
-        gather_row_taps(taps, rows, r, cols, 0, in_cols.first, at);
-        gather_row_taps(taps, rows, r, cols, in_cols.end, d.w, at);
+      if (window) {
+        const auto dy_row = [&](int64_t i) { return dy + (b * oh + i) * ow * c; };
+        data_row_3x3(loops, dxrow, dy_row, wtp, d, r, in_cols);
       } else {
+        const auto at = [&](int64_t p, int64_t q, int64_t i, int64_t j) {
+          return std::pair(dy + ((b * oh + i) * ow + j) * c, wtp + (p * d.kw + q) * c);
+        };
+        thread_local RowTaps taps;
+        taps.clear();
         gather_row_taps(taps, rows, r, cols, 0, d.w, at);
+        loops.sum_gathered(dxrow, taps, c);
       }
-      loops.sum_gathered(dxrow, taps, c);
       if (stream) loops.store_rows(dx + t * d.w * c, dxrow, d.w * c, c, nullptr, false, true);
     });
     return;
@@ -392,8 +433,6 @@ void depthwise_relu_backward(float* dx, float* dw, float* db, const float* dy, c
   // Backward-data, as depthwise_backward_data.
   const AxisTaps data_rows = backward_axis(d.h, oh, 3, s, d.pad);
   const AxisTaps data_cols = backward_axis(d.w, ow, 3, s, d.pad);
-  const WindowSpan data_in_rows =
-      s == 1 ? window_span(d, d.h, 1, 2 - d.pad, oh - 1 - d.pad) : WindowSpan{};
   const WindowSpan data_in_cols =
       s == 1 ? window_span(d, d.w, 1, 2 - d.pad, ow - 1 - d.pad) : WindowSpan{};
   const bool stream = dx != nullptr && streams(dx, d.n * d.h * d.w * c, d.w * c);
@@ -446,21 +485,14 @@ void depthwise_relu_backward(float* dx, float* dw, float* db, const float* dy, c
       const auto at = [&](int64_t p, int64_t q, int64_t i, int64_t j) {
         return std::pair<const float*, const float*>(masked_row(i) + j * c, wtp + (p * 3 + q) * c);
       };
-      thread_local RowTaps row_taps;
-      row_taps.clear();
-      if (data_in_rows.contains(r) && data_in_cols.end > data_in_cols.first) {
-        Window3x3 win{};
-        for (int p = 0; p < 3; ++p) win.rows[p] = masked_row(r + d.pad - p);
-        win.weights = wtp;
-        win.stride = 1;
-        for (int q = 0; q < 3; ++q) win.offset[q] = d.pad - q;
-        loops.sum_window_3x3(out, win, c, data_in_cols.first, data_in_cols.end);
-        gather_row_taps(row_taps, data_rows, r, data_cols, 0, data_in_cols.first, at);
-        gather_row_taps(row_taps, data_rows, r, data_cols, data_in_cols.end, d.w, at);
+      if (s == 1) {
+        data_row_3x3(loops, out, masked_row, wtp, d, r, data_in_cols);
       } else {
+        thread_local RowTaps row_taps;
+        row_taps.clear();
         gather_row_taps(row_taps, data_rows, r, data_cols, 0, d.w, at);
+        loops.sum_gathered(out, row_taps, c);
       }
-      loops.sum_gathered(out, row_taps, c);
       if (stream) loops.store_rows(dx + (b * d.h + r) * d.w * c, out, d.w * c, c, nullptr, false, true);
     };
     const int64_t last = std::min(d.n, (blk + 1) * per_block);

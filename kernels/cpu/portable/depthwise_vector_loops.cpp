@@ -119,25 +119,29 @@ const DepthwiseLoops& depthwise_loops() {
 #if defined(__x86_64__)
     case VectorIsa::avx512: {
       static const DepthwiseLoops loops{avx512::sum_gathered, avx512::sum_window_3x3,
-                                          avx512::accumulate_window_3x3, avx512::store_rows};
+                                          avx512::accumulate_window_3x3, avx512::store_rows,
+                                          avx512::sum_window_taps};
       return loops;
     }
     case VectorIsa::avx2: {
       static const DepthwiseLoops loops{avx2::sum_gathered, avx2::sum_window_3x3,
-                                          avx2::accumulate_window_3x3, avx2::store_rows};
+                                          avx2::accumulate_window_3x3, avx2::store_rows,
+                                          avx2::sum_window_taps};
       return loops;
     }
 #endif
 #if defined(__ARM_NEON) && defined(__ARM_FEATURE_FMA)
     case VectorIsa::neon: {
       static const DepthwiseLoops loops{neon::sum_gathered, neon::sum_window_3x3,
-                                          neon::accumulate_window_3x3, neon::store_rows};
+                                          neon::accumulate_window_3x3, neon::store_rows,
+                                          neon::sum_window_taps};
       return loops;
     }
 #endif
     default: {
       static const DepthwiseLoops loops{scalar::sum_gathered, scalar::sum_window_3x3,
-                                          scalar::accumulate_window_3x3, scalar::store_rows};
+                                          scalar::accumulate_window_3x3, scalar::store_rows,
+                                          scalar::sum_window_taps};
       return loops;
     }
   }

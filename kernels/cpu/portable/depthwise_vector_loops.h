@@ -53,6 +53,10 @@ struct DepthwiseLoops {
   // add_bias computes it; with stream, past the caches (out aligned to the vector width).
   void (*store_rows)(float* out, const float* sums, int64_t count, int64_t c, const float* bias,
                      bool relu, bool stream);
+  // out (one pixel's C values) gets pixel j's sums over the taps (p, q) of [p0, p1) x [q0, q1)
+  // only, in (p, q) order (a window clipped by the border; rows[p] needed for those p only).
+  void (*sum_window_taps)(float* out, const Window3x3& window, int64_t c, int64_t j, int p0,
+                          int p1, int q0, int q1);
 };
 const DepthwiseLoops& depthwise_loops();
 

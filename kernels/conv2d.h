@@ -66,6 +66,13 @@ void conv2d_backward_weights(Device device, float* dw, const float* dy, const fl
 bool conv2d_relu_backward(Device device, float* dx, float* dw, float* db, const float* dy,
                           const float* y, const float* x, const float* w, const ConvDesc& d);
 
+// conv2d_forward with the weights read as w[o] * w_scale[o] per output channel, one rounded
+// multiply each: the bits of folding the scale into them first (conv2d_affine's folded
+// BatchReNorm), without writing the folded weights. Returns false, computing nothing, where no
+// kernel reads them so (the GPU, oneDNN's set, NCHW, bf16): then fold and call conv2d_forward.
+bool conv2d_forward_scaled(Device device, float* y, const float* x, const float* w,
+                           const float* w_scale, const ConvDesc& d, const float* bias = nullptr);
+
 namespace cpu {
 // The CPU convolutions of the kernel set in use (kernels/cpu_kernels.h).
 void conv2d_forward(float* y, const float* x, const float* w, const ConvDesc& d,
@@ -80,6 +87,8 @@ void conv2d_backward_data(float* dx, const float* dy, const float* w, const Conv
 void conv2d_backward_weights(float* dw, const float* dy, const float* x, const ConvDesc& d);
 bool conv2d_relu_backward(float* dx, float* dw, float* db, const float* dy, const float* y,
                           const float* x, const float* w, const ConvDesc& d);
+bool conv2d_forward_scaled(float* y, const float* x, const float* w, const float* w_scale,
+                           const ConvDesc& d, const float* bias);
 }  // namespace portable
 
 // Defined by kernels/cpu/onednn/, or by kernels/cpu/no_onednn/ where this build has no oneDNN.

@@ -117,6 +117,12 @@ void conv2d_backward_weights(Device device, float* dw, const float* dy, const fl
   cpu::conv2d_backward_weights(dw, dy, x, d);
 }
 
+bool conv2d_forward_scaled(Device device, float* y, const float* x, const float* w,
+                           const float* w_scale, const ConvDesc& d, const float* bias) {
+  if (device.is_cuda() || cpu_kernels() != CpuKernels::portable) return false;
+  return cpu::portable::conv2d_forward_scaled(y, x, w, w_scale, d, bias);
+}
+
 bool conv2d_relu_backward(Device device, float* dx, float* dw, float* db, const float* dy,
                           const float* y, const float* x, const float* w, const ConvDesc& d) {
   if (device.is_cuda() || cpu_kernels() != CpuKernels::portable) return false;

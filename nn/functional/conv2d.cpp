@@ -187,10 +187,11 @@ struct AffineConv {
   kernels::ConvDesc desc;
 };
 
-// The forward shared by conv2d_affine and conv2d_batch_renorm_eval.
+// The forward shared by conv2d_affine and conv2d_batch_renorm_eval. The folded weights are
+// written (r.folded) only where a backward needs them or no kernel reads w scaled.
 AffineConv affine_conv_forward(const Tensor& x_in, const Tensor& w, const Tensor& scale,
                                const Tensor& shift, const ConvParams& p, bool relu,
-                               const char* op) {
+                               bool keep_folded, const char* op) {
   const Tensor x_any = detail::dense_f32_keep_format(x_in, op, "input");
   detail::check_rank(x_any, 4, op, "input [N, C, H, W]");
   const bool channels_last = runs_channels_last(x_any.device());
@@ -208,13 +209,18 @@ AffineConv affine_conv_forward(const Tensor& x_in, const Tensor& w, const Tensor
   check_same_device(r.x, shift, op);
   // The scale folded into the weights: conv(x, w) * s = conv(x, w * s) per output channel.
   const Device dev = r.x.device();
+  r.y = detail::empty_in_format({r.desc.n, r.desc.c_out, r.desc.oh(), r.desc.ow()}, dev,
+                                channels_last);
+  if (!keep_folded &&
+      kernels::conv2d_forward_scaled(dev, detail::f32(r.y), detail::f32(r.x), detail::f32(w),
+                                     detail::f32(scale), r.desc, detail::f32(shift))) {
+    return r;
+  }
   r.folded = detail::empty_on(w.shape(), dev);
   kernels::BinaryDesc fold;
   fold.channels = r.desc.c_out, fold.inner = w.numel() / r.desc.c_out;
   fold.b = kernels::Broadcast::per_channel, fold.op = kernels::BinaryOp::mul;
   kernels::binary_forward(dev, detail::f32(r.folded), detail::f32(w), detail::f32(scale), fold);
-  r.y = detail::empty_in_format({r.desc.n, r.desc.c_out, r.desc.oh(), r.desc.ow()}, dev,
-                                channels_last);
   kernels::conv2d_forward(r.x.device(), detail::f32(r.y), detail::f32(r.x),
                           detail::f32(r.folded), r.desc, detail::f32(shift));
   return r;
@@ -232,7 +238,7 @@ Tensor conv2d_affine(const Tensor& x, const Tensor& w_in, const Tensor& scale_in
   AR1_CHECK(!autograd::needs_graph({&x, &w, &scale, &shift}), "[", op,
             "] records no gradient: run it under NoGradGuard on tensors that need none, or use "
             "conv2d_batch_renorm_eval");
-  return affine_conv_forward(x, w, scale, shift, p, relu, op).y;
+  return affine_conv_forward(x, w, scale, shift, p, relu, false, op).y;
 }
 
 Tensor conv2d_batch_renorm_eval(const Tensor& x, const Tensor& w_in, const Tensor& gamma_in,
@@ -251,8 +257,9 @@ Tensor conv2d_batch_renorm_eval(const Tensor& x, const Tensor& w_in, const Tenso
               "statistics must be [", c, "] (one per output channel), got ", t->describe());
   }
   const auto [scale, shift] = batch_renorm_eval_affine(gamma, beta, mean, std);
-  AffineConv r = affine_conv_forward(x, w, scale, shift, p, relu, op);
-  if (autograd::needs_graph({&x, &w, &gamma, &beta})) {
+  const bool grad = autograd::needs_graph({&x, &w, &gamma, &beta});
+  AffineConv r = affine_conv_forward(x, w, scale, shift, p, relu, grad, op);
+  if (grad) {
     // Copies of the statistics: later updates of the buffers must not change this graph.
     auto node = std::make_shared<Conv2dBatchReNormEvalBackward>(
         r.x.detach(), w.detach(), r.folded, scale, mean.clone(), std.clone(), r.y.detach(),

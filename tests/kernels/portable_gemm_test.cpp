@@ -70,7 +70,8 @@ void reference_gemm(float* c, const float* a, const float* b, const GemmDesc& d)
       float acc = d.accumulate ? c[i * d.ldc + j] : 0.f;
       for (int64_t p = 0; p < d.k; ++p) {
         const float av = d.trans_a ? a[p * d.lda + i] : a[i * d.lda + p];
-        const float bv = d.trans_b ? b[j * d.ldb + p] : b[p * d.ldb + j];
+        float bv = d.trans_b ? b[j * d.ldb + p] : b[p * d.ldb + j];
+        if (d.b_scale != nullptr) bv = bv * d.b_scale[j];
         acc = std::fma(av, bv, acc);
       }
       if (d.bias != nullptr) {
@@ -88,7 +89,7 @@ void reference_gemm(float* c, const float* a, const float* b, const GemmDesc& d)
 enum class Epilogue { none, bias, bias_relu };
 
 bool same_bits(int64_t m, int64_t n, int64_t k, bool trans_a, bool trans_b, bool accumulate,
-               int64_t pad = 3, Epilogue epilogue = Epilogue::none) {
+               int64_t pad = 3, Epilogue epilogue = Epilogue::none, bool scale_b = false) {
   GemmDesc d;
   d.m = m;
   d.n = n;
@@ -112,6 +113,8 @@ bool same_bits(int64_t m, int64_t n, int64_t k, bool trans_a, bool trans_b, bool
     d.bias = bias.data();
     d.relu = epilogue == Epilogue::bias_relu;
   }
+  std::vector<float> scale = test_values(size_t(n), seed + 4);
+  if (scale_b) d.b_scale = scale.data();
   gemm(got.data(), a.data(), b.data(), d);
   reference_gemm(want.data(), a.data(), b.data(), d);
   return std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0;
@@ -303,6 +306,26 @@ TEST_CASE("portable gemm applies the bias and ReLU epilogue as add then max(v, 0
     CHECK(c[4] == 0.f);
     CHECK(std::signbit(c[0]));  // -0 + -0 = -0, and max(-0, 0) keeps -0
     CHECK(std::signbit(c[39]));
+  });
+}
+
+TEST_CASE("portable gemm with b_scale equals scaling B's columns first") {
+  // Few columns (no transposed run then), tile edges, k passes, and the bias epilogue.
+  for_each_vector_isa([] {
+    for (const int64_t m : {1, 9, 100}) {
+      for (const int64_t n : {1, 5, 17, 33, 300}) {
+        for (const int64_t k : {3, 300}) {
+          for (int mode = 0; mode < 16; ++mode) {
+            CAPTURE(m);
+            CAPTURE(n);
+            CAPTURE(k);
+            CAPTURE(mode);
+            const auto epilogue = mode & 8 ? Epilogue::bias_relu : Epilogue::none;
+            CHECK(same_bits(m, n, k, mode & 1, mode & 2, mode & 4, 3, epilogue, true));
+          }
+        }
+      }
+    }
   });
 }
 

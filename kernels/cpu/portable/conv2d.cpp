@@ -139,4 +139,18 @@ bool conv2d_relu_backward(float* dx, float* dw, float* db, const float* dy, cons
   return false;
 }
 
+bool conv2d_forward_scaled(float* y, const float* x, const float* w, const float* w_scale,
+                           const ConvDesc& d, const float* bias) {
+  check_conv_forward(d, bias);
+  // bf16 rounds the folded weights, not these; NCHW pointwise reads w as A, not as B.
+  if (!d.channels_last || d.bf16) return false;
+  if (d.n == 0) return true;
+  switch (algorithm(d)) {
+    case Algorithm::pointwise: pointwise_forward(y, x, w, d, bias, w_scale); break;
+    case Algorithm::depthwise: depthwise_forward(y, x, w, d, bias, w_scale); break;
+    case Algorithm::im2col: im2col_forward(y, x, w, d, bias, w_scale); break;
+  }
+  return true;
+}
+
 }  // namespace ar1::kernels::cpu::portable

@@ -13,9 +13,10 @@
 
 namespace ar1::kernels::cpu::portable {
 
-// bias: [c_out] or nullptr; relu only with a bias.
+// bias: [c_out] or nullptr; relu only with a bias. w_scale: [c_out] or nullptr, the weights
+// read as w[o] * w_scale[o] (conv2d_forward_scaled; channels-last only).
 void pointwise_forward(float* y, const float* x, const float* w, const ConvDesc& d,
-                       const float* bias);
+                       const float* bias, const float* w_scale = nullptr);
 void pointwise_backward_data(float* dx, const float* dy, const float* w, const ConvDesc& d);
 void pointwise_backward_weights(float* dw, const float* dy, const float* x, const ConvDesc& d);
 // The backward of a pointwise convolution whose output y went through a ReLU, in one pass over
@@ -25,7 +26,7 @@ void pointwise_relu_backward(float* dx, float* dw, float* db, const float* dy, c
                              const float* x, const float* w, const ConvDesc& d);
 
 void depthwise_forward(float* y, const float* x, const float* w, const ConvDesc& d,
-                       const float* bias);
+                       const float* bias, const float* w_scale = nullptr);
 void depthwise_backward_data(float* dx, const float* dy, const float* w, const ConvDesc& d);
 void depthwise_backward_weights(float* dw, const float* dy, const float* x, const ConvDesc& d);
 // As pointwise_relu_backward, for the depthwise 3 x 3 convolutions of stride 1 or 2.
@@ -34,7 +35,7 @@ void depthwise_relu_backward(float* dx, float* dw, float* db, const float* dy, c
                              const float* x, const float* w, const ConvDesc& d);
 
 void im2col_forward(float* y, const float* x, const float* w, const ConvDesc& d,
-                    const float* bias);
+                    const float* bias, const float* w_scale = nullptr);
 void im2col_backward_data(float* dx, const float* dy, const float* w, const ConvDesc& d);
 void im2col_backward_weights(float* dw, const float* dy, const float* x, const ConvDesc& d);
 

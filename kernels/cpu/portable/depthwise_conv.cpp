@@ -44,11 +44,15 @@ Span valid_outputs(int64_t q, int64_t width, int64_t outputs, int64_t stride, in
   return s;
 }
 
-// w [C, taps] -> [taps, C].
-void transpose_weights(std::vector<float>& wt, const float* w, int64_t c, int64_t taps) {
+// w [C, taps] -> [taps, C], each channel's weights times scale[channel] where scale is given.
+void transpose_weights(std::vector<float>& wt, const float* w, int64_t c, int64_t taps,
+                       const float* scale = nullptr) {
   wt.resize(c * taps);
-  for (int64_t ch = 0; ch < c; ++ch)
-    for (int64_t t = 0; t < taps; ++t) wt[t * c + ch] = w[ch * taps + t];
+  for (int64_t ch = 0; ch < c; ++ch) {
+    for (int64_t t = 0; t < taps; ++t) {
+      wt[t * c + ch] = scale != nullptr ? w[ch * taps + t] * scale[ch] : w[ch * taps + t];
+    }
+  }
 }
 
 // For each output (forward) or input (backward-data) position along one axis, the kernel taps
@@ -189,11 +193,11 @@ void for_each_row(int64_t count, Row&& row) {
 }  // namespace
 
 void depthwise_forward(float* y, const float* x, const float* w, const ConvDesc& d,
-                       const float* bias) {
+                       const float* bias, const float* w_scale) {
   const int64_t c = d.c_in, oh = d.oh(), ow = d.ow(), s = d.stride;
   if (d.channels_last) {
     thread_local std::vector<float> wt;
-    transpose_weights(wt, w, c, d.kh * d.kw);
+    transpose_weights(wt, w, c, d.kh * d.kw, w_scale);
     const float* wtp = wt.data();
     const DepthwiseLoops& loops = depthwise_loops();
     const AxisTaps rows = forward_axis(oh, d.h, d.kh, s, d.pad);

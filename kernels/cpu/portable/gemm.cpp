@@ -447,6 +447,18 @@ struct Blocked {
     }
   }
 
+  // Packed panels' columns [0, nc) times scale[column] (GemmDesc::b_scale), in place.
+  static void scale_b(float* dst, const float* scale, int64_t kc, int64_t nc) {
+    for (int64_t q = 0; q * kNR < nc; ++q) {
+      float* panel = dst + q * b_panel_size(kc);
+      const float* s = scale + q * kNR;
+      const int64_t cols = std::min<int64_t>(kNR, nc - q * kNR);
+      for (int64_t p = 0; p < kc; ++p) {
+        for (int64_t j = 0; j < cols; ++j) panel[p * kNR + j] *= s[j];
+      }
+    }
+  }
+
   // The loops of the file comment, for d's m, n, k and operands (d.ldc is ignored for c).
   static void blocked_gemm(const COut& c, const float* a, const float* b, const GemmDesc& d) {
     const int64_t kc_max = std::min(kKC, d.k);
@@ -468,6 +480,7 @@ struct Blocked {
         const bool load_c = d.accumulate || p0 > 0;
         const bool last_pass = p0 + kc == d.k;
         pack_b(b_pack, b, d, p0, kc, j0, nc);
+        if (d.b_scale != nullptr) scale_b(b_pack, d.b_scale + j0, kc, nc);
         for (int64_t i0 = 0; i0 < d.m; i0 += kMC) {
           const int64_t mc = std::min(kMC, d.m - i0);
           const Strips strips(mc);
@@ -555,10 +568,10 @@ void gemm(float* c, const float* a, const float* b, const GemmDesc& d) {
     return;
   }
   const GemmImpl& impl = impl_here();
-  if (d.n < impl.nr && d.m > d.n) {
+  if (d.n < impl.nr && d.m > d.n && d.b_scale == nullptr) {
     // Few columns would leave most vector lanes idle: compute C^T = op(B)^T op(A)^T into a
     // column-major view of C instead. Each output's chain is the same (fma(a, b, acc) ==
-    // fma(b, a, acc)); only the tiling changes.
+    // fma(b, a, acc)); only the tiling changes. (Not with b_scale, which packing B applies.)
     GemmDesc t = d;
     t.m = d.n;
     t.n = d.m;

@@ -38,6 +38,9 @@ struct GemmDesc {
   // then no relu either).
   const float* bias = nullptr;
   bool relu = false;
+  // op(B)(p, j) is read as op(B)(p, j) * b_scale[j], one rounded multiply: the bits of scaling
+  // B's columns first (a convolution's folded BatchReNorm scale). b_scale [n] or nullptr.
+  const float* b_scale = nullptr;
   // A hint: C is large and not read again soon, so its final values may bypass the caches
   // (non-temporal stores, where C's rows are 64-byte aligned). Changes no bit.
   bool stream_c = false;

@@ -103,14 +103,18 @@ void col2im_channels_last(float* dx_i, const float* dcol, const ConvDesc& d, int
   });
 }
 
-// w [c_out, cg, kh, kw] -> wr [c_out, K] with K ordered (p, q, c), and back.
-void reorder_weights(std::vector<float>& wr, const float* w, const ConvDesc& d, const Sizes& z) {
+// w [c_out, cg, kh, kw] -> wr [c_out, K] with K ordered (p, q, c), each output channel's
+// weights times scale[o] where scale is given; and back.
+void reorder_weights(std::vector<float>& wr, const float* w, const ConvDesc& d, const Sizes& z,
+                     const float* scale = nullptr) {
   wr.resize(d.c_out * z.k);
   for (int64_t o = 0; o < d.c_out; ++o)
     for (int64_t c = 0; c < z.cg; ++c)
       for (int64_t p = 0; p < d.kh; ++p)
-        for (int64_t q = 0; q < d.kw; ++q)
-          wr[o * z.k + (p * d.kw + q) * z.cg + c] = w[((o * z.cg + c) * d.kh + p) * d.kw + q];
+        for (int64_t q = 0; q < d.kw; ++q) {
+          const float v = w[((o * z.cg + c) * d.kh + p) * d.kw + q];
+          wr[o * z.k + (p * d.kw + q) * z.cg + c] = scale != nullptr ? v * scale[o] : v;
+        }
 }
 void unreorder_weights(float* w, const float* wr, const ConvDesc& d, const Sizes& z) {
   for (int64_t o = 0; o < d.c_out; ++o)
@@ -188,11 +192,11 @@ float* image_buffer(int which, int64_t count) {
 }  // namespace
 
 void im2col_forward(float* y, const float* x, const float* w, const ConvDesc& d,
-                    const float* bias) {
+                    const float* bias, const float* w_scale) {
   const Sizes z(d);
   const int64_t pixels = d.h * d.w, x_image = d.c_in * pixels, y_image = d.c_out * z.p;
   thread_local std::vector<float> wr;  // the calling thread's: workers see it through wrp
-  reorder_weights(wr, w, d, z);
+  reorder_weights(wr, w, d, z, w_scale);
   const float* wrp = wr.data();
   for_each_fixed_block(d.n, [&](int64_t b) {
     if (d.channels_last) {

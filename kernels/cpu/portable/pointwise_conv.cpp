@@ -58,7 +58,7 @@ void for_each_plane_chunk(const ConvDesc& d, F&& f) {
 }  // namespace
 
 void pointwise_forward(float* y, const float* x, const float* w, const ConvDesc& d,
-                       const float* bias) {
+                       const float* bias, const float* w_scale) {
   const int64_t ci = d.c_in, co = d.c_out;
   if (d.channels_last) {
     const bool stream = d.n * d.h * d.w * co * int64_t{sizeof(float)} > kStreamBytes;
@@ -68,7 +68,7 @@ void pointwise_forward(float* y, const float* x, const float* w, const ConvDesc&
       gemm(y + r0 * co + c0, x + r0 * ci, w + c0 * ci,
            {.m = rows, .n = cols, .k = ci, .trans_b = true, .lda = ci, .ldb = ci, .ldc = co,
             .bias = bias != nullptr ? bias + c0 : nullptr, .relu = bias != nullptr && d.relu,
-            .stream_c = stream});
+            .b_scale = w_scale != nullptr ? w_scale + c0 : nullptr, .stream_c = stream});
     });
     return;
   }

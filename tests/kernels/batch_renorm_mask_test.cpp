@@ -28,7 +28,7 @@ bool same(const std::vector<float>& a, const std::vector<float>& b) {
 
 }  // namespace
 
-TEST_CASE("batch renorm: the ReLU mask and y recomputed from the saved affine equal those read from y") {
+TEST_CASE("batch renorm: the ReLU mask and y recomputed from the saved affine equal y's") {
   for (const bool channels_last : {false, true}) {
     CAPTURE(channels_last);
     BatchReNormDesc d;

@@ -1,8 +1,8 @@
 // conv2d_relu_backward (the portable pointwise and depthwise kernels that mask the gradient by
-// the ReLU and run backward-data, backward-weights and the bias sum in one pass over it) against the
-// unfused steps (the BatchReNorm evaluation backward writing gm, then the two convolution
-// backwards): the same bits for dx, dw and db, on every vector instruction set and thread
-// count, where it fuses; where it does not, it says so and writes nothing.
+// the ReLU and run backward-data, backward-weights and the bias sum in one pass over it)
+// against the unfused steps (the BatchReNorm evaluation backward writing gm, then the two
+// convolution backwards): the same bits for dx, dw and db, on every vector instruction set and
+// thread count, where it fuses; where it does not, it says so and writes nothing.
 #include <doctest/doctest.h>
 
 #include <cmath>

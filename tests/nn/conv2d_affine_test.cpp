@@ -129,7 +129,7 @@ TEST_CASE("conv2d_batch_renorm_eval gradients match finite differences") {
        normal({4}, gen)});
 }
 
-TEST_CASE("conv2d_batch_renorm_eval with the ReLU: the portable fused backward matches finite differences") {
+TEST_CASE("conv2d_batch_renorm_eval with ReLU: the portable fused backward vs finite differences") {
   // The portable set's conv2d_relu_backward (pointwise on more than 2048 pixel rows, depthwise
   // 3 x 3). Channels alternate between outputs far above and far below the ReLU's kink (beta
   // +-6 against |conv w s| of a few units), so the mask matters and finite differences never

@@ -487,7 +487,8 @@ void depthwise_relu_backward(float* dx, float* dw, float* db, const float* dy, c
     auto data_row = [&](int64_t b, int64_t r) {
       float* out = stream ? row_buffer.data() : dx + (b * d.h + r) * d.w * c;
       const auto at = [&](int64_t p, int64_t q, int64_t i, int64_t j) {
-        return std::pair<const float*, const float*>(masked_row(i) + j * c, wtp + (p * 3 + q) * c);
+        return std::pair<const float*, const float*>(masked_row(i) + j * c,
+                                                     wtp + (p * 3 + q) * c);
       };
       if (s == 1) {
         data_row_3x3(loops, out, masked_row, wtp, d, r, data_in_cols);
@@ -497,7 +498,9 @@ void depthwise_relu_backward(float* dx, float* dw, float* db, const float* dy, c
         gather_row_taps(row_taps, data_rows, r, data_cols, 0, d.w, at);
         loops.sum_gathered(out, row_taps, c);
       }
-      if (stream) loops.store_rows(dx + (b * d.h + r) * d.w * c, out, d.w * c, c, nullptr, false, true);
+      if (stream) {
+        loops.store_rows(dx + (b * d.h + r) * d.w * c, out, d.w * c, c, nullptr, false, true);
+      }
     };
     const int64_t last = std::min(d.n, (blk + 1) * per_block);
     for (int64_t b = blk * per_block; b < last; ++b) {

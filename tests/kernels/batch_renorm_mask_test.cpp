@@ -7,20 +7,16 @@
 #include <cstring>
 #include <vector>
 
-#include "core/rng.h"
 #include "core/tensor.h"
 #include "kernels/batch_renorm.h"
+#include "tests/support/random_floats.h"
+
+using ar1::testing::random_floats;
 
 namespace {
 
 using ar1::kernels::BatchReNormDesc;
 using ar1::kernels::BatchReNormSaved;
-
-std::vector<float> values(int64_t count, uint64_t seed) {
-  ar1::Generator gen(seed);
-  const ar1::Tensor t = ar1::normal({count}, gen);
-  return {t.data<float>(), t.data<float>() + count};
-}
 
 bool same(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
@@ -35,8 +31,8 @@ TEST_CASE("batch renorm: the ReLU mask and y recomputed from the saved affine eq
     d.n = 3, d.c = 21, d.hw = 37, d.relu = true, d.training = true;
     d.r_max = 1.5f, d.d_max = 0.5f, d.momentum = 0.1f, d.channels_last = channels_last;
     const int64_t count = d.n * d.c * d.hw;
-    std::vector<float> x = values(count, 1), dy = values(count, 2), y(count);
-    std::vector<float> gamma = values(d.c, 3), beta = values(d.c, 4);
+    std::vector<float> x = random_floats(count, 1), dy = random_floats(count, 2), y(count);
+    std::vector<float> gamma = random_floats(d.c, 3), beta = random_floats(d.c, 4);
     std::vector<float> rmean(d.c, 0.1f), rstd(d.c, 1.2f);
     std::vector<float> mean(d.c), std_(d.c), inv_std(d.c), r(d.c), dd(d.c), affine(2 * d.c);
     const BatchReNormSaved saved{mean.data(), std_.data(), inv_std.data(), r.data(), dd.data(),

@@ -7,21 +7,17 @@
 #include <cstring>
 #include <vector>
 
-#include "core/rng.h"
 #include "kernels/conv2d.h"
 #include "kernels/cpu_kernels.h"
 #include "tests/support/cpu_kernel_sets.h"
 #include "tests/support/each_vector_isa.h"
+#include "tests/support/random_floats.h"
 
 using namespace ar1;
 
-namespace {
+using ar1::testing::random_floats;
 
-std::vector<float> values(int64_t count, uint64_t seed) {
-  Generator gen(seed);
-  const Tensor t = normal({count}, gen);
-  return {t.data<float>(), t.data<float>() + count};
-}
+namespace {
 
 kernels::ConvDesc conv(int64_t n, int64_t ci, int64_t co, int64_t hw, int64_t k, int64_t stride,
                        int64_t groups) {
@@ -51,8 +47,8 @@ TEST_CASE("conv2d forward scaled equals folding the scale into the weights first
     CAPTURE(d.groups);
     CAPTURE(d.c_out);
     d.bias = d.relu = true;
-    const std::vector<float> x = values(x_count(d), 1), w = values(w_count(d), 2);
-    const std::vector<float> scale = values(d.c_out, 3), bias = values(d.c_out, 4);
+    const std::vector<float> x = random_floats(x_count(d), 1), w = random_floats(w_count(d), 2);
+    const std::vector<float> scale = random_floats(d.c_out, 3), bias = random_floats(d.c_out, 4);
     std::vector<float> folded(w.size());
     const int64_t per_out = w_count(d) / d.c_out;
     for (int64_t i = 0; i < w_count(d); ++i) folded[i] = w[i] * scale[i / per_out];

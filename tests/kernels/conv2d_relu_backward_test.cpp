@@ -9,23 +9,19 @@
 #include <cstring>
 #include <vector>
 
-#include "core/rng.h"
 #include "kernels/batch_renorm.h"
 #include "kernels/conv2d.h"
 #include "kernels/cpu_kernels.h"
 #include "kernels/threading.h"
 #include "tests/support/cpu_kernel_sets.h"
 #include "tests/support/each_vector_isa.h"
+#include "tests/support/random_floats.h"
 
 using namespace ar1;
 
-namespace {
+using ar1::testing::random_floats;
 
-std::vector<float> values(int64_t count, uint64_t seed) {
-  Generator gen(seed);
-  const Tensor t = normal({count}, gen);
-  return {t.data<float>(), t.data<float>() + count};
-}
+namespace {
 
 bool same(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
@@ -60,11 +56,11 @@ struct Grads {
 struct Inputs {
   std::vector<float> dy, y, x, w;
   explicit Inputs(const kernels::ConvDesc& d) {
-    dy = values(y_count(d), 1);
-    y = values(y_count(d), 2);  // about half cut by the ReLU
+    dy = random_floats(y_count(d), 1);
+    y = random_floats(y_count(d), 2);  // about half cut by the ReLU
     for (size_t i = 0; i < y.size(); i += 7) y[i] = 0.f;  // the kink itself is cut too
-    x = values(x_count(d), 3);
-    w = values(w_count(d), 4);
+    x = random_floats(x_count(d), 3);
+    w = random_floats(w_count(d), 4);
   }
 };
 

@@ -10,19 +10,15 @@
 #include <limits>
 #include <vector>
 
-#include "core/rng.h"
 #include "kernels/conv2d.h"
 #include "tests/support/each_vector_isa.h"
+#include "tests/support/random_floats.h"
 
 using namespace ar1;
 
-namespace {
+using ar1::testing::random_floats;
 
-std::vector<float> values(int64_t count, uint64_t seed) {
-  Generator gen(seed);
-  const Tensor t = normal({count}, gen);
-  return {t.data<float>(), t.data<float>() + count};
-}
+namespace {
 
 kernels::ConvDesc depthwise(int64_t n, int64_t c, int64_t hw) {
   kernels::ConvDesc d;
@@ -41,9 +37,9 @@ TEST_CASE("depthwise convolution streamed outputs equal those stored image by im
   kernels::ConvDesc one = d;
   one.n = 1;
   const int64_t image = d.h * d.w * d.c_in;
-  std::vector<float> x = values(d.n * image, 1), dy = values(d.n * image, 2);
-  const std::vector<float> w = values(d.c_in * 9, 3);
-  std::vector<float> bias = values(d.c_in, 4);
+  std::vector<float> x = random_floats(d.n * image, 1), dy = random_floats(d.n * image, 2);
+  const std::vector<float> w = random_floats(d.c_in * 9, 3);
+  std::vector<float> bias = random_floats(d.c_in, 4);
   x[12345] = std::numeric_limits<float>::quiet_NaN();
   bias[3] = -0.f;
   for (const bool folded : {false, true}) {

@@ -168,6 +168,43 @@ void data_row_3x3(const DepthwiseLoops& loops, float* out, DyRow&& dy_row, const
   sum_3x3_row(loops, out, win, p0, p1, d.c_in, d.w, d.ow(), in_cols);
 }
 
+// Backward-weights, channels-last: acc [kh kw, C] += the products of output row i of image b
+// (dy_row, its ow pixels) with the input values each tap reads, every sum in j order: the
+// row's pixels left of `inside`, those it covers (the 3 x 3 window in registers; empty where
+// the row's windows are not all inside), then those right of it.
+void accumulate_weights_row(const DepthwiseLoops& loops, float* acc, const float* dy_row,
+                            const float* x, const ConvDesc& d, int64_t b, int64_t i,
+                            const WindowSpan& inside) {
+  const int64_t c = d.c_in, s = d.stride;
+  auto add_pixels = [&](int64_t j_from, int64_t j_to) {
+    for (int64_t j = j_from; j < j_to; ++j) {
+      const float* __restrict dyp = dy_row + j * c;
+      for (int64_t p = 0; p < d.kh; ++p) {
+        const int64_t r = i * s - d.pad + p;
+        if (r < 0 || r >= d.h) continue;
+        for (int64_t q = 0; q < d.kw; ++q) {
+          const int64_t col = j * s - d.pad + q;
+          if (col < 0 || col >= d.w) continue;
+          const float* __restrict xp = x + ((b * d.h + r) * d.w + col) * c;
+          float* __restrict a = acc + (p * d.kw + q) * c;
+          for (int64_t ch = 0; ch < c; ++ch) a[ch] = std::fma(dyp[ch], xp[ch], a[ch]);
+        }
+      }
+    }
+  };
+  if (inside.end <= inside.first) {
+    add_pixels(0, d.ow());
+    return;
+  }
+  add_pixels(0, inside.first);
+  Window3x3 win{};
+  for (int p = 0; p < 3; ++p) win.rows[p] = x + (b * d.h + i * s - d.pad + p) * d.w * c;
+  win.stride = s;
+  for (int q = 0; q < 3; ++q) win.offset[q] = q - d.pad;
+  loops.accumulate_window_3x3(acc, dy_row, win, c, inside.first, inside.end);
+  add_pixels(inside.end, d.ow());
+}
+
 // Outputs larger than this bypass the caches (non-temporal stores): the next layer reads them
 // from memory anyway, and a plain store would first read each line in.
 constexpr int64_t kStreamBytes = int64_t{32} << 20;
@@ -344,39 +381,12 @@ void depthwise_backward_weights(float* dw, const float* dy, const float* x, cons
     sum_fixed_blocks(sum.data(), taps * c, ceil_div(d.n, per_block), partials,
                      [&](float* out, int64_t block) {
       std::fill_n(out, taps * c, 0.f);
-      // Every sum runs over (b, i, j) in order: a row's pixels left of the window, those it
-      // covers (registers), then those right of it.
-      auto add_pixels = [&](int64_t b, int64_t i, int64_t j_from, int64_t j_to) {
-        for (int64_t j = j_from; j < j_to; ++j) {
-          const float* __restrict dyp = dy + ((b * oh + i) * ow + j) * c;
-          for (int64_t p = 0; p < d.kh; ++p) {
-            const int64_t r = i * s - d.pad + p;
-            if (r < 0 || r >= d.h) continue;
-            for (int64_t q = 0; q < d.kw; ++q) {
-              const int64_t col = j * s - d.pad + q;
-              if (col < 0 || col >= d.w) continue;
-              const float* __restrict xp = x + ((b * d.h + r) * d.w + col) * c;
-              float* __restrict acc = out + (p * d.kw + q) * c;
-              for (int64_t ch = 0; ch < c; ++ch) acc[ch] = std::fma(dyp[ch], xp[ch], acc[ch]);
-            }
-          }
-        }
-      };
+      // Every sum runs over (b, i, j) in order.
       const int64_t last = std::min(d.n, (block + 1) * per_block);
       for (int64_t b = block * per_block; b < last; ++b) {
         for (int64_t i = 0; i < oh; ++i) {
-          if (!in_rows.contains(i) || in_cols.end <= in_cols.first) {
-            add_pixels(b, i, 0, ow);
-            continue;
-          }
-          add_pixels(b, i, 0, in_cols.first);
-          Window3x3 win{};
-          for (int p = 0; p < 3; ++p) win.rows[p] = x + (b * d.h + i * s - d.pad + p) * d.w * c;
-          win.stride = s;
-          for (int q = 0; q < 3; ++q) win.offset[q] = q - d.pad;
-          loops.accumulate_window_3x3(out, dy + (b * oh + i) * ow * c, win, c, in_cols.first,
-                                      in_cols.end);
-          add_pixels(b, i, in_cols.end, ow);
+          accumulate_weights_row(loops, out, dy + (b * oh + i) * ow * c, x, d, b, i,
+                                 in_rows.contains(i) ? in_cols : WindowSpan{});
         }
       }
     });
@@ -454,36 +464,6 @@ void depthwise_relu_backward(float* dx, float* dw, float* db, const float* dy, c
     if (stream) row_buffer.resize(d.w * c);
     auto masked_row = [&](int64_t i) { return ring.data() + (i % kRing) * ow * c; };
     if (acc != nullptr) std::fill_n(acc, taps * c, 0.f);
-    auto add_pixels = [&](int64_t b, int64_t i, int64_t j_from, int64_t j_to) {
-      for (int64_t j = j_from; j < j_to; ++j) {
-        const float* __restrict dyp = masked_row(i) + j * c;
-        for (int64_t p = 0; p < 3; ++p) {
-          const int64_t r = i * s - d.pad + p;
-          if (r < 0 || r >= d.h) continue;
-          for (int64_t q = 0; q < 3; ++q) {
-            const int64_t col = j * s - d.pad + q;
-            if (col < 0 || col >= d.w) continue;
-            const float* __restrict xp = x + ((b * d.h + r) * d.w + col) * c;
-            float* __restrict a = acc + (p * 3 + q) * c;
-            for (int64_t ch = 0; ch < c; ++ch) a[ch] = std::fma(dyp[ch], xp[ch], a[ch]);
-          }
-        }
-      }
-    };
-    auto weights_row = [&](int64_t b, int64_t i) {
-      if (!weight_rows.contains(i) || weight_cols.end <= weight_cols.first) {
-        add_pixels(b, i, 0, ow);
-        return;
-      }
-      add_pixels(b, i, 0, weight_cols.first);
-      Window3x3 win{};
-      for (int p = 0; p < 3; ++p) win.rows[p] = x + (b * d.h + i * s - d.pad + p) * d.w * c;
-      win.stride = s;
-      for (int q = 0; q < 3; ++q) win.offset[q] = q - d.pad;
-      loops.accumulate_window_3x3(acc, masked_row(i), win, c, weight_cols.first,
-                                  weight_cols.end);
-      add_pixels(b, i, weight_cols.end, ow);
-    };
     auto data_row = [&](int64_t b, int64_t r) {
       float* out = stream ? row_buffer.data() : dx + (b * d.h + r) * d.w * c;
       const auto at = [&](int64_t p, int64_t q, int64_t i, int64_t j) {
@@ -508,7 +488,10 @@ void depthwise_relu_backward(float* dx, float* dw, float* db, const float* dy, c
       for (int64_t i = 0; i < oh; ++i) {
         const int64_t first = (b * oh + i) * ow;
         sums.mask(masked_row(i), dy + first * c, y + first * c, first, first + ow);
-        if (acc != nullptr) weights_row(b, i);
+        if (acc != nullptr) {
+          accumulate_weights_row(loops, acc, masked_row(i), x, d, b, i,
+                                 weight_rows.contains(i) ? weight_cols : WindowSpan{});
+        }
         // Input row r reads output rows up to (r + pad) / s.
         for (; dx != nullptr && next_r < d.h && (next_r + d.pad) / s <= i; ++next_r) {
           data_row(b, next_r);
